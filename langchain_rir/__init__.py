@@ -1,0 +1,1 @@
+"""LangChain components for reverse-image-rag."""

@@ -1,0 +1,60 @@
+"""reverse-image-rag: reverse image search as retrieval for multimodal LLMs.
+
+    >>> import rir
+    >>> searcher = rir.ReverseImageSearch(engine="local", path="my_photos.rir")
+    >>> result = searcher.search("query.jpg", k=5)
+    >>> result.best_guess, [hit.title for hit in result.hits]
+
+The core has no LangChain or LlamaIndex imports; the adapters live in
+``langchain_rir`` and ``llama_index_rir``.
+"""
+
+from rir import errors
+from rir.cache import ResultCache
+from rir.engines import Engine, available_engines, get_engine, register_engine
+from rir.errors import (
+    ConfigurationError,
+    EngineBlockedError,
+    EngineError,
+    EngineRateLimitedError,
+    EngineTimeoutError,
+    ImageFetchError,
+    InvalidImageError,
+    RIRError,
+    UnsafeURLError,
+)
+from rir.extract import ExtractOptions
+from rir.images import QueryImage, aload_image, load_image
+from rir.models import Entity, EngineFailure, SearchHit, SearchResult
+from rir.search import ReverseImageSearch, SearchOutcome
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigurationError",
+    "Engine",
+    "EngineBlockedError",
+    "EngineError",
+    "EngineFailure",
+    "EngineRateLimitedError",
+    "EngineTimeoutError",
+    "Entity",
+    "ExtractOptions",
+    "ImageFetchError",
+    "InvalidImageError",
+    "QueryImage",
+    "RIRError",
+    "ResultCache",
+    "ReverseImageSearch",
+    "SearchHit",
+    "SearchOutcome",
+    "SearchResult",
+    "UnsafeURLError",
+    "__version__",
+    "aload_image",
+    "available_engines",
+    "errors",
+    "get_engine",
+    "load_image",
+    "register_engine",
+]

@@ -1,0 +1,107 @@
+"""The engine contract every reverse image search engine implements.
+
+An engine subclasses :class:`Engine` and implements ``_asearch(image, k)`` for a
+validated :class:`~rir.images.QueryImage`. The base class turns any image input
+into a QueryImage, checks ``k``, times the call, trims and numbers the hits,
+stamps engine name and query hash, and provides the sync twin ``search`` that
+works from scripts, threads and Jupyter alike.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from rir._aio import run_sync
+from rir.errors import ConfigurationError
+from rir.images import ImageInput, QueryImage, aload_image
+from rir.models import SearchResult
+
+__all__ = ["Engine", "check_k"]
+
+
+def check_k(k: Any) -> int:
+    """Validate a result count (a positive int) or raise ConfigurationError."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ConfigurationError(f"k must be a positive integer (number of hits), got {k!r}.")
+    return k
+
+
+class Engine(ABC):
+    """Base class of reverse image search engines.
+
+    Subclasses set ``name`` and implement :meth:`_asearch`. Those that hold network
+    or browser resources override :meth:`aclose`.
+    """
+
+    name: ClassVar[str] = "engine"
+    #: Whether results may be stored in the persistent result cache.
+    cacheable: ClassVar[bool] = True
+
+    async def asearch(self, image: ImageInput | Any, *, k: int = 10) -> SearchResult:
+        """Search for ``image`` and return at most ``k`` hits, best first."""
+        check_k(k)
+        query = image if isinstance(image, QueryImage) else await aload_image(image)
+        started = time.perf_counter()
+        result = await self._asearch(query, k=k)
+        return finalize_result(
+            result,
+            engine=self.name,
+            query_sha256=query.sha256,
+            k=k,
+            elapsed_s=time.perf_counter() - started,
+        )
+
+    def search(self, image: ImageInput | Any, *, k: int = 10) -> SearchResult:
+        """Synchronous twin of :meth:`asearch`."""
+        return run_sync(self.asearch(image, k=k))
+
+    @abstractmethod
+    async def _asearch(self, image: QueryImage, *, k: int) -> SearchResult:
+        """Run the search for a validated image."""
+
+    def cache_key_options(self) -> Mapping[str, Any]:
+        """Options that change this engine's results (never secrets); part of cache keys."""
+        return {}
+
+    async def aclose(self) -> None:
+        """Release network clients, browsers and other resources."""
+
+    def close(self) -> None:
+        run_sync(self.aclose())
+
+    async def __aenter__(self) -> Engine:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{k}={v!r}" for k, v in self.cache_key_options().items())
+        return f"{type(self).__name__}({options})"
+
+
+def finalize_result(
+    result: SearchResult, *, engine: str, query_sha256: str, k: int, elapsed_s: float
+) -> SearchResult:
+    """Trim to ``k`` hits, number them 1..n and stamp engine, hash and timing."""
+    hits = [
+        hit.model_copy(update={"position": i, "engine": hit.engine or engine})
+        for i, hit in enumerate(result.hits[:k], start=1)
+    ]
+    return result.model_copy(
+        update={
+            "hits": hits,
+            "engine": result.engine or engine,
+            "query_sha256": query_sha256,
+            "elapsed_s": round(elapsed_s, 4),
+        }
+    )

@@ -1,0 +1,134 @@
+"""The exceptions reverse-image-rag raises, all in one tree.
+
+    RIRError
+    ├── InvalidImageError      the input is not an image we accept (bad bytes, format, size)
+    ├── ImageFetchError        an image URL could not be fetched (404, timeout, HTML page, ...)
+    ├── UnsafeURLError         a URL points at a private, loopback or metadata address
+    ├── ConfigurationError     a missing key, browser, extra or a bad option
+    └── EngineError            a search engine failed
+        ├── EngineBlockedError       the engine refused us (captcha, consent wall, bot check)
+        ├── EngineRateLimitedError   too many requests; ``retry_after`` says when to retry
+        └── EngineTimeoutError       the engine did not answer in time
+
+Every message says what was wrong, with which input, and what to do about it.
+Inputs are described by :func:`describe_source`, which never prints image bytes,
+base64 payloads or URL credentials.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+__all__ = [
+    "ConfigurationError",
+    "EngineBlockedError",
+    "EngineError",
+    "EngineRateLimitedError",
+    "EngineTimeoutError",
+    "ImageFetchError",
+    "InvalidImageError",
+    "RIRError",
+    "UnsafeURLError",
+    "describe_source",
+    "redact_url",
+]
+
+
+class RIRError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+
+class InvalidImageError(RIRError, ValueError):
+    """The input is not an image we can search with."""
+
+
+class ImageFetchError(RIRError):
+    """An image URL could not be downloaded."""
+
+
+class UnsafeURLError(RIRError, ValueError):
+    """A URL resolves to an address we refuse to fetch (SSRF guard)."""
+
+
+class ConfigurationError(RIRError, ValueError):
+    """A setting, credential, optional dependency or argument is missing or wrong."""
+
+
+class EngineError(RIRError):
+    """A reverse image search engine failed.
+
+    ``engine`` names the engine; it is part of the message as well.
+    """
+
+    def __init__(self, message: str, *, engine: str | None = None) -> None:
+        super().__init__(message)
+        self.engine = engine
+
+
+class EngineBlockedError(EngineError):
+    """The engine served a block page, a captcha, or a consent wall we could not pass."""
+
+
+class EngineRateLimitedError(EngineError):
+    """The engine answered 'too many requests'."""
+
+    def __init__(
+        self, message: str, *, engine: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, engine=engine)
+        self.retry_after = retry_after
+
+
+class EngineTimeoutError(EngineError):
+    """The engine did not answer within its deadline."""
+
+
+_MAX_SHOWN = 120
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` without credentials or query string, shortened for messages.
+
+    Query strings often carry API keys or signed tokens, so they are replaced by
+    ``?…`` rather than shown.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _shorten(url)
+    if not parts.scheme or not parts.netloc:
+        return _shorten(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    query = "…" if parts.query else ""
+    return _shorten(urlunsplit((parts.scheme, host, parts.path, query, "")))
+
+
+def describe_source(source: Any) -> str:
+    """A short, secret-free description of an image input for error messages."""
+    if isinstance(source, str):
+        if source.startswith("data:"):
+            head = source[:40].split(",", 1)[0]
+            return f"data URI '{head},…' ({len(source)} characters)"
+        if "://" in source:
+            return f"URL '{redact_url(source)}'"
+        return f"path '{_shorten(source)}'"
+    if isinstance(source, os.PathLike):
+        return f"path '{_shorten(os.fspath(Path(source)))}'"
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return f"bytes ({len(source)} bytes)"
+    origin = getattr(source, "origin", None)
+    if isinstance(origin, str):  # a QueryImage
+        return origin
+    name = getattr(source, "name", None)
+    if hasattr(source, "read"):
+        return f"file object '{_shorten(str(name))}'" if name else "file object"
+    return f"{type(source).__name__} object"
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"

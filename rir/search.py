@@ -1,0 +1,285 @@
+"""``ReverseImageSearch``: an engine plus the result cache plus hit extraction.
+
+    >>> from rir import ReverseImageSearch
+    >>> rir = ReverseImageSearch(engine="google_lens")
+    >>> result = rir.search("photo.jpg", k=5)
+    >>> outcomes = rir.search_many(["a.jpg", "b.jpg"], concurrency=4)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rir._aio import run_sync
+from rir.cache import DEFAULT_TTL_S, ResultCache
+from rir.engines import Engine, check_k, get_engine
+from rir.engines.base import finalize_result
+from rir.errors import ConfigurationError, describe_source
+from rir.extract import ExtractOptions, apostprocess
+from rir.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageInput, QueryImage, aload_image
+from rir.models import SearchResult
+
+__all__ = ["ReverseImageSearch", "SearchOutcome"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SearchOutcome:
+    """One item of :meth:`ReverseImageSearch.search_many`: a result or the error it raised."""
+
+    index: int
+    source: str
+    result: SearchResult | None = None
+    error: Exception | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def unwrap(self) -> SearchResult:
+        """The result, or raise the item's error."""
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+
+class ReverseImageSearch:
+    """Reverse image search with caching and result clean-up.
+
+    Args:
+        engine: an engine name (``"auto"``, ``"local"``, ``"google_lens"``, ``"serpapi"``, ...)
+            or an :class:`~rir.engines.Engine` instance.
+        cache: ``True`` for the default cache file, ``False`` to disable, a path, or a
+            :class:`ResultCache`.
+        cache_ttl_s: how long cached results stay valid.
+        extract: how hits are cleaned (dedupe, title clean-up, domain filters, best guess,
+            caption enrichment); ``None`` for the defaults, ``False`` to keep raw hits.
+        allow_private_urls: let image URLs (and enriched pages) point at private addresses.
+        max_image_bytes / max_image_pixels / image_timeout_s: limits for loading images.
+        **engine_options: passed to :func:`rir.engines.get_engine` with the engine name.
+    """
+
+    def __init__(
+        self,
+        engine: str | Engine = "auto",
+        *,
+        cache: bool | str | os.PathLike[str] | ResultCache = True,
+        cache_ttl_s: float = DEFAULT_TTL_S,
+        extract: ExtractOptions | bool | None = None,
+        allow_private_urls: bool = False,
+        max_image_bytes: int = DEFAULT_MAX_BYTES,
+        max_image_pixels: int = DEFAULT_MAX_PIXELS,
+        image_timeout_s: float = 20.0,
+        **engine_options: Any,
+    ) -> None:
+        self.engine: Engine = get_engine(engine, **engine_options)
+        self.cache: ResultCache | None = _make_cache(cache, cache_ttl_s)
+        if extract is None or extract is True:
+            extract = ExtractOptions()
+        elif extract is not False and not isinstance(extract, ExtractOptions):
+            raise ConfigurationError(
+                f"extract must be an ExtractOptions, True, False or None, got {extract!r}."
+            )
+        self.extract: ExtractOptions | None = extract or None
+        self.allow_private_urls = allow_private_urls
+        self._image_options = {
+            "max_bytes": max_image_bytes,
+            "max_pixels": max_image_pixels,
+            "timeout_s": image_timeout_s,
+            "allow_private_urls": allow_private_urls,
+        }
+
+    # -- single search ------------------------------------------------------------------------
+
+    async def aload(self, image: ImageInput | Any) -> QueryImage:
+        """Load ``image`` with this searcher's limits."""
+        return await aload_image(image, **self._image_options)
+
+    async def asearch(
+        self,
+        image: ImageInput | Any,
+        *,
+        k: int = 10,
+        refresh: bool = False,
+        show_result: bool = False,
+    ) -> SearchResult:
+        """Search ``image``; cached results are reused unless ``refresh=True``.
+
+        ``show_result=True`` draws the query beside the top hits (saved to a PNG
+        when there is no display), the prototype's debug view.
+        """
+        check_k(k)
+        query = await self.aload(image)
+        result = await self._cached_search(query, k=k, refresh=refresh)
+        if self.extract is not None:
+            result = await apostprocess(result, self.extract,
+                                        allow_private_urls=self.allow_private_urls)
+        if show_result:
+            from rir.viz import show_result as draw
+
+            await asyncio.to_thread(draw, query, result)
+        return result
+
+    def search(
+        self,
+        image: ImageInput | Any,
+        *,
+        k: int = 10,
+        refresh: bool = False,
+        show_result: bool = False,
+    ) -> SearchResult:
+        """Synchronous twin of :meth:`asearch`."""
+        return run_sync(self.asearch(image, k=k, refresh=refresh, show_result=show_result))
+
+    async def _cached_search(self, query: QueryImage, *, k: int, refresh: bool) -> SearchResult:
+        use_cache = self.cache is not None and self.engine.cacheable
+        key = ""
+        if use_cache:
+            assert self.cache is not None
+            key = self.cache.make_key(self.engine.name, self.engine.cache_key_options(),
+                                      query.sha256)
+            if not refresh:
+                cached = await self.cache.aget(key, k=k)
+                if cached is not None:
+                    return finalize_result(cached, engine=self.engine.name,
+                                           query_sha256=query.sha256, k=k,
+                                           elapsed_s=cached.elapsed_s)
+        result = await self.engine.asearch(query, k=k)
+        if use_cache:
+            assert self.cache is not None
+            await self.cache.aput(key, result, k=k)
+        return result
+
+    # -- batches ------------------------------------------------------------------------------
+
+    async def asearch_many(
+        self,
+        images: Iterable[ImageInput | Any],
+        *,
+        k: int = 10,
+        concurrency: int = 4,
+        progress: bool | None = None,
+        refresh: bool = False,
+    ) -> list[SearchOutcome]:
+        """Search many images with at most ``concurrency`` at a time.
+
+        Returns one :class:`SearchOutcome` per input, in input order: a failing image
+        is reported in its outcome and never stops the others. ``progress=None``
+        shows a progress bar when stderr is a terminal.
+        """
+        check_k(k)
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise ConfigurationError(f"concurrency must be a positive integer, got {concurrency!r}.")
+        items: Sequence[Any] = list(images)
+        semaphore = asyncio.Semaphore(concurrency)
+        show = sys.stderr.isatty() if progress is None else progress
+        bar = _Progress(len(items), enabled=show)
+
+        async def run_one(index: int, image: Any) -> SearchOutcome:
+            outcome = SearchOutcome(index=index, source=describe_source(image))
+            async with semaphore:
+                try:
+                    outcome.result = await self.asearch(image, k=k, refresh=refresh)
+                except Exception as exc:  # noqa: BLE001 - one bad item must not sink the batch
+                    logger.info("search_many: item %d (%s) failed: %s", index, outcome.source, exc)
+                    outcome.error = exc
+            bar.advance(ok=outcome.ok)
+            return outcome
+
+        with bar:
+            return list(await asyncio.gather(*(run_one(i, im) for i, im in enumerate(items))))
+
+    def search_many(
+        self,
+        images: Iterable[ImageInput | Any],
+        *,
+        k: int = 10,
+        concurrency: int = 4,
+        progress: bool | None = None,
+        refresh: bool = False,
+    ) -> list[SearchOutcome]:
+        """Synchronous twin of :meth:`asearch_many`."""
+        return run_sync(self.asearch_many(images, k=k, concurrency=concurrency,
+                                          progress=progress, refresh=refresh))
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        await self.engine.aclose()
+
+    def close(self) -> None:
+        self.engine.close()
+        if self.cache is not None:
+            self.cache.close()
+
+    async def __aenter__(self) -> ReverseImageSearch:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __enter__(self) -> ReverseImageSearch:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ReverseImageSearch(engine={self.engine!r}, cache={self.cache!r})"
+
+
+def _make_cache(
+    cache: bool | str | os.PathLike[str] | ResultCache, ttl_s: float
+) -> ResultCache | None:
+    if isinstance(cache, ResultCache):
+        return cache
+    if cache is False or cache is None:
+        return None
+    if cache is True:
+        return ResultCache(ttl_s=ttl_s)
+    if isinstance(cache, (str, os.PathLike)):
+        return ResultCache(cache, ttl_s=ttl_s)
+    raise ConfigurationError(
+        f"cache must be True, False, a path or a ResultCache, got {type(cache).__name__}."
+    )
+
+
+class _Progress:
+    """A rich progress bar on stderr, or nothing."""
+
+    def __init__(self, total: int, *, enabled: bool) -> None:
+        self._progress = None
+        self._failed = 0
+        if enabled and total:
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeElapsedColumn, TimeRemainingColumn)
+
+            self._progress = Progress(
+                TextColumn("[bold]searching"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(),
+                TimeRemainingColumn(), console=Console(stderr=True), transient=False,
+            )
+            self._task = self._progress.add_task("search", total=total, failed=0)
+
+    def advance(self, *, ok: bool) -> None:
+        if self._progress is not None:
+            self._failed += 0 if ok else 1
+            self._progress.update(self._task, advance=1, failed=self._failed)
+
+    def __enter__(self) -> _Progress:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()

@@ -25,7 +25,7 @@ from rir.errors import (
 )
 from rir.extract import ExtractOptions
 from rir.images import QueryImage, aload_image, load_image
-from rir.models import Entity, EngineFailure, SearchHit, SearchResult
+from rir.models import EngineFailure, Entity, SearchHit, SearchResult
 from rir.search import ReverseImageSearch, SearchOutcome
 
 __version__ = "0.1.0"

@@ -110,15 +110,17 @@ class ResultCache:
 
     def purge_expired(self) -> int:
         return self._run(
-            lambda c: c.execute("DELETE FROM results WHERE expires_at <= ?", (time.time(),)).rowcount
+            lambda c: c.execute(
+                "DELETE FROM results WHERE expires_at <= ?", (time.time(),)
+            ).rowcount
         ) or 0
 
     def stats(self) -> dict[str, Any]:
         def query(conn: sqlite3.Connection) -> tuple[int, int, int]:
             now = time.time()
             total, live, size = conn.execute(
-                "SELECT COUNT(*), COALESCE(SUM(expires_at > ?), 0), COALESCE(SUM(LENGTH(payload)), 0)"
-                " FROM results", (now,)
+                "SELECT COUNT(*), COALESCE(SUM(expires_at > ?), 0), "
+                "COALESCE(SUM(LENGTH(payload)), 0) FROM results", (now,)
             ).fetchone()
             return int(total), int(live), int(size)
 
@@ -146,7 +148,8 @@ class ResultCache:
         if row is None:
             return None
         if row[3] <= time.time():
-            conn.execute("DELETE FROM results WHERE key = ? AND expires_at <= ?", (key, time.time()))
+            conn.execute("DELETE FROM results WHERE key = ? AND expires_at <= ?",
+                         (key, time.time()))
             return None
         return int(row[0]), str(row[1]), bytes(row[2])
 

@@ -173,7 +173,8 @@ def filter_domains(
 
 # Publishers whose names commonly trail page titles. Matching is case-insensitive.
 _KNOWN_SITES = {
-    "wikipedia", "wikimedia commons", "wikidata", "youtube", "britannica", "encyclopedia britannica",
+    "wikipedia", "wikimedia commons", "wikidata", "youtube", "britannica",
+    "encyclopedia britannica",
     "reddit", "pinterest", "facebook", "instagram", "x", "twitter", "tiktok", "linkedin", "imdb",
     "flickr", "tumblr", "amazon", "amazon.com", "ebay", "etsy", "alamy", "getty images",
     "shutterstock", "istock", "dreamstime", "adobe stock", "123rf", "depositphotos", "unsplash",
@@ -285,14 +286,17 @@ def dedupe_hits(hits: Sequence[SearchHit], *, title_similarity: float = 0.92) ->
 
 # -- best guess --------------------------------------------------------------------------------
 
-_STOP_WORDS = frozenset("""
-a an the and or of in on at to for from by with without about into over under as is are was were
-be been being this that these those it its his her their our your my we you they he she i me
-vs via per new top best free photo photos image images picture pictures stock video videos hd
-4k wallpaper wallpapers png jpg jpeg file download royalty high resolution quality vector
-illustration editorial news official page home online shop buy sale review reviews 2020 2021
-2022 2023 2024 2025 2026 de la le les el los las del der die das und en et y du von
-""".split())
+_STOP_WORDS = frozenset(
+    """
+    a an the and or of in on at to for from by with without about into over under as is are
+    was were be been being this that these those it its his her their our your my we you
+    they he she i me vs via per new top best free photo photos image images picture pictures
+    stock video videos hd 4k wallpaper wallpapers png jpg jpeg file download royalty high
+    resolution quality vector illustration editorial news official page home online shop buy
+    sale review reviews 2020 2021 2022 2023 2024 2025 2026 de la le les el los las del der
+    die das und en et y du von
+    """.split()
+)
 
 
 @dataclass(frozen=True)

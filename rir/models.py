@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Entity", "EngineFailure", "MatchType", "SearchHit", "SearchResult"]
+__all__ = ["EngineFailure", "Entity", "MatchType", "SearchHit", "SearchResult"]
 
 MatchType = Literal["visual", "exact", "similar", "product", "entity"]
 

@@ -177,7 +177,9 @@ class ReverseImageSearch:
         """
         check_k(k)
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise ConfigurationError(f"concurrency must be a positive integer, got {concurrency!r}.")
+            raise ConfigurationError(
+                f"concurrency must be a positive integer, got {concurrency!r}."
+            )
         items: Sequence[Any] = list(images)
         semaphore = asyncio.Semaphore(concurrency)
         show = sys.stderr.isatty() if progress is None else progress
@@ -260,8 +262,14 @@ class _Progress:
         self._failed = 0
         if enabled and total:
             from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             self._progress = Progress(
                 TextColumn("[bold]searching"), BarColumn(), MofNCompleteColumn(),

@@ -43,7 +43,9 @@ def register_engine(name: str, factory: str | Callable[..., Engine]) -> None:
     ``factory`` is a callable or a ``"module:attribute"`` string imported lazily.
     """
     if not name or ":" in name:
-        raise ConfigurationError(f"Engine names must be non-empty and contain no ':', got {name!r}.")
+        raise ConfigurationError(
+            f"Engine names must be non-empty and contain no ':', got {name!r}."
+        )
     _REGISTRY[name] = factory
 
 

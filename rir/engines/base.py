@@ -66,7 +66,7 @@ class Engine(ABC):
         """Options that change this engine's results (never secrets); part of cache keys."""
         return {}
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, most engines hold nothing
         """Release network clients, browsers and other resources."""
 
     def close(self) -> None:

@@ -1,0 +1,5 @@
+"""The embedded local engine: a reverse image index of your own images."""
+
+from rir.engines.local.index import AddReport, LocalIndex
+
+__all__ = ["AddReport", "LocalIndex"]

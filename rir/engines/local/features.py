@@ -1,0 +1,216 @@
+"""Near-duplicate image features: no model weights, only Pillow, numpy and OpenCV.
+
+Each image is normalised to about 200k grey pixels and described three ways:
+
+* a **global descriptor**: the 63 lowest 2-D DCT coefficients of a 32x32
+  thumbnail (DC dropped, L2-normalised). Robust to resizing, re-encoding,
+  brightness, contrast and grayscale; used for near-identical copies.
+* **ORB keypoints** (positions + 256-bit descriptors), used to verify a
+  candidate geometrically (RANSAC similarity transform). This is what survives
+  crops, small rotations, caption bands and watermarks.
+* **LSH words**: for the strongest keypoints, 16 fixed bits of the descriptor
+  in each of several tables. Copies of the same picture share many words, so
+  an inverted index over words finds candidates without comparing every image.
+
+Mirrored copies are handled by describing the query twice (as is and flipped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps
+
+__all__ = [
+    "FEATURE_VERSION",
+    "IndexFeatures",
+    "QueryFeatures",
+    "Verification",
+    "extract_index_features",
+    "extract_query_features",
+    "geometric_score",
+    "global_score",
+    "lsh_words",
+    "verify",
+]
+
+FEATURE_VERSION = "orb-lsh6x16-dct8-v1"
+WORK_AREA = 200_000  # pixels of the normalised grey image
+MAX_SIDE = 1024
+QUERY_KEYPOINTS = 500
+STORED_KEYPOINTS = 300
+WORD_KEYPOINTS = 150
+LSH_TABLES = 6
+LSH_BITS = 16
+DCT_SIZE = 32
+DCT_KEEP = 8
+GLOBAL_DIM = DCT_KEEP * DCT_KEEP - 1
+
+# Fixed bit positions per table. RandomState is numpy's frozen legacy generator, so these
+# never change between numpy versions (indexes stay valid); FEATURE_VERSION guards the rest.
+_LSH_POSITIONS = np.stack(
+    [np.random.RandomState(20261127 + t).choice(256, LSH_BITS, replace=False)
+     for t in range(LSH_TABLES)]
+)
+_LSH_WEIGHTS = (1 << np.arange(LSH_BITS, dtype=np.uint32)).astype(np.uint32)
+_TABLE_OFFSETS = (np.arange(LSH_TABLES, dtype=np.uint32) << LSH_BITS)[None, :]
+VOCABULARY_SIZE = LSH_TABLES << LSH_BITS
+
+
+def _dct_matrix(n: int) -> np.ndarray:
+    k = np.arange(n)[:, None]
+    i = np.arange(n)[None, :]
+    matrix = np.cos(np.pi * (2 * i + 1) * k / (2 * n)) * np.sqrt(2 / n)
+    matrix[0] /= np.sqrt(2)
+    return matrix.astype(np.float32)
+
+
+_DCT = _dct_matrix(DCT_SIZE)
+
+
+@dataclass(frozen=True)
+class IndexFeatures:
+    global_desc: np.ndarray  # float32 [GLOBAL_DIM]
+    points: np.ndarray  # float32 [n, 2]
+    descriptors: np.ndarray  # uint8 [n, 32]
+    words: np.ndarray  # uint32 [m], unique
+
+
+@dataclass(frozen=True)
+class QueryFeatures:
+    """The query described as is (index 0) and mirrored (index 1)."""
+
+    global_descs: np.ndarray  # float32 [2, GLOBAL_DIM]
+    points: tuple[np.ndarray, np.ndarray]
+    descriptors: tuple[np.ndarray, np.ndarray]
+    shape: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Verification:
+    inliers: int
+    spread: float  # area of the inliers' hull / area of all query keypoints' hull
+
+    @property
+    def effective_inliers(self) -> float:
+        # A logo or watermark shared by unrelated photos matches in a tiny area; scale it down.
+        return self.inliers * min(1.0, self.spread / 0.15)
+
+
+def normalise(image: Image.Image) -> np.ndarray:
+    """Grey uint8 array of about WORK_AREA pixels (upscaled or downscaled)."""
+    if getattr(image, "n_frames", 1) > 1:
+        image.seek(0)
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    grey = image.convert("L")
+    width, height = grey.size
+    scale = (WORK_AREA / max(1, width * height)) ** 0.5
+    scale = min(scale, MAX_SIDE / max(width, height))
+    size = (max(8, round(width * scale)), max(8, round(height * scale)))
+    if size != grey.size:
+        method = Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.BILINEAR
+        grey = grey.resize(size, method, reducing_gap=3.0 if scale < 0.5 else None)
+    return np.asarray(grey, dtype=np.uint8)
+
+
+def _global_descriptor(grey: np.ndarray) -> np.ndarray:
+    small = cv2.resize(grey.astype(np.float32), (DCT_SIZE, DCT_SIZE), interpolation=cv2.INTER_AREA)
+    coefficients = _DCT @ small @ _DCT.T
+    vector = coefficients[:DCT_KEEP, :DCT_KEEP].reshape(-1)[1:]
+    norm = float(np.linalg.norm(vector))
+    return (vector / norm if norm > 1e-6 else vector).astype(np.float32)
+
+
+def _orb(grey: np.ndarray, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    detector = cv2.ORB_create(nfeatures=n_features, fastThreshold=12)
+    keypoints, descriptors = detector.detectAndCompute(grey, None)
+    if descriptors is None or not keypoints:
+        return np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
+    order = np.argsort([-kp.response for kp in keypoints], kind="stable")
+    points = np.array([keypoints[i].pt for i in order], dtype=np.float32)
+    return points, descriptors[order]
+
+
+def lsh_words(descriptors: np.ndarray) -> np.ndarray:
+    """Unique LSH words (table id in the high bits) of ORB descriptors."""
+    if len(descriptors) == 0:
+        return np.zeros(0, np.uint32)
+    bits = np.unpackbits(descriptors, axis=1)[:, _LSH_POSITIONS]  # [n, tables, bits]
+    words = bits.astype(np.uint32) @ _LSH_WEIGHTS + _TABLE_OFFSETS
+    return np.unique(words.reshape(-1))
+
+
+def extract_index_features(image: Image.Image) -> IndexFeatures:
+    grey = normalise(image)
+    points, descriptors = _orb(grey, QUERY_KEYPOINTS)
+    return IndexFeatures(
+        global_desc=_global_descriptor(grey),
+        points=points[:STORED_KEYPOINTS],
+        descriptors=descriptors[:STORED_KEYPOINTS],
+        words=lsh_words(descriptors[:WORD_KEYPOINTS]),
+    )
+
+
+def extract_query_features(image: Image.Image) -> QueryFeatures:
+    grey = normalise(image)
+    mirrored = np.ascontiguousarray(grey[:, ::-1])
+    straight_pts, straight_des = _orb(grey, QUERY_KEYPOINTS)
+    mirror_pts, mirror_des = _orb(mirrored, QUERY_KEYPOINTS)
+    return QueryFeatures(
+        global_descs=np.stack([_global_descriptor(grey), _global_descriptor(mirrored)]),
+        points=(straight_pts, mirror_pts),
+        descriptors=(straight_des, mirror_des),
+        shape=(grey.shape[0], grey.shape[1]),
+    )
+
+
+def verify(
+    query_points: np.ndarray,
+    query_descriptors: np.ndarray,
+    points: np.ndarray,
+    descriptors: np.ndarray,
+) -> Verification:
+    """Match ORB descriptors (ratio test) and count RANSAC inliers of a similarity transform."""
+    if len(query_descriptors) < 2 or len(descriptors) < 2:
+        return Verification(0, 0.0)
+    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+    pairs = matcher.knnMatch(query_descriptors, descriptors, k=2)
+    good = [m for m, n in (p for p in pairs if len(p) == 2) if m.distance < 0.8 * n.distance]
+    if len(good) < 4:
+        return Verification(0, 0.0)
+    source = query_points[[m.queryIdx for m in good]]
+    target = points[[m.trainIdx for m in good]]
+    _, mask = cv2.estimateAffinePartial2D(source, target, method=cv2.RANSAC,
+                                          ransacReprojThreshold=8.0, maxIters=1000)
+    if mask is None:
+        return Verification(0, 0.0)
+    inlier_points = source[mask.ravel() == 1]
+    if len(inlier_points) < 3:
+        return Verification(len(inlier_points), 0.0)
+    hull = cv2.contourArea(cv2.convexHull(inlier_points))
+    total = cv2.contourArea(cv2.convexHull(query_points))
+    return Verification(len(inlier_points), float(hull / total) if total > 0 else 0.0)
+
+
+def geometric_score(check: Verification) -> float:
+    """Map verified inliers to [0, 1): 20 effective inliers ~0.23, 60 ~0.8, 120 ~0.97."""
+    return float(1.0 - np.exp(-max(0.0, check.effective_inliers - 12.0) / 30.0))
+
+
+def global_score(similarity: float) -> float:
+    """Map global cosine similarity to [0, 1]: only near-identical appearance counts."""
+    return float(np.clip((similarity - 0.95) / 0.04, 0.0, 1.0))
+
+
+def load_for_features(data: bytes) -> Image.Image:
+    """Decode image bytes (already validated by rir.images) with EXIF orientation applied."""
+    import io
+
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return ImageOps.exif_transpose(image)

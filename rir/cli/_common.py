@@ -11,13 +11,16 @@ from typing import Any
 
 from platformdirs import user_data_dir
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rir.errors import ConfigurationError
 from rir.models import SearchResult
 
 __all__ = [
+    "add_index_argument",
     "default_index_path",
+    "escape",
     "parse_engine_options",
     "print_result",
     "result_json",
@@ -79,17 +82,17 @@ def print_result(result: SearchResult, *, title: str | None = None) -> None:
     table.add_column("url", overflow="fold", max_width=50)
     for hit in result.hits:
         score = f"{hit.score:.2f}" if hit.score is not None else ""
-        table.add_row(str(hit.position), score, hit.match_type, hit.title or "(untitled)",
-                      hit.source or "", hit.url or "")
+        table.add_row(str(hit.position), score, hit.match_type, escape(hit.title or "(untitled)"),
+                      escape(hit.source or ""), escape(hit.url or ""))
     if result.hits:
         stdout.print(table)
     else:
         stdout.print("[yellow]No matches.[/yellow]")
     if result.best_guess:
-        stdout.print(f"[bold]Best guess:[/bold] {result.best_guess}")
+        stdout.print(f"[bold]Best guess:[/bold] {escape(result.best_guess)}")
     for failure in result.failures:
-        stdout.print(f"[dim]skipped {failure.engine}: {failure.error_type}: "
-                     f"{failure.message}[/dim]", markup=True)
+        stdout.print(f"[dim]skipped {escape(failure.engine)}: {failure.error_type}: "
+                     f"{escape(failure.message)}[/dim]")
     cached = " (from cache)" if result.from_cache else ""
     stdout.print(f"[dim]{len(result.hits)} hits from {result.engine} in "
                  f"{result.elapsed_s:.2f}s{cached}[/dim]")

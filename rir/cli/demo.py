@@ -8,7 +8,7 @@ import time
 
 from rich.panel import Panel
 
-from rir.cli._common import print_result, stdout
+from rir.cli._common import escape, print_result, stdout
 from rir.errors import EngineError
 from rir.prompts import CONTEXT_MODES, build_prompt
 
@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     result = searcher.search(query, k=args.k)
     print_result(result, title="Ranked documents")
     for hit in result.hits:
-        stdout.print(f"[bold][{hit.position}][/bold] {hit.title}: {hit.snippet or ''}")
+        stdout.print(f"[bold]\\[{hit.position}][/bold] {escape(hit.title)}: "
+                     f"{escape(hit.snippet or '')}")
 
     stdout.rule(f"[bold]3. The multimodal prompt (context mode: {args.context})")
     spec = build_prompt(question, image=query, result=result, mode=args.context)
@@ -80,5 +81,5 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:  # noqa: BLE001 - provider SDKs raise their own error types
         raise EngineError(f"The model {model_name} failed: {type(exc).__name__}: {exc}",
                           engine=model_name) from None
-    stdout.print(Panel(str(answer.content), title=f"{model_name} answers", expand=False))
+    stdout.print(Panel(escape(str(answer.content)), title=f"{model_name} answers", expand=False))
     return 0

@@ -136,10 +136,8 @@ class PromptSpec:
 
     @property
     def context_chars(self) -> int:
-        """Characters of text context (what costs tokens besides the images)."""
-        return sum(len(p.text) for p in self.parts if isinstance(p, TextPart)) - len(
-            self.question
-        )
+        """Characters of retrieved text context (what costs tokens besides the images)."""
+        return len(self.context_text)
 
     def render_text(self) -> str:
         """A readable rendering with image placeholders (for logs, demos, --dry-run)."""

@@ -44,6 +44,7 @@ STORED_KEYPOINTS = 300
 WORD_KEYPOINTS = 150
 LSH_TABLES = 6
 LSH_BITS = 16
+MIN_SCALE, MAX_SCALE = 0.3, 3.0  # plausible query->index scale of a verified match
 DCT_SIZE = 32
 DCT_KEEP = 8
 GLOBAL_DIM = DCT_KEEP * DCT_KEEP - 1
@@ -185,9 +186,14 @@ def verify(
         return Verification(0, 0.0)
     source = query_points[[m.queryIdx for m in good]]
     target = points[[m.trainIdx for m in good]]
-    _, mask = cv2.estimateAffinePartial2D(source, target, method=cv2.RANSAC,
-                                          ransacReprojThreshold=8.0, maxIters=1000)
-    if mask is None:
+    transform, mask = cv2.estimateAffinePartial2D(source, target, method=cv2.RANSAC,
+                                                  ransacReprojThreshold=8.0, maxIters=1000)
+    if transform is None or mask is None:
+        return Verification(0, 0.0)
+    # Both images are normalised to the same area, so a copy maps at a scale near 1 (0.8 for a
+    # 70% crop). A collapsing transform (scale ~0) "explains" unrelated points: reject it.
+    scale = float(np.hypot(transform[0, 0], transform[1, 0]))
+    if not MIN_SCALE <= scale <= MAX_SCALE:
         return Verification(0, 0.0)
     inlier_points = source[mask.ravel() == 1]
     if len(inlier_points) < 3:

@@ -274,12 +274,11 @@ class LocalIndex(Engine):
     ) -> dict[int, tuple[float, str, int]]:
         """Geometrically verify the most promising candidates; score each in [0, 1]."""
         best_votes = votes.max(axis=1)
-        order = [int(i) for i in np.argsort(-best_votes, kind="stable")[: max(8, k + 4)]
-                 if best_votes[i] > 0]
+        order = [i for i in _top(best_votes, max(8, k + 4)) if best_votes[i] > 0]
         best_similarity = similarity.max(axis=1)
-        for i in np.argsort(-best_similarity, kind="stable")[:4]:
-            if int(i) not in order and best_similarity[i] > 0.8:
-                order.append(int(i))
+        for i in _top(best_similarity, 4):
+            if i not in order and best_similarity[i] > 0.8:
+                order.append(i)
         exact_positions = [int(i) for i in np.flatnonzero(np.isin(candidates.rowids, list(exact)))]
         order = exact_positions + [i for i in order if i not in exact_positions]
         keypoints = self._store.load_keypoints([int(candidates.rowids[i]) for i in order])
@@ -352,6 +351,14 @@ class LocalIndex(Engine):
 
     def __repr__(self) -> str:
         return f"LocalIndex(path={str(self.path) if self.path else None!r})"
+
+
+def _top(values: np.ndarray, n: int) -> list[int]:
+    """Positions of the ``n`` largest values, largest first (argpartition: O(len))."""
+    if len(values) > n:
+        part = np.argpartition(-values, n)[:n]
+        return [int(i) for i in part[np.argsort(-values[part], kind="stable")]]
+    return [int(i) for i in np.argsort(-values, kind="stable")]
 
 
 def _best_guess(hits: Sequence[SearchHit]) -> str | None:

@@ -1,0 +1,41 @@
+"""Shared test fixtures: the ../shared data folder, a scratch cache, a 127.0.0.1 HTTP server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.http_server import LocalServer
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("RIR_SHARED_DIR", REPO.parent / "shared"))
+
+
+def shared_path(*parts: str) -> Path:
+    """A path inside ../shared, skipping the test when it is not there."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not available (../shared is absent)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory,
+                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch the user's real cache, index or config from tests."""
+    base = tmp_path_factory.mktemp("rir-home")
+    monkeypatch.setenv("RIR_CACHE_DIR", str(base / "cache"))
+    monkeypatch.setenv("RIR_INDEX", str(base / "index.rir"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))
+
+
+@pytest.fixture
+def local_server() -> Iterator[LocalServer]:
+    server = LocalServer()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -165,3 +165,10 @@ def test_local_engine_by_name(tmp_path: Path) -> None:
 
     engine = get_engine("local", path=tmp_path / "i.rir")
     assert isinstance(engine, LocalIndex) and engine.path == tmp_path / "i.rir"
+
+
+def test_progress_bar_reports_failures(capsys: pytest.CaptureFixture[str]) -> None:
+    searcher = ReverseImageSearch(CountingEngine(), cache=False)
+    searcher.search_many([photo(), b"junk"], progress=True)
+    err = capsys.readouterr().err
+    assert "searching" in err and "2/2" in err and "1 failed" in err

@@ -1,0 +1,53 @@
+"""Shared plumbing of the API engines (SerpApi, Cloud Vision, PicImageSearch), written once.
+
+* :mod:`.client` — :class:`ApiHttp`: one httpx client per engine per loop, rate limit,
+  retries with backoff and jitter honouring ``Retry-After``; :class:`RetryPolicy`,
+  :class:`RateLimit`, :func:`check_base_url`.
+* :mod:`.errors` — the extra failure types and the HTTP-status mapping.
+* :mod:`.secrets` — keys as ``SecretStr``, redaction from logs, messages and payloads.
+"""
+
+from rir.engines._http.client import ApiHttp, RateLimit, RetryPolicy, check_base_url
+from rir.engines._http.errors import (
+    EngineAuthenticationError,
+    EngineConnectionError,
+    EngineQuotaExceededError,
+    EngineRequestError,
+    EngineResponseError,
+    EngineServerError,
+    EngineUnsupportedInputError,
+    error_for_status,
+    parse_json,
+    parse_retry_after,
+)
+from rir.engines._http.secrets import (
+    protect_logger,
+    redact_text,
+    register_secret,
+    resolve_secret,
+    scrub,
+    scrub_result,
+)
+
+__all__ = [
+    "ApiHttp",
+    "EngineAuthenticationError",
+    "EngineConnectionError",
+    "EngineQuotaExceededError",
+    "EngineRequestError",
+    "EngineResponseError",
+    "EngineServerError",
+    "EngineUnsupportedInputError",
+    "RateLimit",
+    "RetryPolicy",
+    "check_base_url",
+    "error_for_status",
+    "parse_json",
+    "parse_retry_after",
+    "protect_logger",
+    "redact_text",
+    "register_secret",
+    "resolve_secret",
+    "scrub",
+    "scrub_result",
+]

@@ -1,0 +1,175 @@
+"""API keys, cookies and tokens: held as ``SecretStr``, scrubbed from logs and payloads.
+
+Every secret an engine resolves goes through :func:`resolve_secret` (or
+:func:`register_secret` for tokens minted later, such as OAuth access tokens).
+Registered values are replaced by ``***`` in:
+
+* log records of ``httpx`` / ``httpcore`` (httpx logs every request URL at INFO,
+  and SerpApi only accepts its key as a query parameter) and of our engine
+  modules, via :data:`REDACTING_FILTER`;
+* error messages and provider payloads we keep, via :func:`redact_text` and
+  :func:`scrub`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import SecretStr
+
+from rir.errors import ConfigurationError
+from rir.models import SearchResult
+
+__all__ = [
+    "REDACTING_FILTER",
+    "SecretInput",
+    "protect_logger",
+    "redact_text",
+    "register_secret",
+    "resolve_secret",
+    "scrub",
+    "scrub_result",
+]
+
+SecretInput = str | SecretStr | None
+
+_MASK = "***"
+# Shorter values would redact ordinary words; real keys and tokens are far longer.
+_MIN_SECRET_LENGTH = 8
+_MAX_REMEMBERED = 256
+_lock = threading.Lock()
+_secrets: dict[str, None] = {}  # insertion-ordered set, oldest evicted first
+_pattern: re.Pattern[str] | None = None
+# Credentials that travel as query parameters, whatever their value.
+_SECRET_PARAMS = re.compile(
+    r"(?i)((?:^|[?&;\s\"'(])(?:api_key|apikey|key|access_token|token|sig|signature|"
+    r"x-goog-api-key)=)[^&\s\"'#)]+"
+)
+
+
+def register_secret(value: str | SecretStr | None) -> None:
+    """Remember ``value`` so that it is redacted from logs, messages and payloads."""
+    global _pattern
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if not raw or len(raw) < _MIN_SECRET_LENGTH:
+        return
+    with _lock:
+        if raw in _secrets:
+            return
+        _secrets[raw] = None
+        while len(_secrets) > _MAX_REMEMBERED:
+            del _secrets[next(iter(_secrets))]
+        ordered = sorted(_secrets, key=len, reverse=True)  # longest first: no partial masks
+        _pattern = re.compile("|".join(re.escape(s) for s in ordered))
+
+
+def resolve_secret(
+    value: SecretInput, env_var: str | None, *, what: str, engine: str
+) -> SecretStr | None:
+    """The secret from the argument, else from ``env_var``; ``None`` when neither is set.
+
+    Blank values count as unset. The secret is registered for redaction.
+    """
+    if value is not None and not isinstance(value, (str, SecretStr)):
+        raise ConfigurationError(
+            f"{engine}: {what} must be a string or pydantic SecretStr, got "
+            f"{type(value).__name__}."
+        )
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if raw is None and env_var:
+        raw = os.environ.get(env_var)
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    register_secret(raw)
+    return SecretStr(raw)
+
+
+def redact_text(text: str, *, params: bool = True) -> str:
+    """``text`` with every registered secret masked, and (``params=True``, for messages and
+    logs) the values of credential-like query parameters (``api_key=``, ``token=``, ...)."""
+    pattern = _pattern
+    if pattern is not None:
+        text = pattern.sub(_MASK, text)
+    return _SECRET_PARAMS.sub(lambda m: m.group(1) + _MASK, text) if params else text
+
+
+def scrub(value: Any) -> Any:
+    """A copy of a JSON-like value with registered secrets masked in every string.
+
+    Query parameters are left alone here: result URLs legitimately carry ``token=`` or
+    ``sig=`` (signed CDN links) and must keep working.
+    """
+    if isinstance(value, str):
+        return redact_text(value, params=False)
+    if isinstance(value, dict):
+        return {scrub(k) if isinstance(k, str) else k: scrub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(v) for v in value]
+    return value
+
+
+def scrub_result(result: SearchResult) -> SearchResult:
+    """``result`` with registered secrets masked in every field (titles, URLs, payloads).
+
+    A provider or proxy may echo a request (and so a key) back into its answer; nothing
+    of it may reach the cache or a prompt.
+    """
+    if _pattern is None:
+        return result
+    dumped = result.model_dump(mode="python", exclude={"screenshot"})
+    cleaned = scrub(dumped)
+    if cleaned == dumped:
+        return result
+    return SearchResult.model_validate({**cleaned, "screenshot": result.screenshot})
+
+
+class _RedactingFilter(logging.Filter):
+    """Rewrites a record's message when it contains a secret (the record is kept)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed record: leave it to logging's own handling
+            return True
+        redacted = redact_text(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+REDACTING_FILTER = _RedactingFilter()
+# Loggers that see request URLs or headers. Filters only run on the logger that
+# creates a record (not on ancestors it propagates to), so each is listed.
+_THIRD_PARTY_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "hpack",
+    "google.auth",
+    "google.auth.transport.requests",
+    "urllib3.connectionpool",
+)
+
+
+def protect_logger(*names: str) -> None:
+    """Attach the redacting filter to the named loggers (idempotent)."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if REDACTING_FILTER not in logger.filters:
+            logger.addFilter(REDACTING_FILTER)
+
+
+def protect_loggers(names: Iterable[str] = _THIRD_PARTY_LOGGERS) -> None:
+    protect_logger(*names)
+
+
+protect_loggers()

@@ -1,0 +1,305 @@
+"""Combining engines so that one blocked or failing engine does not take an application down.
+
+    >>> from rir.engines import get_engine
+    >>> chain = get_engine("fallback", engines=["serpapi", "cloud_vision", "google_lens"])
+    >>> fused = get_engine("fusion", engines=["serpapi", "picimagesearch:bing"])
+
+* :class:`FallbackEngine` tries its engines in order and answers with the first that
+  succeeds. Engine failures (blocked, rate-limited after retries, timeouts, bad keys,
+  provider errors) move on to the next engine; input errors (an invalid image) do not.
+  ``result.failures`` lists the engines that failed and why, ``result.metadata``
+  names the engine that answered (``answered_by``) and those not tried.
+* :class:`FusionEngine` queries all its engines concurrently and merges their hits by
+  canonical URL with reciprocal-rank fusion; each hit keeps its provenance in
+  ``metadata["provenance"]``. Whatever succeeded is returned; failures are listed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rir.engines._http.secrets import protect_logger, redact_text
+from rir.engines.base import Engine
+from rir.errors import (
+    ConfigurationError,
+    EngineError,
+    EngineTimeoutError,
+    InvalidImageError,
+)
+from rir.extract import canonical_url
+from rir.images import QueryImage
+from rir.models import EngineFailure, Entity, SearchHit, SearchResult
+
+__all__ = ["AllEnginesFailedError", "FallbackEngine", "FusionEngine"]
+
+logger = logging.getLogger(__name__)
+protect_logger(__name__)
+
+EngineSpec = str | Engine | tuple[str, Mapping[str, Any]]
+
+
+class AllEnginesFailedError(EngineError):
+    """Every engine of a fallback chain or fusion failed; ``failures`` says how."""
+
+    def __init__(self, message: str, *, engine: str | None = None,
+                 failures: Sequence[EngineFailure] = ()) -> None:
+        super().__init__(message, engine=engine)
+        self.failures = list(failures)
+
+
+def _resolve(engines: Sequence[EngineSpec], owner: str) -> list[Engine]:
+    from rir.engines import get_engine  # the registry imports this module lazily
+
+    if isinstance(engines, (str, Engine)) or not isinstance(engines, Sequence) or not engines:
+        raise ConfigurationError(
+            f"{owner}: engines must be a non-empty list of engine names or Engine instances, "
+            f"e.g. engines=['serpapi', 'google_lens']; got {engines!r}."
+        )
+    resolved = []
+    for spec in engines:
+        if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], Mapping):
+            resolved.append(get_engine(spec[0], **dict(spec[1])))
+        else:
+            resolved.append(get_engine(spec))
+    return resolved
+
+
+def _failure(engine: Engine, exc: BaseException) -> EngineFailure:
+    if isinstance(exc, asyncio.TimeoutError):
+        return EngineFailure(engine=engine.name, error_type="EngineTimeoutError",
+                             message=f"{engine.name} did not answer in time.")
+    return EngineFailure(engine=engine.name, error_type=type(exc).__name__,
+                         message=redact_text(str(exc)))
+
+
+def _summary(failures: Sequence[EngineFailure]) -> str:
+    return "; ".join(f"{f.engine}: {f.error_type}: {f.message}" for f in failures)
+
+
+class _CombinedEngine(Engine):
+    """Shared behaviour: resolving the inner engines, cache key, closing."""
+
+    def __init__(self, engines: Sequence[EngineSpec], *, timeout_s: float | None) -> None:
+        self.engines: list[Engine] = _resolve(engines, self.name)
+        if timeout_s is not None and not timeout_s > 0:
+            raise ConfigurationError(f"{self.name}: timeout_s must be > 0, got {timeout_s!r}.")
+        self.timeout_s = timeout_s
+        self.cacheable = all(engine.cacheable for engine in self.engines)  # type: ignore[misc]
+
+    def cache_key_options(self) -> Mapping[str, Any]:
+        return {"engines": [{"name": e.name, **e.cache_key_options()} for e in self.engines]}
+
+    async def _run(self, engine: Engine, image: QueryImage, k: int) -> SearchResult:
+        if self.timeout_s is None:
+            return await engine.asearch(image, k=k)
+        try:
+            return await asyncio.wait_for(engine.asearch(image, k=k), self.timeout_s)
+        except asyncio.TimeoutError:
+            raise EngineTimeoutError(
+                f"{engine.name} did not answer within {self.timeout_s:g} s inside {self.name}.",
+                engine=engine.name,
+            ) from None
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(engine.aclose() for engine in self.engines))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(engines={[e.name for e in self.engines]!r})"
+
+
+class FallbackEngine(_CombinedEngine):
+    """Try ``engines`` in order; answer with the first that succeeds.
+
+    Args:
+        engines: engine names, ``(name, options)`` pairs or :class:`Engine` instances.
+        on_empty: also move on when an engine answers with no hits.
+        timeout_s: give each engine at most this long (then count it as timed out).
+    """
+
+    name = "fallback"
+
+    def __init__(self, engines: Sequence[EngineSpec], *, on_empty: bool = False,
+                 timeout_s: float | None = None) -> None:
+        super().__init__(engines, timeout_s=timeout_s)
+        self.on_empty = bool(on_empty)
+
+    def cache_key_options(self) -> Mapping[str, Any]:
+        return {**super().cache_key_options(), "on_empty": self.on_empty}
+
+    async def _asearch(self, image: QueryImage, *, k: int) -> SearchResult:
+        failures: list[EngineFailure] = []
+        last = len(self.engines) - 1
+        for index, engine in enumerate(self.engines):
+            try:
+                result = await self._run(engine, image, k)
+            except InvalidImageError:
+                raise  # the input is wrong: another engine will not fix it
+            except EngineError as exc:
+                failures.append(_failure(engine, exc))
+                logger.info("fallback: %s failed (%s: %s)%s", engine.name, type(exc).__name__,
+                            redact_text(str(exc)), "; trying the next engine" if index < last
+                            else "")
+                continue
+            if self.on_empty and not result.hits and index < last:
+                failures.append(EngineFailure(engine=engine.name, error_type="NoResults",
+                                              message=f"{engine.name} returned no hits."))
+                logger.info("fallback: %s returned no hits; trying the next engine", engine.name)
+                continue
+            metadata = {
+                **result.metadata,
+                "answered_by": engine.name,
+                "fallback": {
+                    "tried": [e.name for e in self.engines[: index + 1]],
+                    "not_tried": [e.name for e in self.engines[index + 1:]],
+                },
+            }
+            return result.model_copy(update={"failures": [*failures, *result.failures],
+                                             "metadata": metadata})
+        raise AllEnginesFailedError(
+            f"All {len(self.engines)} engines of the fallback chain failed: "
+            f"{_summary(failures)}", engine=self.name, failures=failures,
+        )
+
+
+@dataclass
+class _Bucket:
+    score: float = 0.0
+    entries: list[tuple[str, int, SearchHit]] = field(default_factory=list)
+    shares: list[float] = field(default_factory=list)  # each entry's weighted contribution
+
+
+class FusionEngine(_CombinedEngine):
+    """Query ``engines`` concurrently and merge their hits with reciprocal-rank fusion.
+
+    A page's fused score is the sum over engines of ``weight / (rrf_k + rank)``; hits are
+    merged by canonical URL (page URL, else image URL).
+
+    Args:
+        engines: engine names, ``(name, options)`` pairs or :class:`Engine` instances.
+        rrf_k: the RRF damping constant (60 in the original paper).
+        weights: per-engine weights by engine name (default 1.0).
+        per_engine_k: hits to ask each engine for (default: the search's ``k``).
+        timeout_s: give each engine at most this long.
+    """
+
+    name = "fusion"
+
+    def __init__(self, engines: Sequence[EngineSpec], *, rrf_k: float = 60.0,
+                 weights: Mapping[str, float] | None = None, per_engine_k: int | None = None,
+                 timeout_s: float | None = None) -> None:
+        super().__init__(engines, timeout_s=timeout_s)
+        if not rrf_k >= 0:
+            raise ConfigurationError(f"fusion: rrf_k must be >= 0, got {rrf_k!r}.")
+        if per_engine_k is not None and (not isinstance(per_engine_k, int) or per_engine_k < 1):
+            raise ConfigurationError(f"fusion: per_engine_k must be >= 1, got {per_engine_k!r}.")
+        self.rrf_k = float(rrf_k)
+        self.weights = dict(weights or {})
+        self.per_engine_k = per_engine_k
+
+    def cache_key_options(self) -> Mapping[str, Any]:
+        return {**super().cache_key_options(), "rrf_k": self.rrf_k,
+                "weights": dict(sorted(self.weights.items())), "per_engine_k": self.per_engine_k}
+
+    async def _asearch(self, image: QueryImage, *, k: int) -> SearchResult:
+        inner_k = self.per_engine_k or k
+        outcomes = await asyncio.gather(*(self._run(e, image, inner_k) for e in self.engines),
+                                        return_exceptions=True)
+        answered: list[tuple[Engine, SearchResult]] = []
+        failures: list[EngineFailure] = []
+        for engine, outcome in zip(self.engines, outcomes, strict=True):
+            if isinstance(outcome, (EngineError, InvalidImageError)):
+                failures.append(_failure(engine, outcome))
+                logger.info("fusion: %s failed (%s: %s)", engine.name, type(outcome).__name__,
+                            redact_text(str(outcome)))
+            elif isinstance(outcome, BaseException):
+                raise outcome  # a bug or cancellation, not an engine failure
+            else:
+                answered.append((engine, outcome))
+        if not answered:
+            raise AllEnginesFailedError(
+                f"All {len(self.engines)} engines of the fusion failed: {_summary(failures)}",
+                engine=self.name, failures=failures,
+            )
+        return SearchResult(
+            hits=self._fuse([(e.name, r.hits) for e, r in answered]),
+            best_guess=_vote([r.best_guess for _e, r in answered]),
+            entities=_merge_entities([r.entities for _e, r in answered]),
+            page_url=next((r.page_url for _e, r in answered if r.page_url), None),
+            screenshot=next((r.screenshot for _e, r in answered if r.screenshot), None),
+            failures=[*failures, *(f for _e, r in answered for f in r.failures)],
+            metadata={"fusion": {"answered": [e.name for e, _r in answered],
+                                 "failed": [f.engine for f in failures], "rrf_k": self.rrf_k}},
+        )
+
+    def _fuse(self, ranked: list[tuple[str, list[SearchHit]]]) -> list[SearchHit]:
+        buckets: dict[str, _Bucket] = {}
+        for engine_name, hits in ranked:
+            weight = float(self.weights.get(engine_name, 1.0))
+            for rank, hit in enumerate(hits, start=1):
+                key = canonical_url(hit.url or hit.image_url) or f"{engine_name}#{rank}"
+                bucket = buckets.setdefault(key, _Bucket())
+                share = weight / (self.rrf_k + rank)
+                bucket.score += share
+                bucket.entries.append((engine_name, rank, hit))
+                bucket.shares.append(share)
+        fused = [_merged_hit(bucket) for bucket in buckets.values()]
+        fused.sort(key=lambda hit: -(hit.score or 0.0))  # stable: ties keep first appearance
+        return fused
+
+
+def _merged_hit(bucket: _Bucket) -> SearchHit:
+    """The hit that contributed most (ties: first engine), gaps filled from the others,
+    with provenance."""
+    best_index = max(range(len(bucket.entries)), key=lambda i: (bucket.shares[i], -i))
+    best = bucket.entries[best_index][2]
+    updates: dict[str, Any] = {}
+    for field_name in ("title", "url", "image_url", "thumbnail_url", "snippet", "source",
+                       "width", "height"):
+        if not getattr(best, field_name):
+            donor = next((h for _n, _r, h in bucket.entries if getattr(h, field_name)), None)
+            if donor is not None:
+                updates[field_name] = getattr(donor, field_name)
+    if any(h.match_type == "exact" for _n, _r, h in bucket.entries):
+        updates["match_type"] = "exact"
+    provenance = [{"engine": name, "rank": rank, "url": hit.url, "match_type": hit.match_type,
+                   "score": hit.score} for name, rank, hit in bucket.entries]
+    engines = list(dict.fromkeys(name for name, _r, _h in bucket.entries))
+    updates["score"] = bucket.score
+    updates["metadata"] = {**best.metadata, "provenance": provenance, "engines": engines,
+                           "engine_scores": {p["engine"]: p["score"] for p in provenance
+                                             if p["score"] is not None}}
+    return best.model_copy(update=updates)
+
+
+def _vote(guesses: list[str | None]) -> str | None:
+    """The best guess most engines agree on (case-insensitively); ties go to engine order."""
+    present = [g for g in guesses if g and g.strip()]
+    if not present:
+        return None
+    counts = Counter(g.strip().casefold() for g in present)
+    top = max(counts.values())
+    return next(g.strip() for g in present if counts[g.strip().casefold()] == top)
+
+
+def _merge_entities(groups: list[list[Entity]]) -> list[Entity]:
+    merged: dict[str, Entity] = {}
+    for entities in groups:
+        for entity in entities:
+            key = entity.name.strip().casefold()
+            seen = merged.get(key)
+            if seen is None:
+                merged[key] = entity
+                continue
+            updates: dict[str, Any] = {}
+            if entity.score is not None and (seen.score is None or entity.score > seen.score):
+                updates["score"] = entity.score
+            for name in ("type", "url", "description"):
+                if getattr(seen, name) is None and getattr(entity, name) is not None:
+                    updates[name] = getattr(entity, name)
+            merged[key] = seen.model_copy(update=updates) if updates else seen
+    return list(merged.values())

@@ -1,0 +1,1 @@
+"""Tests of the API engines (SerpApi, Cloud Vision, PicImageSearch), fallback and fusion."""

@@ -8,7 +8,15 @@
     └── EngineError            a search engine failed
         ├── EngineBlockedError       the engine refused us (captcha, consent wall, bot check)
         ├── EngineRateLimitedError   too many requests; ``retry_after`` says when to retry
-        └── EngineTimeoutError       the engine did not answer in time
+        │   └── EngineQuotaExceededError   out of credits: waiting will not help
+        ├── EngineTimeoutError       the engine did not answer in time
+        ├── EngineServerError        the provider failed on its side (HTTP 5xx)
+        ├── EngineConnectionError    refused, reset, DNS failure
+        ├── EngineResponseError      an answer we cannot read (bad JSON, an HTML page)
+        ├── EngineAuthenticationError    key rejected   } also ConfigurationErrors:
+        ├── EngineRequestError           options rejected } the user must change
+        ├── EngineUnsupportedInputError  input unusable } something
+        └── AllEnginesFailedError    every engine of a fallback or fusion failed
 
 Every message says what was wrong, with which input, and what to do about it.
 Inputs are described by :func:`describe_source`, which never prints image bytes,
@@ -18,16 +26,25 @@ base64 payloads or URL credentials.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 __all__ = [
+    "AllEnginesFailedError",
     "ConfigurationError",
+    "EngineAuthenticationError",
     "EngineBlockedError",
+    "EngineConnectionError",
     "EngineError",
+    "EngineQuotaExceededError",
     "EngineRateLimitedError",
+    "EngineRequestError",
+    "EngineResponseError",
+    "EngineServerError",
     "EngineTimeoutError",
+    "EngineUnsupportedInputError",
     "ImageFetchError",
     "InvalidImageError",
     "RIRError",
@@ -84,6 +101,43 @@ class EngineRateLimitedError(EngineError):
 
 class EngineTimeoutError(EngineError):
     """The engine did not answer within its deadline."""
+
+
+class EngineQuotaExceededError(EngineRateLimitedError):
+    """The account ran out of searches or quota; retrying soon will not help."""
+
+
+class EngineServerError(EngineError):
+    """The provider failed on its side (HTTP 5xx)."""
+
+
+class EngineConnectionError(EngineError):
+    """The connection to the provider failed (refused, reset, DNS)."""
+
+
+class EngineResponseError(EngineError):
+    """The provider answered with something we cannot read."""
+
+
+class EngineAuthenticationError(EngineError, ConfigurationError):
+    """The provider rejected the API key or credentials (or the account lacks access)."""
+
+
+class EngineRequestError(EngineError, ConfigurationError):
+    """The provider rejected the request's options (HTTP 400 and similar)."""
+
+
+class EngineUnsupportedInputError(EngineError, ConfigurationError):
+    """This engine cannot search this kind of input as configured (e.g. a local file)."""
+
+
+class AllEnginesFailedError(EngineError):
+    """Every engine of a fallback chain or fusion failed; ``failures`` says how."""
+
+    def __init__(self, message: str, *, engine: str | None = None,
+                 failures: Sequence[Any] = ()) -> None:
+        super().__init__(message, engine=engine)
+        self.failures = list(failures)
 
 
 _MAX_SHOWN = 120

@@ -26,6 +26,7 @@ from typing import Any
 from rir.engines._http.secrets import protect_logger, redact_text
 from rir.engines.base import Engine
 from rir.errors import (
+    AllEnginesFailedError,
     ConfigurationError,
     EngineError,
     EngineTimeoutError,
@@ -43,13 +44,6 @@ protect_logger(__name__)
 EngineSpec = str | Engine | tuple[str, Mapping[str, Any]]
 
 
-class AllEnginesFailedError(EngineError):
-    """Every engine of a fallback chain or fusion failed; ``failures`` says how."""
-
-    def __init__(self, message: str, *, engine: str | None = None,
-                 failures: Sequence[EngineFailure] = ()) -> None:
-        super().__init__(message, engine=engine)
-        self.failures = list(failures)
 
 
 def _resolve(engines: Sequence[EngineSpec], owner: str) -> list[Engine]:

@@ -1,19 +1,7 @@
-"""The API engines' failure types and how HTTP answers map onto them.
+"""How HTTP answers map onto the error tree (the types live in :mod:`rir.errors`).
 
-They extend :mod:`rir.errors` without changing it::
-
-    EngineError
-    ├── EngineAuthenticationError    (also a ConfigurationError) key rejected: 401/403
-    ├── EngineRequestError           (also a ConfigurationError) options rejected: 400/404/422
-    ├── EngineUnsupportedInputError  (also a ConfigurationError) this engine cannot take the input
-    ├── EngineServerError            5xx; retried
-    ├── EngineConnectionError        refused / reset / DNS; retried
-    ├── EngineResponseError          invalid JSON, an HTML page, an unexpected shape
-    ├── EngineRateLimitedError
-    │   └── EngineQuotaExceededError out of credits: waiting will not help, never retried
-    └── EngineTimeoutError           retried
-
-Being ``EngineError``s, all of them let a fallback chain move on to its next engine.
+Every failure is an ``EngineError``, so a fallback chain can move on to its
+next engine; 401/403 and rejected options are also ``ConfigurationError``s.
 """
 
 from __future__ import annotations
@@ -30,10 +18,16 @@ import httpx
 
 from rir.engines._http.secrets import redact_text
 from rir.errors import (
-    ConfigurationError,
+    EngineAuthenticationError,
+    EngineConnectionError,
     EngineError,
+    EngineQuotaExceededError,
     EngineRateLimitedError,
+    EngineRequestError,
+    EngineResponseError,
+    EngineServerError,
     EngineTimeoutError,
+    EngineUnsupportedInputError,
     redact_url,
 )
 
@@ -51,32 +45,6 @@ __all__ = [
 ]
 
 
-class EngineAuthenticationError(EngineError, ConfigurationError):
-    """The provider rejected the API key or credentials (or the account lacks access)."""
-
-
-class EngineRequestError(EngineError, ConfigurationError):
-    """The provider rejected the request's options (HTTP 400 and similar)."""
-
-
-class EngineUnsupportedInputError(EngineError, ConfigurationError):
-    """This engine cannot search this kind of input as configured (e.g. a local file)."""
-
-
-class EngineServerError(EngineError):
-    """The provider failed on its side (HTTP 5xx)."""
-
-
-class EngineConnectionError(EngineError):
-    """The connection to the provider failed (refused, reset, DNS)."""
-
-
-class EngineResponseError(EngineError):
-    """The provider answered with something we cannot read."""
-
-
-class EngineQuotaExceededError(EngineRateLimitedError):
-    """The account ran out of searches or quota; retrying soon will not help."""
 
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)

@@ -1,0 +1,264 @@
+"""``ReverseImageQueryEngine``: answer a question about an image with reverse-image-search context.
+
+    >>> from llama_index.core.schema import QueryBundle
+    >>> from llama_index_rir import ReverseImageQueryEngine
+    >>> engine = ReverseImageQueryEngine(engine="google_lens", context="text")
+    >>> response = engine.query(QueryBundle("Who is this?", image_path="photo.jpg"))
+    >>> response.response, response.metadata["best_guess"], response.source_nodes
+
+Unlike LlamaIndex's own query engines, this one sends the *query* image: it
+searches it, builds the prompt with :func:`rir.context.abuild_context_prompt` (the
+same fenced, untrusted-context prompt the LangChain chain sends) and passes one
+``ChatMessage`` with the image as an ``ImageBlock`` plus ``TextBlock``s to any
+LlamaIndex LLM that accepts images.
+
+Context modes: ``text`` (titles, sites and captions of the hits), ``screenshot``
+(the results page as an image, the paper's method; a rendered results sheet when
+the engine took no screenshot), ``thumbnails`` (the top hits as thumbnail + title
+pairs) and ``none`` (no search: the baseline for A/B tests).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncGenerator, Generator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from llama_index.core.base.base_query_engine import BaseQueryEngine
+from llama_index.core.base.llms.base import BaseLLM
+from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageRole
+from llama_index.core.base.response.schema import (
+    RESPONSE_TYPE,
+    AsyncStreamingResponse,
+    Response,
+    StreamingResponse,
+)
+from llama_index.core.callbacks import CallbackManager
+from llama_index.core.prompts.mixin import PromptMixinType
+from llama_index.core.schema import NodeWithScore, QueryBundle
+
+from llama_index_rir._inputs import is_image_reference
+from llama_index_rir.messages import to_chat_messages
+from llama_index_rir.retriever import ReverseImageRetriever
+from rir._aio import run_sync
+from rir.context import abuild_context_prompt
+from rir.errors import ConfigurationError
+from rir.prompts import PromptSpec, check_context_mode
+
+__all__ = ["DEFAULT_QUESTION", "PreparedQuery", "ReverseImageQueryEngine", "default_llm"]
+
+#: Asked when the query string is the image itself (``engine.query("https://…/a.jpg")``).
+DEFAULT_QUESTION = "What does this image show?"
+DEFAULT_OPENAI_MODEL = "gpt-4o"
+
+
+def default_llm() -> BaseLLM:
+    """``llama_index.llms.openai.OpenAI(model="gpt-4o")``, or a ConfigurationError saying why."""
+    try:
+        from llama_index.llms.openai import OpenAI
+    except ImportError:
+        raise ConfigurationError(
+            "ReverseImageQueryEngine needs a multimodal LLM: pass llm=... (any LlamaIndex LLM "
+            "that accepts ImageBlocks), or install the default OpenAI one with: "
+            "pip install 'reverse-image-rag[openai]'."
+        ) from None
+    if not os.environ.get("OPENAI_API_KEY"):
+        raise ConfigurationError(
+            f"The default LLM is OpenAI {DEFAULT_OPENAI_MODEL} and OPENAI_API_KEY is not set: "
+            "set it, or pass llm=OpenAI(model='gpt-4o', api_key=...) or another multimodal LLM."
+        )
+    return OpenAI(model=DEFAULT_OPENAI_MODEL)
+
+
+def _resolve_llm(llm: Any) -> Any:
+    if llm is None:
+        return default_llm()
+    if callable(getattr(llm, "chat", None)) and callable(getattr(llm, "achat", None)):
+        return llm  # a BaseLLM, or a legacy MultiModalLLM: both chat with ImageBlocks
+    raise ConfigurationError(
+        f"llm must be a LlamaIndex LLM (with chat/achat), got {type(llm).__name__}."
+    )
+
+
+@dataclass(frozen=True)
+class PreparedQuery:
+    """Everything sent to the LLM for one query, before it is sent."""
+
+    prompt: PromptSpec
+    messages: list[ChatMessage]
+    source_nodes: list[NodeWithScore]
+    metadata: dict[str, Any]
+
+
+class ReverseImageQueryEngine(BaseQueryEngine):
+    """Reverse-image RAG over one query image, for any LlamaIndex multimodal LLM.
+
+    Args:
+        retriever: a :class:`ReverseImageRetriever`; built from ``**retriever_options``
+            (``engine``, ``k``, ``extract``, ``cache``, ...) when omitted.
+        llm: the LLM; default ``OpenAI(model="gpt-4o")`` (needs ``OPENAI_API_KEY``).
+        context: ``"text"``, ``"screenshot"``, ``"thumbnails"`` or ``"none"``.
+        max_hits: hits placed in the context. max_context_chars: cap on context text.
+        max_thumbnails: thumbnails sent in ``thumbnails`` mode.
+        render_missing_screenshot: in ``screenshot`` mode, draw the hits as a results
+            sheet when the engine took no screenshot (else raise ConfigurationError).
+        streaming: return a ``StreamingResponse`` (``AsyncStreamingResponse`` from
+            ``aquery``) whose ``response_gen`` yields the answer as it is generated.
+        default_question: asked when the query string is the image URL itself.
+    """
+
+    def __init__(
+        self,
+        retriever: ReverseImageRetriever | None = None,
+        llm: Any = None,
+        *,
+        context: str = "text",
+        max_hits: int = 10,
+        max_context_chars: int = 6000,
+        max_thumbnails: int = 6,
+        render_missing_screenshot: bool = True,
+        streaming: bool = False,
+        default_question: str = DEFAULT_QUESTION,
+        callback_manager: CallbackManager | None = None,
+        **retriever_options: Any,
+    ) -> None:
+        self.context = check_context_mode(context)
+        if retriever is None:
+            retriever = ReverseImageRetriever(**retriever_options)
+        elif retriever_options:
+            raise ConfigurationError(
+                f"Options {sorted(retriever_options)} were given with a retriever; "
+                "configure the retriever instead."
+            )
+        if not isinstance(retriever, ReverseImageRetriever):
+            raise ConfigurationError(
+                f"retriever must be a ReverseImageRetriever, got {type(retriever).__name__}."
+            )
+        for name, value in (("max_hits", max_hits), ("max_context_chars", max_context_chars),
+                            ("max_thumbnails", max_thumbnails)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigurationError(f"{name} must be a positive integer, got {value!r}.")
+        self.retriever = retriever
+        self.llm = _resolve_llm(llm)
+        self.max_hits = max_hits
+        self.max_context_chars = max_context_chars
+        self.max_thumbnails = max_thumbnails
+        self.render_missing_screenshot = render_missing_screenshot
+        self.streaming = streaming
+        self.default_question = default_question
+        super().__init__(callback_manager=callback_manager)
+
+    # -- building the messages ----------------------------------------------------------------
+
+    def _question(self, bundle: QueryBundle) -> str:
+        question = (bundle.query_str or "").strip()
+        if bundle.image_path is None and is_image_reference(question):
+            question = self.default_question
+        if not question:
+            raise ConfigurationError(
+                "The question is empty; use QueryBundle('your question', image_path=...)."
+            )
+        return question
+
+    async def aprepare(self, query: QueryBundle | str) -> PreparedQuery:
+        """Search and build the messages without calling the LLM (for inspection, dry runs)."""
+        bundle = QueryBundle(query) if isinstance(query, str) else query
+        question = self._question(bundle)
+        image = await self.retriever.aload_query_image(bundle)
+        retrieval = None
+        if self.context != "none":
+            retrieval = await self.retriever.asearch_image(image)
+        result = retrieval.result if retrieval is not None else None
+        prompt = await abuild_context_prompt(
+            question, image=image, result=result, mode=self.context, max_hits=self.max_hits,
+            max_context_chars=self.max_context_chars, max_thumbnails=self.max_thumbnails,
+            allow_private_urls=self.retriever.allow_private_urls,
+            render_missing_screenshot=self.render_missing_screenshot)
+        system_role = getattr(self.llm.metadata, "system_role", MessageRole.SYSTEM)
+        metadata = {
+            "best_guess": result.best_guess if result is not None else None,
+            "engine": result.engine if result is not None else None,
+            "context_mode": self.context,
+            "context_text": prompt.context_text,
+            "context_chars": prompt.context_chars,
+            "images_sent": len(prompt.images),
+            "query_image_sha256": image.sha256,
+            "from_cache": result.from_cache if result is not None else False,
+        }
+        return PreparedQuery(prompt=prompt, messages=to_chat_messages(prompt,
+                                                                      system_role=system_role),
+                             source_nodes=retrieval.nodes if retrieval is not None else [],
+                             metadata=metadata)
+
+    def prepare(self, query: QueryBundle | str) -> PreparedQuery:
+        """Synchronous twin of :meth:`aprepare`."""
+        return run_sync(self.aprepare(query))
+
+    # -- BaseQueryEngine ----------------------------------------------------------------------
+
+    def _query(self, query_bundle: QueryBundle) -> RESPONSE_TYPE:
+        prepared = self.prepare(query_bundle)
+        if self.streaming:
+            stream = _start_stream(self.llm.stream_chat, prepared.messages)
+            return StreamingResponse(response_gen=_deltas(stream),
+                                     source_nodes=prepared.source_nodes,
+                                     metadata=prepared.metadata)
+        answer = self.llm.chat(prepared.messages)
+        return Response(response=_text_of(answer), source_nodes=prepared.source_nodes,
+                        metadata=prepared.metadata)
+
+    async def _aquery(self, query_bundle: QueryBundle) -> RESPONSE_TYPE:
+        prepared = await self.aprepare(query_bundle)
+        if self.streaming:
+            try:
+                stream = await self.llm.astream_chat(prepared.messages)
+            except NotImplementedError:
+                raise _no_streaming(self.llm) from None
+            return AsyncStreamingResponse(response_gen=_adeltas(stream),
+                                          source_nodes=prepared.source_nodes,
+                                          metadata=prepared.metadata)
+        answer = await self.llm.achat(prepared.messages)
+        return Response(response=_text_of(answer), source_nodes=prepared.source_nodes,
+                        metadata=prepared.metadata)
+
+    def retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        return self.retriever.retrieve(query_bundle)
+
+    async def aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        return await self.retriever.aretrieve(query_bundle)
+
+    def _get_prompt_modules(self) -> PromptMixinType:
+        # The prompt texts live in rir.prompts, shared with the LangChain side.
+        return {}
+
+    def __repr__(self) -> str:
+        return (f"ReverseImageQueryEngine(retriever={self.retriever!r}, "
+                f"llm={type(self.llm).__name__}, context={self.context!r})")
+
+
+def _text_of(response: ChatResponse) -> str:
+    return response.message.content or ""
+
+
+def _no_streaming(llm: Any) -> ConfigurationError:
+    return ConfigurationError(
+        f"{type(llm).__name__} does not support streaming chat; use streaming=False."
+    )
+
+
+def _start_stream(stream_chat: Any, messages: Sequence[ChatMessage]) -> Any:
+    try:
+        return stream_chat(messages)
+    except NotImplementedError:
+        raise _no_streaming(getattr(stream_chat, "__self__", stream_chat)) from None
+
+
+def _deltas(stream: Any) -> Generator[str, None, None]:
+    for chunk in stream:
+        yield chunk.delta or ""
+
+
+async def _adeltas(stream: Any) -> AsyncGenerator[str, None]:
+    async for chunk in stream:
+        yield chunk.delta or ""

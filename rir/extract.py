@@ -118,6 +118,7 @@ def canonical_url(url: str | None) -> str:
     for prefix in ("www.", "m.", "mobile.", "amp."):
         if host.startswith(prefix):
             host = host[len(prefix):]
+    host = re.sub(r"^([a-z]{2,3}(?:-[a-z]+)?)\.m\.", r"\1.", host)  # en.m.wikipedia.org
     query = urlencode(sorted(
         (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not _TRACKING_PARAMS.match(k)
@@ -213,6 +214,22 @@ def _looks_like_site(segment: str, site: str) -> bool:
     return False
 
 
+# Encyclopedia-style trailing segments that describe the page, not the subject
+# ("Grace Hopper | Biography & Facts", "Eiffel Tower | History, Height, & Facts").
+_DESCRIPTOR_WORDS = frozenset(
+    """
+    facts fact biography bio history height definition meaning overview summary pictures
+    photos images location map diet habitat construction career life death family quotes
+    and & significance achievements design architecture
+    """.split()
+)
+
+
+def _is_descriptor(segment: str) -> bool:
+    words = re.findall(r"[\w&]+", segment.lower())
+    return bool(words) and all(w in _DESCRIPTOR_WORDS for w in words)
+
+
 def clean_title(title: str | None, site: str | None = None) -> str:
     """Strip site suffixes, file-name noise, ellipses and stray whitespace from a title.
 
@@ -230,7 +247,8 @@ def clean_title(title: str | None, site: str | None = None) -> str:
     text = _ELLIPSIS.sub("", text)
     for _ in range(3):  # "A - B - YouTube": strip trailing site segments one at a time
         pieces = _SUFFIX_SEPARATORS.split(text)
-        if len(pieces) < 2 or not _looks_like_site(pieces[-1], site or ""):
+        if len(pieces) < 2 or not (_looks_like_site(pieces[-1], site or "")
+                                   or _is_descriptor(pieces[-1])):
             break
         match = list(_SUFFIX_SEPARATORS.finditer(text))[-1]
         text = _ELLIPSIS.sub("", text[: match.start()]).strip()
@@ -247,8 +265,9 @@ def _title_key(title: str) -> str:
     return " ".join(re.findall(r"\w+", title.casefold()))
 
 
-def dedupe_hits(hits: Sequence[SearchHit], *, title_similarity: float = 0.92) -> list[SearchHit]:
-    """Drop hits for an already-seen page or with a near-identical title.
+def dedupe_hits(hits: Sequence[SearchHit], *, title_similarity: float = 0.92,
+                by_title: bool = True) -> list[SearchHit]:
+    """Drop hits for an already-seen page or (``by_title``) with a near-identical title.
 
     The first (best-ranked) hit wins; the URLs it absorbed are listed in its
     ``metadata["duplicates"]`` so nothing is lost.
@@ -260,7 +279,7 @@ def dedupe_hits(hits: Sequence[SearchHit], *, title_similarity: float = 0.92) ->
         url_key = canonical_url(hit.url or hit.image_url)
         title_key = _title_key(hit.title)
         match = by_url.get(url_key) if url_key else None
-        if match is None and title_key and len(title_key) >= 8:
+        if match is None and by_title and title_key and len(title_key) >= 8:
             for index, seen in enumerate(title_keys):
                 if seen and (seen == title_key or SequenceMatcher(None, seen, title_key)
                              .ratio() >= title_similarity):
@@ -354,15 +373,49 @@ def guess_from_titles(
     if not candidates:
         return None
     _, _, best = max(candidates)
+    best = _extend(best, support, needed)
     label = surface[best].most_common(1)[0][0]
     return BestGuess(label=label, support=support[best], total=len(titles))
 
 
+def _extend(best: tuple[str, ...], support: Counter[tuple[str, ...]],
+            needed: int) -> tuple[str, ...]:
+    """Grow ``best`` into a longer n-gram most of its supporters share.
+
+    "Hopper" in 7 titles yields to "Grace Hopper" in 5 of them: a full name seen
+    in most of the titles is a better label than its most frequent word.
+    """
+    while True:
+        floor = max(needed, 0.6 * support[best])
+        longer = [(support[gram], len(gram), gram) for gram in support
+                  if len(gram) > len(best) and support[gram] >= floor
+                  and _contains(gram, best)]
+        if not longer:
+            return best
+        best = max(longer)[2]
+
+
+def _contains(gram: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    n = len(part)
+    return any(gram[i:i + n] == part for i in range(len(gram) - n + 1))
+
+
+_YEAR = re.compile(r"^(1[89]|20)\d\d$")
+
+
 def _good_edges(gram: tuple[str, ...], site_words: set[str]) -> bool:
     first, last = gram[0], gram[-1]
-    for word in (first, last):
-        if word in _STOP_WORDS or word in site_words or word.isdigit() or len(word) < 2:
+    if first in _STOP_WORDS or first in site_words or first.isdigit() or len(first) < 2:
+        return False
+    if last.isdigit():
+        # A model or mission number completes a name ("Air Max 90", "Apollo 11", "Boeing
+        # 747"); a lone number or a year ("Eiffel Tower 2024") does not.
+        if len(gram) < 2 or _YEAR.match(last) or len(last) > 5:
             return False
+        if gram[-2] in _STOP_WORDS or gram[-2] in site_words or gram[-2].isdigit():
+            return False
+    elif last in _STOP_WORDS or last in site_words or len(last) < 2:
+        return False
     return not all(w in _STOP_WORDS or w in site_words for w in gram)
 
 
@@ -377,13 +430,16 @@ def postprocess(result: SearchResult, options: ExtractOptions | None = None) -> 
         hits = filter_domains(hits, allow=options.allow_domains, deny=options.deny_domains)
     if options.clean_titles:
         hits = [_with_clean_title(hit) for hit in hits]
+    # Pages on different sites that share a title are independent votes for the best
+    # guess, so it is taken before title dedupe (same-page duplicates still count once).
+    voters = dedupe_hits(hits, by_title=False) if options.dedupe else hits
     if options.dedupe:
         hits = dedupe_hits(hits, title_similarity=options.title_similarity)
     hits = [hit.model_copy(update={"position": i}) for i, hit in enumerate(hits, start=1)]
     updates: dict = {"hits": hits}
     if options.best_guess and not result.best_guess:
-        guess = guess_from_titles([h.title for h in hits],
-                                  sites=[h.source or site_of(h.url) for h in hits])
+        guess = guess_from_titles([h.title for h in voters],
+                                  sites=[h.source or site_of(h.url) for h in voters])
         if guess is not None:
             updates["best_guess"] = guess.label
             updates["metadata"] = {**result.metadata, "best_guess_support":

@@ -1,0 +1,197 @@
+"""``ReverseImageRetriever``: reverse image search as a LangChain retriever.
+
+    >>> from langchain_rir import ReverseImageRetriever
+    >>> retriever = ReverseImageRetriever(engine="google_lens", k=5, enrich_captions=3)
+    >>> docs = retriever.invoke("https://example.org/photo.jpg")
+    >>> docs = await retriever.ainvoke("data:image/jpeg;base64,...", k=3)
+
+The query is an image: an http(s) URL or a ``data:`` URI (a local path only with
+``allow_local_files=True``, LangChain's convention for string inputs that reach
+the file system). Bytes, PIL images and :class:`rir.QueryImage` objects are
+accepted too when called from Python. Options can be given per call:
+``invoke(url, k=3, refresh=True, deny_domains=["pinterest.com"], enrich_captions=2)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForRetrieverRun,
+    CallbackManagerForRetrieverRun,
+)
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from langchain_rir.documents import hits_to_documents
+from rir._aio import run_sync
+from rir.engines import Engine, check_k
+from rir.errors import ConfigurationError
+from rir.extract import ExtractOptions, apostprocess
+from rir.images import QueryImage, aload_image
+from rir.models import SearchResult
+from rir.search import ReverseImageSearch
+
+__all__ = ["EXTRACT_OPTION_NAMES", "RetrievalResult", "ReverseImageRetriever"]
+
+EXTRACT_OPTION_NAMES = tuple(f.name for f in dataclasses.fields(ExtractOptions) if f.repr)
+_CALL_OPTIONS = ("k", "refresh", "show_result", *EXTRACT_OPTION_NAMES)
+
+
+@dataclass(frozen=True)
+class RetrievalResult:
+    """One retrieval: the loaded query image, the cleaned search result and its Documents."""
+
+    image: QueryImage
+    result: SearchResult
+    documents: list[Document]
+
+
+class ReverseImageRetriever(BaseRetriever):
+    """Retrieve the web pages (or indexed images) that show the query image.
+
+    Args:
+        engine: an engine name (``"auto"``, ``"google_lens"``, ``"serpapi"``,
+            ``"cloud_vision"``, ``"local"``, ...) or an :class:`rir.engines.Engine` instance.
+        engine_options: options for :func:`rir.engines.get_engine` (never shown in reprs).
+        k: the number of Documents to return.
+        extract: how hits are cleaned (dedupe, title clean-up, domain filters, best guess,
+            caption enrichment). Its fields may also be passed directly:
+            ``ReverseImageRetriever(enrich_captions=3, deny_domains=["pinterest.com"])``.
+        allow_local_files: accept file paths as queries (off: queries are often untrusted).
+        allow_private_urls: let image URLs and enriched pages point at private addresses.
+        cache: ``True`` (default cache file), ``False``, a path or a :class:`rir.ResultCache`.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    engine: Any = "auto"
+    engine_options: dict[str, Any] = Field(default_factory=dict, repr=False)
+    k: int = 10
+    extract: ExtractOptions = Field(default_factory=ExtractOptions)
+    allow_local_files: bool = False
+    allow_private_urls: bool = False
+    cache: Any = True
+
+    _searcher: ReverseImageSearch | None = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_extract_options(cls, data: Any) -> Any:
+        """Accept ExtractOptions fields (``enrich_captions=3``) as constructor shortcuts."""
+        if not isinstance(data, dict):
+            return data
+        shortcuts = {name: data.pop(name) for name in list(data) if name in EXTRACT_OPTION_NAMES}
+        if shortcuts:
+            base = data.get("extract")
+            if base is None or base is True:
+                base = ExtractOptions()
+            if not isinstance(base, ExtractOptions):
+                raise ConfigurationError(
+                    f"Pass extraction options either as extract=ExtractOptions(...) or as "
+                    f"keywords ({', '.join(sorted(shortcuts))}), not both with extract={base!r}."
+                )
+            data["extract"] = _replace_options(base, shortcuts)
+        elif data.get("extract") is True or data.get("extract") is None:
+            data.pop("extract", None)
+        elif data.get("extract") is False:
+            data["extract"] = ExtractOptions(clean_titles=False, dedupe=False, best_guess=False)
+        return data
+
+    @field_validator("k")
+    @classmethod
+    def _check_k(cls, value: int) -> int:
+        return check_k(value)
+
+    @field_validator("engine")
+    @classmethod
+    def _check_engine(cls, value: Any) -> Any:
+        if not isinstance(value, (str, Engine)):
+            raise ConfigurationError(
+                f"engine must be an engine name or an rir Engine instance, got "
+                f"{type(value).__name__}."
+            )
+        return value
+
+    # -- the search ---------------------------------------------------------------------------
+
+    @property
+    def searcher(self) -> ReverseImageSearch:
+        """The underlying :class:`rir.ReverseImageSearch` (built on first use)."""
+        with self._lock:
+            if self._searcher is None:
+                self._searcher = ReverseImageSearch(
+                    self.engine, cache=self.cache, extract=False,
+                    allow_private_urls=self.allow_private_urls, **self.engine_options,
+                )
+            return self._searcher
+
+    async def aload(self, image: Any) -> QueryImage:
+        """Load a query with this retriever's input rules (paths only when allowed)."""
+        return await aload_image(image, allow_local_files=self.allow_local_files,
+                                 allow_private_urls=self.allow_private_urls)
+
+    async def asearch(self, image: Any, **options: Any) -> RetrievalResult:
+        """Search ``image``; return the query image, the cleaned result and the Documents.
+
+        ``options``: ``k``, ``refresh``, ``show_result`` and any :class:`ExtractOptions`
+        field, overriding the retriever's settings for this call.
+        """
+        unknown = sorted(set(options) - set(_CALL_OPTIONS))
+        if unknown:
+            raise ConfigurationError(
+                f"Unknown retriever option(s) {', '.join(unknown)}; per-call options are "
+                f"{', '.join(_CALL_OPTIONS)}."
+            )
+        k = check_k(options.pop("k", self.k))
+        refresh = bool(options.pop("refresh", False))
+        show_result = bool(options.pop("show_result", False))
+        extract = _replace_options(self.extract, options) if options else self.extract
+        query = await self.aload(image)
+        # Dedupe and domain filters drop hits: ask the engine for a few more than k.
+        trims = extract.dedupe or extract.allow_domains is not None or bool(extract.deny_domains)
+        fetch_k = min(2 * k, k + 10) if trims else k
+        raw = await self.searcher.asearch(query, k=fetch_k, refresh=refresh,
+                                          show_result=show_result)
+        result = await apostprocess(raw, extract,
+                                    allow_private_urls=self.allow_private_urls)
+        result = result.top(k)
+        return RetrievalResult(query, result, hits_to_documents(result,
+                                                                query_sha256=query.sha256))
+
+    def search(self, image: Any, **options: Any) -> RetrievalResult:
+        """Synchronous twin of :meth:`asearch`."""
+        return run_sync(self.asearch(image, **options))
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
+        return self.search(query, **kwargs).documents
+
+    async def _aget_relevant_documents(
+        self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
+        return (await self.asearch(query, **kwargs)).documents
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Release the engine's browser or HTTP clients."""
+        if self._searcher is not None:
+            await self._searcher.aclose()
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+
+
+def _replace_options(base: ExtractOptions, changes: dict[str, Any]) -> ExtractOptions:
+    try:
+        return dataclasses.replace(base, **changes)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"Bad extraction option: {exc}.") from None

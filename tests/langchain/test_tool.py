@@ -1,0 +1,172 @@
+"""ReverseImageSearchTool on its own and inside ``langchain.agents.create_agent``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pytest
+from langchain_core.documents import Document
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import Field
+
+from langchain_rir import ReverseImageRetriever, ReverseImageSearchTool
+from rir.engines.base import Engine
+from rir.errors import EngineRateLimitedError
+
+
+@pytest.fixture
+def tool(index) -> ReverseImageSearchTool:
+    return ReverseImageSearchTool(retriever=ReverseImageRetriever(engine=index, cache=False))
+
+
+def _call(args: dict[str, Any], call_id: str = "call_1") -> dict[str, Any]:
+    return {"type": "tool_call", "id": call_id, "name": "reverse_image_search", "args": args}
+
+
+def _user_message(query_image) -> HumanMessage:
+    return HumanMessage(content=[
+        {"type": "image", "base64": query_image.as_base64(), "mime_type": "image/jpeg"},
+        {"type": "text", "text": "Who is the person in this photo?"},
+    ])
+
+
+def test_schema_shown_to_the_model_has_no_injected_conversation(tool) -> None:
+    schema = tool.tool_call_schema.model_json_schema()
+    assert set(schema["properties"]) == {"image_url", "max_results"}
+    assert tool.name == "reverse_image_search"
+
+
+def test_content_for_the_model_and_documents_as_artifact(tool, query_image) -> None:
+    message = tool.invoke(_call({"image_url": query_image.as_data_uri(), "max_results": 3}))
+    assert isinstance(message, ToolMessage) and message.status == "success"
+    lines = message.content.splitlines()
+    assert lines[0] == "Best guess: Grace Hopper"
+    assert lines[1].startswith("[1] ") and "(local index)" not in lines[1]
+    assert "data:image" not in message.content  # thumbnails stay in the artifact
+    assert len(message.artifact) == 3
+    assert all(isinstance(d, Document) for d in message.artifact)
+    assert message.artifact[0].metadata["thumbnail_url"].startswith("data:image/jpeg")
+
+
+def test_searches_the_users_image_from_the_conversation(tool, query_image) -> None:
+    for image_url in (None, "user_image", ""):
+        args = {"messages": [_user_message(query_image)], "max_results": 2}
+        if image_url is not None:
+            args["image_url"] = image_url
+        message = tool.invoke(_call(args))
+        assert message.status == "success", message.content
+        assert message.artifact[0].metadata["query_image_sha256"] == query_image.sha256
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    ({"image_url": "/etc/passwd"}, "Local files are not allowed"),
+    ({"image_url": "ftp://example.org/a.jpg"}, "Unsupported URL scheme"),
+    ({"image_url": "http://169.254.169.254/latest/meta-data"}, "Refusing URL"),
+    ({}, "No image to search"),
+    ({"image_url": "data:image/png;base64,AAAA", "max_results": 99}, "max_results"),
+])
+def test_errors_come_back_as_error_tool_messages(tool, args, expected) -> None:
+    message = tool.invoke(_call(args))
+    assert isinstance(message, ToolMessage)
+    assert message.status == "error"
+    assert expected in message.content
+
+
+class _RateLimitedEngine(Engine):
+    name = "flaky"
+
+    async def _asearch(self, image: Any, *, k: int) -> Any:
+        raise EngineRateLimitedError("flaky answered HTTP 429", engine="flaky", retry_after=30)
+
+
+def test_engine_failures_tell_the_agent_what_to_do(query_image) -> None:
+    tool = ReverseImageSearchTool(
+        retriever=ReverseImageRetriever(engine=_RateLimitedEngine(), cache=False))
+    message = tool.invoke(_call({"image_url": query_image.as_data_uri()}))
+    assert message.status == "error"
+    assert "HTTP 429" in message.content and "do not retry now" in message.content
+
+
+async def test_native_async(tool, query_image) -> None:
+    message = await tool.ainvoke(_call({"messages": [_user_message(query_image)]}))
+    assert message.status == "success"
+    assert "Grace Hopper" in message.content
+
+
+def test_default_construction_builds_a_retriever() -> None:
+    tool = ReverseImageSearchTool(engine="local")
+    assert isinstance(tool.retriever, ReverseImageRetriever)
+    assert tool.retriever.engine == "local"
+
+
+# -- inside an agent ---------------------------------------------------------------------------
+
+
+class ScriptedToolCallingModel(BaseChatModel):
+    """Replays AI messages (tool calls first, then an answer) and records what it saw."""
+
+    script: list[AIMessage]
+    seen: list[list[BaseMessage]] = Field(default_factory=list)
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ScriptedToolCallingModel:
+        return self
+
+    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
+                  **kwargs: Any) -> ChatResult:
+        self.seen.append(list(messages))
+        return ChatResult(generations=[ChatGeneration(message=self.script[len(self.seen) - 1])])
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        raise NotImplementedError
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted-tool-calling"
+
+
+def _agent(tool, script: list[AIMessage]):
+    from langchain.agents import create_agent
+
+    model = ScriptedToolCallingModel(script=script)
+    return create_agent(model, tools=[tool]), model
+
+
+def test_agent_searches_the_image_the_user_sent(tool, query_image) -> None:
+    agent, model = _agent(tool, [
+        AIMessage(content="", tool_calls=[{"name": "reverse_image_search",
+                                           "args": {"max_results": 3}, "id": "call_1"}]),
+        AIMessage(content="This is Grace Hopper, the computing pioneer."),
+    ])
+    state = agent.invoke({"messages": [_user_message(query_image)]})
+    tool_messages = [m for m in state["messages"] if isinstance(m, ToolMessage)]
+    assert len(tool_messages) == 1
+    [reply] = tool_messages
+    assert reply.status == "success" and reply.tool_call_id == "call_1"
+    assert reply.content.startswith("Best guess: Grace Hopper")
+    assert len(reply.artifact) == 3
+    # the model's second turn saw the search results, and no base64 went through tool args
+    assert any(isinstance(m, ToolMessage) and "Grace Hopper" in m.content for m in model.seen[1])
+    ai_calls = [m for m in state["messages"] if isinstance(m, AIMessage) and m.tool_calls]
+    assert "base64" not in json.dumps(ai_calls[0].tool_calls)
+    assert state["messages"][-1].content == "This is Grace Hopper, the computing pioneer."
+
+
+async def test_agent_recovers_from_a_tool_error(tool, query_image) -> None:
+    agent, _ = _agent(tool, [
+        AIMessage(content="", tool_calls=[{"name": "reverse_image_search",
+                                           "args": {"image_url": "file:///etc/shadow"},
+                                           "id": "bad"}]),
+        AIMessage(content="", tool_calls=[{"name": "reverse_image_search", "args": {},
+                                           "id": "good"}]),
+        AIMessage(content="Grace Hopper."),
+    ])
+    state = await agent.ainvoke({"messages": [_user_message(query_image)]})
+    replies = {m.tool_call_id: m for m in state["messages"] if isinstance(m, ToolMessage)}
+    assert replies["bad"].status == "error"
+    assert "Local files are not allowed" in replies["bad"].content
+    assert replies["good"].status == "success"
+    assert state["messages"][-1].content == "Grace Hopper."

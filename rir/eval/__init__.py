@@ -1,0 +1,67 @@
+"""Measure what reverse image RAG buys: datasets, runs, metrics, comparisons.
+
+    >>> from rir.eval import RunConfig, load_dataset, run_eval, load_results, score_records
+    >>> items = load_dataset("questions.jsonl", image_root="images/")
+    >>> run_eval(items, "base.jsonl", RunConfig(model="openai:gpt-4o", context="none"))
+    >>> run_eval(items, "rir.jsonl", RunConfig(model="openai:gpt-4o", engine="google_lens"))
+    >>> print(format_score(score_records(load_results("rir.jsonl"), "answer_in_pred")))
+
+The command line is ``rir eval run | score | compare | convert | convert-paper-logs |
+make-demo``. Datasets, metrics, scoring and comparison are framework-free; running
+items uses the LangChain chain (:func:`langchain_rir.chain.create_rir_chain`),
+imported only when a run starts.
+"""
+
+from rir.eval.compare import Comparison, compare_scores, format_comparison, paired_bootstrap
+from rir.eval.datasets import (
+    SNAKECLEF_QUESTION,
+    EvalItem,
+    convert_infoseek,
+    convert_snakeclef,
+    load_dataset,
+    write_dataset,
+)
+from rir.eval.item import ItemRunner, RunConfig
+from rir.eval.metrics import (
+    METRICS,
+    answer_in_pred,
+    answer_in_pred_aliases,
+    em,
+    genus_em,
+    metric_names,
+)
+from rir.eval.results import ResultRecord, ResultsWriter, load_results
+from rir.eval.runner import RunSummary, arun_eval, run_eval
+from rir.eval.scoring import Accuracy, Score, format_score, score_records, summary_line
+
+__all__ = [
+    "METRICS",
+    "SNAKECLEF_QUESTION",
+    "Accuracy",
+    "Comparison",
+    "EvalItem",
+    "ItemRunner",
+    "ResultRecord",
+    "ResultsWriter",
+    "RunConfig",
+    "RunSummary",
+    "Score",
+    "answer_in_pred",
+    "answer_in_pred_aliases",
+    "arun_eval",
+    "compare_scores",
+    "convert_infoseek",
+    "convert_snakeclef",
+    "em",
+    "format_comparison",
+    "format_score",
+    "genus_em",
+    "load_dataset",
+    "load_results",
+    "metric_names",
+    "paired_bootstrap",
+    "run_eval",
+    "score_records",
+    "summary_line",
+    "write_dataset",
+]

@@ -1,0 +1,86 @@
+"""A per-engine request budget for evaluation runs, whatever the engine.
+
+:class:`RateLimitedEngine` wraps any engine and spaces the starts of its
+searches at least ``1 / requests_per_second`` apart, across every task and
+thread that uses it. It sits below the result cache, so cached items are not
+slowed down; it keeps the inner engine's name and cache options, so cached
+results are shared with runs that did not limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from rir.engines import Engine
+from rir.errors import ConfigurationError
+from rir.images import QueryImage
+from rir.models import SearchResult
+
+__all__ = ["RateLimitedEngine", "StartSpacer"]
+
+
+class StartSpacer:
+    """Hands out start times at least ``interval`` seconds apart (thread-safe)."""
+
+    def __init__(self, per_second: float) -> None:
+        if isinstance(per_second, bool) or not isinstance(per_second, (int, float)) \
+                or not per_second > 0:
+            raise ConfigurationError(f"A rate limit must be a number > 0 per second, got "
+                                     f"{per_second!r}.")
+        self.interval = 1.0 / float(per_second)
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Book the next start; returns how long the caller must wait for it."""
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+            return start - now
+
+    async def wait(self) -> None:
+        delay = self.reserve()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def wait_sync(self) -> None:
+        delay = self.reserve()
+        if delay > 0:
+            time.sleep(delay)
+
+
+class RateLimitedEngine(Engine):
+    """``inner`` with at most ``requests_per_second`` search starts per second."""
+
+    def __init__(self, inner: Engine, requests_per_second: float) -> None:
+        if not isinstance(inner, Engine):
+            raise ConfigurationError(f"RateLimitedEngine wraps an rir Engine, got "
+                                     f"{type(inner).__name__}.")
+        self.inner = inner
+        self.spacer = StartSpacer(requests_per_second)
+        self.name = inner.name  # type: ignore[misc]  # results and cache keys stay the inner's
+        self.cacheable = inner.cacheable  # type: ignore[misc]
+
+    async def asearch(self, image: Any, *, k: int = 10) -> SearchResult:
+        await self.spacer.wait()
+        return await self.inner.asearch(image, k=k)
+
+    async def _asearch(self, image: QueryImage, *, k: int) -> SearchResult:
+        return await self.asearch(image, k=k)
+
+    def cache_key_options(self) -> Mapping[str, Any]:
+        return self.inner.cache_key_options()
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __repr__(self) -> str:
+        return f"RateLimitedEngine({self.inner!r}, {1 / self.spacer.interval:g}/s)"

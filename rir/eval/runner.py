@@ -1,0 +1,217 @@
+"""Running a dataset: bounded concurrency, line-by-line results, resume, progress.
+
+    >>> from rir.eval import RunConfig, load_dataset, run_eval
+    >>> items = load_dataset("my_questions.jsonl")
+    >>> summary = run_eval(items, "results.jsonl", RunConfig(model="openai:gpt-4o",
+    ...                    engine="google_lens", context="text"), concurrency=4)
+
+Each finished item is appended to the results file at once. Rerunning with the
+same file skips the items already answered (and retries the failed ones unless
+``retry_failed=False``), so an interrupted run resumes where it stopped. A
+failing item is recorded with its error; it never stops the run. On Ctrl-C the
+items in flight are abandoned (they run again on resume) and the file stays
+valid. ``executor="ray"`` is in :mod:`rir.eval.ray_executor`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rir._aio import run_sync
+from rir.engines import Engine
+from rir.errors import ConfigurationError
+from rir.eval.datasets import EvalItem
+from rir.eval.item import ItemRunner, RunConfig
+from rir.eval.results import ResultRecord, ResultsWriter, load_results
+
+__all__ = ["RunSummary", "arun_eval", "plan_run", "run_eval"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RunSummary:
+    """What a run did: ``skipped`` were already in the file, ``ok``/``failed`` ran now."""
+
+    out: Path
+    total: int
+    skipped: int
+    ok: int
+    failed: int
+    elapsed_s: float
+
+    def __str__(self) -> str:
+        return (f"{self.ok + self.failed} item(s) run ({self.ok} ok, {self.failed} failed), "
+                f"{self.skipped} already done, {self.total} in the dataset; results in "
+                f"{self.out} ({self.elapsed_s:.1f}s)")
+
+
+def plan_run(
+    items: Sequence[EvalItem], out: str | os.PathLike[str], config: RunConfig, *,
+    overwrite: bool = False, retry_failed: bool = True,
+) -> list[EvalItem]:
+    """The items still to run, after checking the existing results match ``config``.
+
+    Refuses to append to a file written with another model, context or engine (the
+    runs would mix); ``overwrite=True`` empties the file instead.
+    """
+    path = Path(out)
+    if not items:
+        raise ConfigurationError("The dataset has no items to run.")
+    ids = [item.id for item in items]
+    if len(set(ids)) != len(ids):
+        raise ConfigurationError("The dataset repeats item ids; ids must be unique.")
+    if overwrite and path.exists():
+        path.write_bytes(b"")
+    if not path.exists() or path.stat().st_size == 0:
+        return list(items)
+    existing = load_results(path)
+    wanted = (config.model, config.context, config.engine_label)
+    for record in existing:
+        found = (record.model, record.context, record.engine)
+        if record.ok and found != wanted:
+            raise ConfigurationError(
+                f"'{path}' holds results of another setup (model={found[0]}, context={found[1]}, "
+                f"engine={found[2]}) than this run (model={wanted[0]}, context={wanted[1]}, "
+                f"engine={wanted[2]}). Use another --out file, or --overwrite to start over."
+            )
+    done = {r.id for r in existing if r.ok or not retry_failed}
+    return [item for item in items if item.id not in done]
+
+
+class Progress:
+    """A rich progress bar with counts and ETA on stderr, or nothing."""
+
+    def __init__(self, total: int, *, enabled: bool, label: str = "evaluating") -> None:
+        self._bar: Any = None
+        self.failed = 0
+        if enabled and total:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+            from rich.progress import Progress as RichProgress
+
+            self._bar = RichProgress(
+                TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(),
+                TextColumn("ETA"), TimeRemainingColumn(), console=Console(stderr=True),
+            )
+            self._task = self._bar.add_task(label, total=total, failed=0)
+
+    def advance(self, record: ResultRecord) -> None:
+        self.failed += 0 if record.ok else 1
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, failed=self.failed)
+
+    def __enter__(self) -> Progress:
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _check_concurrency(concurrency: Any) -> int:
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ConfigurationError(f"concurrency must be a positive integer, got {concurrency!r}.")
+    return concurrency
+
+
+async def arun_eval(
+    items: Sequence[EvalItem],
+    out: str | os.PathLike[str],
+    config: RunConfig,
+    *,
+    concurrency: int = 4,
+    overwrite: bool = False,
+    retry_failed: bool = True,
+    progress: bool | None = None,
+    model: Any = None,
+    engine: Engine | None = None,
+    on_record: Callable[[ResultRecord], None] | None = None,
+) -> RunSummary:
+    """Run ``items`` through the chain with at most ``concurrency`` in flight.
+
+    ``model`` / ``engine``: instances overriding ``config.model`` / ``config.engine``.
+    ``progress=None`` shows the bar when stderr is a terminal. ``on_record`` is called
+    with every record right after it is written.
+    """
+    _check_concurrency(concurrency)
+    started = time.perf_counter()
+    pending = plan_run(items, out, config, overwrite=overwrite, retry_failed=retry_failed)
+    if not pending:
+        return RunSummary(out=Path(out), total=len(items), skipped=len(items), ok=0, failed=0,
+                          elapsed_s=time.perf_counter() - started)
+    runner = ItemRunner(config, model=model, engine=engine)
+    queue: asyncio.Queue[EvalItem] = asyncio.Queue()
+    for item in pending:
+        queue.put_nowait(item)
+    counts = {"ok": 0, "failed": 0}
+    show = sys.stderr.isatty() if progress is None else progress
+
+    with ResultsWriter(out) as writer, Progress(len(pending), enabled=show) as bar:
+
+        async def worker() -> None:
+            while True:
+                try:
+                    item = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                record = await runner.arun(item)
+                writer.write(record)  # one whole line, before anything else can interrupt
+                counts["ok" if record.ok else "failed"] += 1
+                if not record.ok:
+                    logger.info("item %s failed: %s", record.id, record.error)
+                bar.advance(record)
+                if on_record is not None:
+                    on_record(record)
+
+        tasks = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(pending)))]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await runner.aclose()
+    return RunSummary(out=Path(out), total=len(items), skipped=len(items) - len(pending),
+                      ok=counts["ok"], failed=counts["failed"],
+                      elapsed_s=time.perf_counter() - started)
+
+
+def run_eval(
+    items: Sequence[EvalItem],
+    out: str | os.PathLike[str],
+    config: RunConfig,
+    *,
+    executor: str = "asyncio",
+    concurrency: int = 4,
+    **options: Any,
+) -> RunSummary:
+    """Synchronous :func:`arun_eval` (works in scripts and Jupyter), or Ray.
+
+    ``executor="ray"`` spreads the items over a Ray cluster; see
+    :func:`rir.eval.ray_executor.run_eval_ray` for its options.
+    """
+    if executor == "ray":
+        from rir.eval.ray_executor import run_eval_ray
+
+        return run_eval_ray(items, out, config, max_in_flight=concurrency, **options)
+    if executor != "asyncio":
+        raise ConfigurationError(f"Unknown executor {executor!r}; choose asyncio or ray.")
+    return run_sync(arun_eval(items, out, config, concurrency=concurrency, **options))

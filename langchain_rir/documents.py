@@ -10,62 +10,25 @@ on every run (and vector stores that require UUIDs accept it).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 
 from langchain_core.documents import Document
 
-from rir.extract import canonical_url, site_of
-from rir.models import SearchHit, SearchResult
+from rir.documents import HIT_METADATA_KEYS, hit_id, hit_metadata, hit_text
+from rir.models import SearchResult
 from rir.prompts import sanitize_untrusted
 
 __all__ = ["DOCUMENT_METADATA_KEYS", "document_id", "format_documents", "hits_to_documents"]
 
-DOCUMENT_METADATA_KEYS = (
-    "source", "title", "site", "thumbnail_url", "image_url", "position", "match_type",
-    "engine", "best_guess", "query_image_sha256",
-)
-# A fixed namespace keeps ids stable across runs and machines.
-_ID_NAMESPACE = uuid.UUID("5b0f3c1e-7d2a-4c1b-9a57-2f1c8e3d6a90")
-
-
-def document_id(query_sha256: str, hit: SearchHit) -> str:
-    """A stable UUID for ``hit`` found for the image with hash ``query_sha256``."""
-    key = canonical_url(hit.url) or canonical_url(hit.image_url)
-    if not key or key.startswith("data"):
-        key = f"title:{hit.title}|position:{hit.position}"
-    return str(uuid.uuid5(_ID_NAMESPACE, f"{query_sha256}|{key}"))
-
-
-def _page_content(hit: SearchHit) -> str:
-    lines = [hit.title.strip()] if hit.title and hit.title.strip() else []
-    if hit.snippet and hit.snippet.strip() and hit.snippet.strip() != hit.title.strip():
-        lines.append(hit.snippet.strip())
-    if not lines:
-        lines.append(hit.source or site_of(hit.url) or hit.url or "(untitled result)")
-    return "\n".join(lines)
+DOCUMENT_METADATA_KEYS = HIT_METADATA_KEYS
+document_id = hit_id
 
 
 def hits_to_documents(result: SearchResult, *, query_sha256: str | None = None) -> list[Document]:
     """One Document per hit, in rank order."""
     sha = query_sha256 or result.query_sha256
-    documents = []
-    for hit in result.hits:
-        metadata = {
-            "source": hit.url or hit.image_url,
-            "title": hit.title,
-            "site": hit.source or site_of(hit.url) or None,
-            "thumbnail_url": hit.thumbnail_url,
-            "image_url": hit.image_url,
-            "position": hit.position,
-            "match_type": hit.match_type,
-            "engine": hit.engine or result.engine,
-            "best_guess": result.best_guess,
-            "query_image_sha256": sha,
-        }
-        documents.append(Document(id=document_id(sha, hit), page_content=_page_content(hit),
-                                  metadata=metadata))
-    return documents
+    return [Document(id=hit_id(sha, hit), page_content=hit_text(hit),
+                     metadata=hit_metadata(hit, result, sha)) for hit in result.hits]
 
 
 def format_documents(documents: Sequence[Document], *, best_guess: str | None = None,

@@ -18,15 +18,14 @@ One :class:`~rir.models.SearchHit` becomes one ``NodeWithScore``:
 from __future__ import annotations
 
 import base64
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from llama_index.core.schema import ImageNode, NodeWithScore, TextNode
 
-from rir.extract import canonical_url, site_of
+from rir.documents import hit_id, hit_metadata, hit_text
 from rir.models import SearchHit, SearchResult
-from rir.prompts import Thumbnail, sanitize_untrusted
+from rir.prompts import Thumbnail
 
 __all__ = [
     "EMBED_EXCLUDED_KEYS",
@@ -43,9 +42,6 @@ LLM_EXCLUDED_KEYS: list[str] = [*URL_KEYS, "title", "query_image_sha256", "engin
 EMBED_EXCLUDED_KEYS: list[str] = [*LLM_EXCLUDED_KEYS, "position", "match_type", "engine",
                                   "best_guess"]
 
-_ID_NAMESPACE = uuid.UUID("5b0f3c1e-7d2a-4c1b-9a57-2f1c8e3d6a90")
-_MAX_TITLE_CHARS = 300
-_MAX_SNIPPET_CHARS = 1000
 
 
 def normalized_scores(hits: Sequence[SearchHit]) -> list[float]:
@@ -69,42 +65,14 @@ def normalized_scores(hits: Sequence[SearchHit]) -> list[float]:
 
 
 def hit_node_id(hit: SearchHit, query_sha256: str) -> str:
-    """A UUID that is the same for the same hit of the same query image on every run.
-
-    The same scheme (and namespace) as ``langchain_rir``'s Document ids, so a hit has
-    one id in both frameworks.
-    """
-    key = canonical_url(hit.url) or canonical_url(hit.image_url)
-    if not key or key.startswith("data"):
-        key = f"title:{hit.title}|position:{hit.position}"
-    return str(uuid.uuid5(_ID_NAMESPACE, f"{query_sha256}|{key}"))
-
-
-def _hit_text(hit: SearchHit) -> str:
-    title = sanitize_untrusted(hit.title, _MAX_TITLE_CHARS)
-    snippet = sanitize_untrusted(hit.snippet, _MAX_SNIPPET_CHARS)
-    if snippet == title:
-        snippet = ""
-    if not title:
-        site = sanitize_untrusted(hit.source, 80)
-        title = f"(untitled result from {site})" if site else "(untitled result)"
-    return f"{title}\n{snippet}" if snippet else title
+    """A UUID that is the same for the same hit of the same query image on every run,
+    and the same as ``langchain_rir``'s Document id (see :func:`rir.documents.hit_id`)."""
+    return hit_id(query_sha256, hit)
 
 
 def _hit_metadata(hit: SearchHit, result: SearchResult, query_sha256: str) -> dict[str, Any]:
-    metadata: dict[str, Any] = {
-        "source": hit.url or hit.image_url,
-        "title": hit.title,
-        "site": hit.source or site_of(hit.url) or None,
-        "thumbnail_url": hit.thumbnail_url,
-        "image_url": hit.image_url,
-        "position": hit.position,
-        "match_type": hit.match_type,
-        "engine": hit.engine or result.engine,
-        "best_guess": result.best_guess,
-        "query_image_sha256": query_sha256,
-        "engine_score": hit.score,
-    }
+    metadata = {**hit_metadata(hit, result, query_sha256), "engine_score": hit.score}
+    # Several vector stores reject None values: unknown keys are left out.
     return {key: value for key, value in metadata.items() if value is not None}
 
 
@@ -126,7 +94,7 @@ def hits_to_nodes(
     for hit, score in zip(result.hits, normalized_scores(result.hits), strict=True):
         fields: dict[str, Any] = {
             "id_": hit_node_id(hit, query_sha256),
-            "text": _hit_text(hit),
+            "text": hit_text(hit),
             "metadata": _hit_metadata(hit, result, query_sha256),
             "excluded_llm_metadata_keys": list(LLM_EXCLUDED_KEYS),
             "excluded_embed_metadata_keys": list(EMBED_EXCLUDED_KEYS),

@@ -36,7 +36,7 @@ __all__ = [
     "verify",
 ]
 
-FEATURE_VERSION = "orb-lsh6x16-dct8-v1"
+FEATURE_VERSION = "orb-lsh6x16-dct8-v2"
 WORK_AREA = 200_000  # pixels of the normalised grey image
 MAX_SIDE = 1024
 QUERY_KEYPOINTS = 500
@@ -146,9 +146,32 @@ def lsh_words(descriptors: np.ndarray) -> np.ndarray:
     return np.unique(words.reshape(-1))
 
 
+def _spread_order(points: np.ndarray, shape: tuple[int, int], grid: int = 4) -> np.ndarray:
+    """Reorder strongest-first keypoints so any prefix covers the whole picture.
+
+    The strongest keypoints cluster on textured areas; a crop that cuts one away
+    would take most of a strongest-first prefix with it. Interleaving the cells of
+    a ``grid`` x ``grid`` partition (each cell's best, then each cell's second...)
+    keeps what is stored evenly spread, so a crop keeps its share.
+    """
+    if len(points) == 0:
+        return np.zeros(0, np.int64)
+    height, width = shape
+    cells = (np.minimum(points[:, 1] * grid // max(height, 1), grid - 1) * grid
+             + np.minimum(points[:, 0] * grid // max(width, 1), grid - 1)).astype(np.int64)
+    rank_in_cell = np.zeros(len(points), np.int64)
+    seen: dict[int, int] = {}
+    for i, cell in enumerate(cells):  # points are strongest first
+        rank_in_cell[i] = seen.get(int(cell), 0)
+        seen[int(cell)] = rank_in_cell[i] + 1
+    return np.lexsort((np.arange(len(points)), rank_in_cell))
+
+
 def extract_index_features(image: Image.Image) -> IndexFeatures:
     grey = normalise(image)
     points, descriptors = _orb(grey, QUERY_KEYPOINTS)
+    order = _spread_order(points, grey.shape)
+    points, descriptors = points[order], descriptors[order]
     return IndexFeatures(
         global_desc=_global_descriptor(grey),
         points=points[:STORED_KEYPOINTS],

@@ -25,7 +25,8 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from rir.engines._http import (
+from rir.engines.base import Engine
+from rir.engines.http import (
     ApiHttp,
     EngineAuthenticationError,
     EngineQuotaExceededError,
@@ -41,9 +42,8 @@ from rir.engines._http import (
     resolve_secret,
     scrub_result,
 )
-from rir.engines._http.errors import EngineConnectionError, EngineServerError
-from rir.engines._http.normalize import as_float, as_list, as_mapping, http_url, plain_text
-from rir.engines.base import Engine
+from rir.engines.http.errors import EngineConnectionError, EngineServerError
+from rir.engines.http.normalize import as_float, as_list, as_mapping, http_url, plain_text
 from rir.errors import (
     ConfigurationError,
     EngineError,

@@ -23,8 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rir.engines._http.secrets import protect_logger, redact_text
 from rir.engines.base import Engine
+from rir.engines.http.secrets import protect_logger, redact_text
 from rir.errors import (
     AllEnginesFailedError,
     ConfigurationError,

@@ -26,7 +26,8 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from rir.engines._http import (
+from rir.engines.base import Engine
+from rir.engines.http import (
     ApiHttp,
     EngineResponseError,
     EngineServerError,
@@ -40,9 +41,8 @@ from rir.engines._http import (
     resolve_secret,
     scrub_result,
 )
-from rir.engines._http.errors import transport_error
-from rir.engines._http.normalize import as_int, http_url, plain_text, publicly_reachable
-from rir.engines.base import Engine
+from rir.engines.http.errors import transport_error
+from rir.engines.http.normalize import as_int, http_url, plain_text, publicly_reachable
 from rir.errors import ConfigurationError, EngineBlockedError, EngineError, EngineRateLimitedError
 from rir.extract import site_of
 from rir.images import QueryImage

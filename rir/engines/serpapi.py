@@ -25,7 +25,8 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from rir.engines._http import (
+from rir.engines.base import Engine
+from rir.engines.http import (
     ApiHttp,
     EngineAuthenticationError,
     EngineQuotaExceededError,
@@ -42,7 +43,7 @@ from rir.engines._http import (
     resolve_secret,
     scrub_result,
 )
-from rir.engines._http.normalize import (
+from rir.engines.http.normalize import (
     as_int,
     as_list,
     as_mapping,
@@ -51,7 +52,6 @@ from rir.engines._http.normalize import (
     plain_text,
     publicly_reachable,
 )
-from rir.engines.base import Engine
 from rir.errors import ConfigurationError, EngineError, RIRError
 from rir.extract import site_of
 from rir.images import QueryImage

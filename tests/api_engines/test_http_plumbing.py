@@ -11,13 +11,15 @@ import httpx
 import pytest
 
 from rir._aio import run_sync
-from rir.engines._http import ApiHttp, check_base_url, parse_retry_after
 from rir.engines.http import (
+    ApiHttp,
     EngineConnectionError,
     EngineRequestError,
     EngineServerError,
     RateLimit,
     RetryPolicy,
+    check_base_url,
+    parse_retry_after,
 )
 from rir.errors import ConfigurationError, EngineRateLimitedError, EngineTimeoutError
 from rir.urlfetch import USER_AGENT

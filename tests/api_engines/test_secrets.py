@@ -13,10 +13,9 @@ import pytest
 from pydantic import SecretStr
 
 import rir
-from rir.engines._http import redact_text, scrub
 from rir.engines.cloud_vision import CloudVisionEngine
 from rir.engines.combine import FallbackEngine, FusionEngine
-from rir.engines.http import RateLimit
+from rir.engines.http import RateLimit, redact_text, scrub
 from rir.engines.picimagesearch import PicImageSearchEngine
 from rir.engines.serpapi import SerpApiLensEngine
 from rir.errors import RIRError

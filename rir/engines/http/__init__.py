@@ -1,14 +1,17 @@
 """Shared plumbing of the API engines (SerpApi, Cloud Vision, PicImageSearch), written once.
 
+Public names: ``from rir.engines.http import RetryPolicy, RateLimit``.
+
 * :mod:`.client` — :class:`ApiHttp`: one httpx client per engine per loop, rate limit,
   retries with backoff and jitter honouring ``Retry-After``; :class:`RetryPolicy`,
   :class:`RateLimit`, :func:`check_base_url`.
-* :mod:`.errors` — the extra failure types and the HTTP-status mapping.
+* :mod:`.errors` — the HTTP-status mapping onto the error tree (types in :mod:`rir.errors`,
+  re-exported here).
 * :mod:`.secrets` — keys as ``SecretStr``, redaction from logs, messages and payloads.
 """
 
-from rir.engines._http.client import ApiHttp, RateLimit, RetryPolicy, check_base_url
-from rir.engines._http.errors import (
+from rir.engines.http.client import ApiHttp, RateLimit, RetryPolicy, check_base_url
+from rir.engines.http.errors import (
     EngineAuthenticationError,
     EngineConnectionError,
     EngineQuotaExceededError,
@@ -20,7 +23,7 @@ from rir.engines._http.errors import (
     parse_json,
     parse_retry_after,
 )
-from rir.engines._http.secrets import (
+from rir.engines.http.secrets import (
     protect_logger,
     redact_text,
     register_secret,

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from rir.engines._http.secrets import redact_text
+from rir.engines.http.secrets import redact_text
 from rir.errors import (
     EngineAuthenticationError,
     EngineConnectionError,

@@ -25,7 +25,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from rir._aio import LoopLocal
-from rir.engines._http.errors import (
+from rir.engines.http.errors import (
     EngineConnectionError,
     EngineQuotaExceededError,
     EngineServerError,
@@ -34,7 +34,7 @@ from rir.engines._http.errors import (
     transport_error,
     with_attempts,
 )
-from rir.engines._http.secrets import protect_logger, redact_text
+from rir.engines.http.secrets import protect_logger, redact_text
 from rir.errors import (
     ConfigurationError,
     EngineError,

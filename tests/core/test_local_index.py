@@ -173,7 +173,7 @@ def test_add_folder_errors(tmp_path: Path) -> None:
         LocalIndex().add_folder(tmp_path)
     (tmp_path / "a.jpg").write_bytes(b"x")
     (tmp_path / "bad.jsonl").write_text("{not json}\n")
-    with pytest.raises(ConfigurationError, match="line 1 is not valid JSON"):
+    with pytest.raises(ConfigurationError, match=r"bad\.jsonl:1 is not valid JSON"):
         LocalIndex().add_folder(tmp_path, captions=tmp_path / "bad.jsonl")
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import threading
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -42,6 +40,7 @@ from rir.errors import (
     EngineTimeoutError,
     redact_url,
 )
+from rir.pacing import StartSpacer
 from rir.urlfetch import USER_AGENT
 
 __all__ = ["ApiHttp", "RateLimit", "RetryPolicy", "check_base_url"]
@@ -116,9 +115,8 @@ class _Limiter:
     """Request spacing shared by every loop, plus a per-loop concurrency semaphore."""
 
     def __init__(self, rate: RateLimit) -> None:
-        self._interval = 1.0 / rate.requests_per_second if rate.requests_per_second else 0.0
-        self._next_start = 0.0
-        self._lock = threading.Lock()  # engines are used from several loops and threads
+        # Engines are used from several loops and threads: the spacer is shared by all.
+        self._spacer = StartSpacer(rate.requests_per_second) if rate.requests_per_second else None
         concurrency = rate.max_concurrency
 
         async def make_semaphore() -> asyncio.Semaphore:
@@ -129,13 +127,6 @@ class _Limiter:
         self._semaphores: LoopLocal[asyncio.Semaphore] | None = (
             LoopLocal(make_semaphore) if concurrency else None
         )
-
-    def _reserve(self) -> float:
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next_start)
-            self._next_start = start + self._interval
-            return start - now
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -148,10 +139,8 @@ class _Limiter:
             yield
 
     async def _wait_turn(self) -> None:
-        if self._interval:
-            delay = self._reserve()
-            if delay > 0:
-                await asyncio.sleep(delay)
+        if self._spacer is not None:
+            await self._spacer.wait()
 
 
 class ApiHttp:

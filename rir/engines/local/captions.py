@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rir.errors import ConfigurationError
+from rir.jsonl import read_jsonl
 
 __all__ = ["CaptionRecord", "caption_for", "load_captions", "title_from_filename"]
 
@@ -67,21 +68,7 @@ def load_captions(path: str | Path) -> dict[str, CaptionRecord]:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.DictReader(handle))
     else:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigurationError(
-                    f"Captions file '{path}' line {number} is not valid JSON ({exc.msg}); "
-                    "expected one JSON object per line."
-                ) from None
-            if not isinstance(row, dict):
-                raise ConfigurationError(
-                    f"Captions file '{path}' line {number} is not a JSON object."
-                )
-            rows.append(row)
+        rows = [row for _, row in read_jsonl(path)]
     records: dict[str, CaptionRecord] = {}
     for number, row in enumerate(rows, start=1):
         name = _first(row, _FILE_KEYS)

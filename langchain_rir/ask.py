@@ -20,6 +20,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_rir.chain import create_rir_chain
 from langchain_rir.models import DEFAULT_MODEL, resolve_chat_model
 from langchain_rir.retriever import ReverseImageRetriever
+from rir._aio import run_sync
 from rir.prompts import check_context_mode
 
 __all__ = ["aask", "ask", "engine_options_for"]
@@ -97,16 +98,10 @@ def ask(
         engine_options / model_options: passed to the engine / the chat model.
         **retriever_options: e.g. ``enrich_captions=3``, ``cache=False``, ``deny_domains=[...]``.
     """
-    chain, retriever = _build(model, engine, context, headless, k, engine_options,
-                              model_options, retriever_options)
-    if return_sources:
-        chain = chain.with_sources()
-    try:
-        return chain.invoke({"image": image, "question": question,
-                             "search": {"show_result": show_result}})
-    finally:
-        if isinstance(engine, str):  # an engine instance belongs to the caller
-            retriever.close()
+    return run_sync(aask(image, question, model=model, engine=engine, context=context,
+                         show_result=show_result, headless=headless, k=k,
+                         return_sources=return_sources, engine_options=engine_options,
+                         model_options=model_options, **retriever_options))
 
 
 async def aask(
@@ -133,5 +128,5 @@ async def aask(
         return await chain.ainvoke({"image": image, "question": question,
                                     "search": {"show_result": show_result}})
     finally:
-        if isinstance(engine, str):
+        if isinstance(engine, str):  # an engine instance belongs to the caller
             await retriever.aclose()

@@ -7,23 +7,14 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "evaluation.ipynb"
+from tests.notebooks import printed, run_notebook
 
 
 @pytest.mark.notebook
 def test_evaluation_notebook_runs_offline(monkeypatch: pytest.MonkeyPatch,
                                           tmp_path: Path) -> None:
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)  # the kernel inherits the environment
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=180, kernel_name="python3",
-                                     resources={"metadata": {"path": str(tmp_path)}})
-    client.execute()
-    outputs = "\n".join(
-        output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
-        for output in cell.get("outputs", []) if output.get("output_type") == "stream"
-    )
+    notebook = run_notebook("evaluation.ipynb", tmp_path, monkeypatch)
+    outputs = printed(notebook)
     assert "20 items in eval-demo/dataset.jsonl" in outputs
     assert "baseline: 20 item(s) run (20 ok, 0 failed)" in outputs
     assert "answer_in_pred: 0.00% (0/20)" in outputs

@@ -6,22 +6,12 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "langchain_quickstart.ipynb"
+from tests.notebooks import printed, run_notebook
 
 
 @pytest.mark.notebook
 def test_quickstart_notebook_runs_offline(monkeypatch, tmp_path: Path) -> None:
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)  # the kernel inherits the environment
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=180, kernel_name="python3",
-                                     resources={"metadata": {"path": str(tmp_path)}})
-    client.execute()
-    outputs = "\n".join(
-        output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
-        for output in cell.get("outputs", []) if output.get("output_type") == "stream"
-    )
+    outputs = printed(run_notebook("langchain_quickstart.ipynb", tmp_path, monkeypatch))
     assert "chat model: FakeVisionModel" in outputs
     assert "[FAKE MODEL - set OPENAI_API_KEY for a real answer]" in outputs
     assert "The tool said: Best guess: Grace Hopper" in outputs

@@ -26,7 +26,9 @@ class TestReverseImageRetrieverStandard(RetrieversIntegrationTests):
         return hopper_query().as_data_uri()
 
 
-class TestReverseImageSearchToolUnit(ToolsUnitTests):
+class _ToolSetup:
+    """What both tool suites build and call."""
+
     @property
     def tool_constructor(self) -> type[ReverseImageSearchTool]:
         return ReverseImageSearchTool
@@ -40,15 +42,9 @@ class TestReverseImageSearchToolUnit(ToolsUnitTests):
         return {"image_url": hopper_query().as_data_uri(), "max_results": 3}
 
 
-class TestReverseImageSearchToolIntegration(ToolsIntegrationTests):
-    @property
-    def tool_constructor(self) -> type[ReverseImageSearchTool]:
-        return ReverseImageSearchTool
+class TestReverseImageSearchToolUnit(_ToolSetup, ToolsUnitTests):
+    pass
 
-    @property
-    def tool_constructor_params(self) -> dict[str, Any]:
-        return {"retriever": ReverseImageRetriever(engine=web_index(), cache=False)}
 
-    @property
-    def tool_invoke_params_example(self) -> dict[str, Any]:
-        return {"image_url": hopper_query().as_data_uri(), "max_results": 3}
+class TestReverseImageSearchToolIntegration(_ToolSetup, ToolsIntegrationTests):
+    pass

@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_TTL_S = 7 * 24 * 3600.0
 _SCHEMA_VERSION = "1"
+_LOCKED_RETRIES = 5
+_LOCKED_PAUSE_S = 0.05
 _CORRUPTION_MARKERS = ("not a database", "malformed", "disk image", "file is encrypted",
                        "unsupported file format", "database corrupt")
 
@@ -207,18 +209,31 @@ class ResultCache:
         """Run ``operation(conn, *args)``; repair or disable the cache on storage errors."""
         if self._disabled_reason:
             return None
-        for attempt in (1, 2):
+        quarantined = False
+        locked_retries = _LOCKED_RETRIES
+        while True:
+            started = time.monotonic()
             try:
                 return operation(self._connect(), *args)
             except sqlite3.DatabaseError as exc:
                 message = str(exc).lower()
                 unreadable = "unable to open" in message and self.path.exists()
-                if attempt == 1 and (unreadable or any(m in message for m in _CORRUPTION_MARKERS)):
+                if not quarantined and (unreadable or any(m in message
+                                                          for m in _CORRUPTION_MARKERS)):
                     self._quarantine(exc)
+                    quarantined = True
                     continue
-                if attempt == 1 and isinstance(exc, sqlite3.OperationalError) and (
+                if isinstance(exc, sqlite3.OperationalError) and (
                     "locked" in message or "busy" in message
                 ):
+                    # SQLite answers "locked" at once, without the busy timeout, when
+                    # waiting could deadlock (e.g. connections setting up a new file
+                    # together): those clear within milliseconds, so try again a few
+                    # times. A lock that outlasted the busy timeout is a miss.
+                    if locked_retries and time.monotonic() - started < _LOCKED_PAUSE_S * 10:
+                        locked_retries -= 1
+                        time.sleep(_LOCKED_PAUSE_S)
+                        continue
                     logger.warning("result cache %s is busy; treating as a miss", self.path)
                     return None
                 self._disable(f"{type(exc).__name__}: {exc}")
@@ -226,7 +241,6 @@ class ResultCache:
             except OSError as exc:
                 self._disable(f"{type(exc).__name__}: {exc.strerror or exc}")
                 return None
-        return None
 
     def _quarantine(self, exc: Exception) -> None:
         with self._lock:

@@ -15,6 +15,7 @@ Framework-free post-processing applied by :class:`rir.ReverseImageSearch`:
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -105,6 +106,7 @@ def unwrap_redirect(url: str) -> str:
     return url
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and the same URLs recur across a page's cards
 def canonical_url(url: str | None) -> str:
     """A normalised form of ``url`` for comparing pages (not for fetching)."""
     if not url:

@@ -152,3 +152,37 @@ def test_clear(tmp_path: Path) -> None:
     cache = ResultCache(tmp_path / "c.sqlite3")
     cache.put("a", result(), k=3)
     assert cache.clear() == 1 and cache.get("a", k=3) is None
+
+
+def test_an_instant_lock_is_retried_not_a_miss(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # SQLite reports "locked" at once (no busy wait) when waiting could deadlock, e.g.
+    # several connections setting up a new file together; it clears in milliseconds.
+    cache = ResultCache(tmp_path / "c.sqlite3")
+    cache.put("key", result(2), k=2)
+    real_select, failures = ResultCache._select, [2]
+
+    def flaky(conn: sqlite3.Connection, key: str) -> object:
+        if failures[0]:
+            failures[0] -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return real_select(conn, key)
+
+    monkeypatch.setattr(ResultCache, "_select", staticmethod(flaky))
+    got = cache.get("key", k=2)
+    assert got is not None and len(got.hits) == 2 and failures == [0]
+
+
+def test_a_lock_that_does_not_clear_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    cache = ResultCache(tmp_path / "c.sqlite3")
+    cache.put("key", result(2), k=2)
+
+    def locked(conn: sqlite3.Connection, key: str) -> object:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(ResultCache, "_select", staticmethod(locked))
+    assert cache.get("key", k=2) is None
+    assert "busy; treating as a miss" in caplog.text
+    monkeypatch.undo()
+    assert cache.get("key", k=2) is not None  # not disabled: the next lookup works

@@ -8,6 +8,7 @@ engine's browser is launched once and reused by every test that shares it.
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -66,12 +67,16 @@ def fake() -> Iterator[FakeLens]:
         yield server
 
 
+_runs = itertools.count(1)
+
+
 @pytest.fixture
 def scenario(fake: FakeLens) -> Iterator[Any]:
     """Set what ``/s/current/`` serves for this test: ``scenario("consent")``."""
 
     def use(name: str) -> str:
-        fake.scenario = name
+        # A run number keeps each use's requests apart (parametrized tests reuse names).
+        fake.scenario = name = f"{name}+run={next(_runs)}"
         return name
 
     yield use

@@ -13,13 +13,17 @@ until the consent cookie is set), ``sorry`` (a /sorry/ captcha page, HTTP 429),
 ``interstitial`` (the JavaScript interstitial), ``unblock`` (an interstitial that
 clears itself), ``unknown``, ``dynamic`` (results rendered late by script),
 ``error500``, ``drop`` (connection closed without an answer), ``hang`` (never
-answers). ``page=real`` serves the real saved Lens page from ../shared.
+answers), ``stall`` (headers and half the page, then nothing). ``charset=NAME``
+serves the page in that encoding; ``stream=gzip`` sends it gzipped and chunked,
+in pieces, as Google does. ``page=real`` serves the real saved Lens page from ../shared.
 """
 
 from __future__ import annotations
 
 import email.parser
 import email.policy
+import functools
+import gzip
 import hashlib
 import http.cookies
 import os
@@ -74,6 +78,7 @@ class Scenario:
         return float(self.options.get("delay", "0"))
 
 
+@functools.cache
 def _page(name: str) -> str:
     if name == "real":
         return REAL_PAGE.read_text(encoding="utf-8")
@@ -224,6 +229,17 @@ class _Handler(BaseHTTPRequestHandler):
         if name == "drop":
             self.close_connection = True
             return
+        if name == "stall":
+            data = _page("few-cards").encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            time.sleep(float(scenario.options.get("for", "30")))
+            self.close_connection = True
+            return
         if name == "error500":
             self._send(500, "<html><body><h1>Server Error</h1><p>Try again.</p></body></html>")
             return
@@ -249,7 +265,31 @@ class _Handler(BaseHTTPRequestHandler):
         if query.get("udm") == ["48"]:
             self._send(200, _page("exact-matches"))
             return
-        self._send(200, _page(scenario.options.get("page", "few-cards")))
+        page = _page(scenario.options.get("page", "few-cards"))
+        charset = scenario.options.get("charset")
+        if charset:
+            self._send(200, page.encode(charset), content_type=f"text/html; charset={charset}")
+            return
+        if scenario.options.get("stream") == "gzip":
+            self._stream_gzip(page.encode("utf-8"))
+            return
+        self._send(200, page)
+
+    def _stream_gzip(self, data: bytes, pieces: int = 4) -> None:
+        """The page as Google sends it: gzip, chunked, in pieces a moment apart."""
+        body = gzip.compress(data)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        size = -(-len(body) // pieces)
+        for start in range(0, len(body), size):
+            piece = body[start:start + size]
+            self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            self.wfile.flush()
+            time.sleep(0.05)
+        self.wfile.write(b"0\r\n\r\n")
 
 
 def _multipart_file(content_type: str, body: bytes) -> tuple[str | None, str | None, str | None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,12 +55,27 @@ class TestDiscovery:
 
     def test_system_paths_next(self, fake_exe: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv("RIR_BROWSER_PATH", raising=False)
-        monkeypatch.setattr(browser_module, "common_browser_paths", lambda: [str(fake_exe)])
+        monkeypatch.setattr(browser_module, "common_browser_paths",
+                            lambda headless: [str(fake_exe)])
         assert find_browser(managed_path="/definitely/not/here") == str(fake_exe)
+
+    @pytest.mark.skipif(sys.platform != "linux", reason="Linux install locations")
+    def test_headless_shell_first_when_headless(self, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("PATH", str(tmp_path))
+        for name in ("chromium", "chromium-headless-shell"):
+            (tmp_path / name).write_text("#!/bin/sh\n")
+            (tmp_path / name).chmod(0o755)
+        shell, full = str(tmp_path / "chromium-headless-shell"), str(tmp_path / "chromium")
+        headless = browser_module.common_browser_paths(headless=True)
+        assert headless.index(shell) < headless.index(full)
+        # A visible window (headless=False, `rir login`) needs the full browser.
+        headed = browser_module.common_browser_paths(headless=False)
+        assert full in headed and not [p for p in headed if "headless" in Path(p).name]
 
     def test_nothing_found_names_both_ways(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv("RIR_BROWSER_PATH", raising=False)
-        monkeypatch.setattr(browser_module, "common_browser_paths", lambda: [])
+        monkeypatch.setattr(browser_module, "common_browser_paths", lambda headless: [])
         with pytest.raises(ConfigurationError) as caught:
             find_browser(managed_path=None)
         message = str(caught.value)

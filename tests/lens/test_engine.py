@@ -16,7 +16,7 @@ from rir.engines.google_lens import GoogleLensEngine, default_storage_state_path
 from rir.engines.google_lens import engine as engine_module
 from rir.errors import EngineBlockedError, EngineError, EngineTimeoutError
 from rir.images import aload_image
-from tests.lens.conftest import jpeg_bytes, real_page, run
+from tests.lens.conftest import PAGES, jpeg_bytes, real_page, run
 from tests.lens.fake_lens import CONSENT_COOKIE, FakeLens
 
 pytestmark = pytest.mark.browser
@@ -28,11 +28,19 @@ FEW_CARD_URLS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def lens(browser_path: str | None, fake: FakeLens) -> Iterator[GoogleLensEngine]:
-    engine = GoogleLensEngine(base_url=fake.base_url(), timeout_s=20, max_concurrency=4)
+@pytest.fixture(scope="module", params=["network", "page"])
+def lens(request: pytest.FixtureRequest, browser_path: str | None,
+         fake: FakeLens) -> Iterator[GoogleLensEngine]:
+    """The engine both ways: results read off the network (default) or rendered."""
+    engine = GoogleLensEngine(base_url=fake.base_url(), timeout_s=20, max_concurrency=4,
+                              render_results=request.param == "page")
     yield engine
     engine.close()
+
+
+def read_from(engine: GoogleLensEngine) -> str:
+    """Where ``engine`` reads a results page that is complete when it arrives."""
+    return "page" if engine.options.render_results else "network"
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +74,12 @@ class TestQueries:
         assert upload.upload_sha256 == hashlib.sha256(data).hexdigest()
         assert upload.query["hl"] == ["en"]
         assert result.page_url.startswith(fake.base_url())
-        # The page's stylesheet on another host was refused, not fetched.
-        assert result.metadata["blocked_requests"] >= 1
+        assert result.metadata["read_from"] == read_from(lens)
+        if read_from(lens) == "page":
+            # The page's stylesheet on another host was refused, not fetched.
+            assert result.metadata["blocked_requests"] >= 1
+        else:  # never rendered: the page did not even ask for its stylesheet
+            assert result.metadata["blocked_requests"] == 0
 
     def test_url_goes_through_upload_by_url(self, lens: GoogleLensEngine, fake: FakeLens,
                                             scenario) -> None:
@@ -86,6 +98,21 @@ class TestQueries:
         result = lens.search(jpeg_bytes(), k=100)
         assert [h.url for h in result.hits] == expected
         assert len(result.hits) == 60 and result.best_guess == "BoardCheck"
+        assert result.metadata["read_from"] == read_from(lens)
+
+    def test_page_gzipped_and_streamed(self, lens: GoogleLensEngine, scenario) -> None:
+        expected = [h.url for h in parse_lens_html(real_page()).hits]
+        scenario("results+page=real+stream=gzip")
+        result = lens.search(jpeg_bytes(), k=100)
+        assert [h.url for h in result.hits] == expected
+        assert result.metadata["read_from"] == read_from(lens)
+
+    def test_page_in_another_charset(self, lens: GoogleLensEngine, scenario) -> None:
+        scenario("results+charset=cp1252")
+        result = lens.search(jpeg_bytes(), k=10)
+        assert [h.url for h in result.hits] == FEW_CARD_URLS
+        video = result.metadata["web_results"][0]
+        assert video["source"] == "YouTube \u00b7 Paris Channel"  # "·" is 0xB7 in cp1252
 
     def test_no_results_is_an_empty_result(self, lens: GoogleLensEngine, scenario) -> None:
         scenario("empty")
@@ -98,6 +125,8 @@ class TestQueries:
         result = lens.search(jpeg_bytes(), k=5)
         assert [h.title for h in result.hits] == ["Our trip to Paris",
                                                    "Eiffel Tower at dusk: 12 photos"]
+        # The page as sent had no cards: it was rendered and waited for either way.
+        assert result.metadata["read_from"] == "page"
 
 
 class TestConsent:
@@ -108,6 +137,7 @@ class TestConsent:
             result = lens.search(jpeg_bytes(), k=10)
             assert [h.url for h in result.hits] == FEW_CARD_URLS
             assert result.metadata["consent_clicks"] == 1
+            assert result.metadata["read_from"] == read_from(lens)
         saves = [r for r in fake.requests_for(name) if r.path == "/consent/save"]
         assert len(saves) == 2 and all(r.form["set_eom"] == ["true"] for r in saves)
 
@@ -168,12 +198,24 @@ class TestFailures:
         with pytest.raises(EngineError, match="ERR_EMPTY_RESPONSE"):
             lens_debug.search(jpeg_bytes())
 
-    def test_deadline(self, lens_debug: GoogleLensEngine, scenario) -> None:
-        scenario("hang+for=8")
+    @pytest.mark.parametrize("name", ["hang", "stall"])
+    def test_deadline(self, lens_debug: GoogleLensEngine, scenario, name: str) -> None:
+        # hang: no answer at all; stall: headers and half the page, then silence (the
+        # page is held while its body is read off the network).
+        scenario(f"{name}+for=8")
         started = time.perf_counter()
         with pytest.raises(EngineTimeoutError, match="timeout_s=4"):
             lens_debug.search(jpeg_bytes())
         assert time.perf_counter() - started < 7
+        scenario("results")  # and the engine is fine afterwards
+        assert len(lens_debug.search(jpeg_bytes(), k=3).hits) == 3
+
+    def test_results_saved_as_sent(self, lens_debug: GoogleLensEngine, scenario) -> None:
+        scenario("results")
+        result = lens_debug.search(jpeg_bytes(), k=3)
+        assert result.metadata["read_from"] == "network"
+        saved = Path(result.metadata["saved_html"])
+        assert saved.read_text() == (PAGES / "few-cards.html").read_text()  # scripts and all
 
     def test_concurrency_is_bounded(self, lens_debug: GoogleLensEngine, fake: FakeLens,
                                     scenario) -> None:
@@ -195,9 +237,27 @@ def test_exact_matches_tab(browser_path: str | None, fake: FakeLens, scenario) -
     with get_engine("google_lens", base_url=fake.base_url(), match_type="exact") as engine:
         result = engine.search(jpeg_bytes(), k=10)
     assert len(result.hits) == 4 and {h.match_type for h in result.hits} == {"exact"}
+    assert result.metadata["read_from"] == "network"  # both tabs read off the network
     assert (result.hits[0].width, result.hits[0].height) == (1600, 1200)
     searches = [r for r in fake.requests_for(name) if r.path == "/search"]
     assert searches[-1].query["udm"] == ["48"]
+
+
+def test_a_failed_network_read_falls_back_to_rendering(
+        browser_path: str | None, fake: FakeLens, scenario,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from rir.engines.google_lens.network_read import NetworkReader
+
+    async def broken(self: NetworkReader, event: dict[str, object]) -> None:
+        raise RuntimeError("parser bug")
+
+    monkeypatch.setattr(NetworkReader, "_read_results", broken)
+    scenario("results")
+    with GoogleLensEngine(base_url=fake.base_url(), timeout_s=10) as engine:
+        result = engine.search(jpeg_bytes(), k=10)
+    assert [h.url for h in result.hits] == FEW_CARD_URLS
+    assert result.metadata["read_from"] == "page"
+    assert "renders it instead" in caplog.text
 
 
 @pytest.mark.parametrize("mode", ["viewport", "full"])
@@ -214,4 +274,4 @@ def test_screenshot_of_the_results_area(browser_path: str | None, fake: FakeLens
     assert clip is not None  # cropped to the hits, not the whole page
     assert picture.size == (round(clip["width"]), round(clip["height"]))
     assert picture.size[0] <= 1366 and picture.size[1] < 2000
-    assert len(result.hits) == 3
+    assert len(result.hits) == 3 and result.metadata["read_from"] == "page"

@@ -39,6 +39,18 @@ def our_chromium() -> dict[int, float]:
     return found
 
 
+def parse_helpers() -> list[int]:
+    """The engine's page-parsing helper processes among our descendants."""
+    found = []
+    for process in psutil.Process().children(recursive=True):
+        try:
+            if "google_lens.parse_worker" in " ".join(process.cmdline()):
+                found.append(process.pid)
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
 def alive(processes: dict[int, float]) -> list[int]:
     living = []
     for pid, created in processes.items():
@@ -104,7 +116,10 @@ async def _launches(engine: GoogleLensEngine) -> int:
 def _browser_main_pid() -> int:
     for process in psutil.Process().children(recursive=True):
         command = " ".join(process.cmdline())
-        if "chrom" in process.name().lower() and "--type=" not in command:
+        name = process.name().lower()
+        # Not a helper: renderers etc. carry --type=, the crash handler is its own binary.
+        if "chrom" in name and "--type=" not in command and "crashpad" not in name \
+                and not command.startswith("/bin/sh"):  # a launcher script, not the browser
             return process.pid
     raise AssertionError("no browser process found")
 
@@ -164,6 +179,7 @@ def test_many_queries_one_browser_nothing_left(browser_path: str | None, fake: F
         deadline = time.monotonic() + 5
         while (left_running := len(our_chromium())) > 10 and time.monotonic() < deadline:
             time.sleep(0.1)
+        helpers = parse_helpers()
         engine.close()
     print(f"{QUERIES} queries in {elapsed:.1f}s, peak {peaks[0]} Chromium processes")
     # One browser: 8 service processes (browser, 2 crash handlers, 2 zygotes, network,
@@ -174,3 +190,5 @@ def test_many_queries_one_browser_nothing_left(browser_path: str | None, fake: F
     assert left_running <= 10  # idle again: the service processes and one spare context
     assert len(seen) > QUERIES  # a renderer per query came and went
     assert gone_within(seen, 5) == []
+    assert len(helpers) == 1  # one parse helper served every query ...
+    assert parse_helpers() == []  # ... and left with the engine

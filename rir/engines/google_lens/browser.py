@@ -3,7 +3,11 @@
 Discovery order: the ``browser_path`` option; the ``RIR_BROWSER_PATH``
 environment variable (an explicit override); Playwright's own Chromium when
 ``playwright install chromium`` has been run; then the usual system locations
-(Debian/Ubuntu ``chromium``, Google Chrome, macOS and Windows installs).
+(Debian/Ubuntu ``chromium``, Google Chrome, macOS and Windows installs). For
+headless runs a system *headless shell* (Debian's ``chromium-headless-shell``,
+``chrome-headless-shell``) comes first: it is what Playwright itself launches
+for headless Chromium, and it costs half the CPU per query of a full browser
+(measured: 0.14 against 0.33 CPU-s to open a context, a page and one document).
 
 The pool launches one browser per engine and event loop on first use and keeps
 it for the engine's life. Each query gets a fresh context (cookies, cache and
@@ -69,8 +73,14 @@ _HELPER_EXIT_S = 2.0
 SCRATCH_PREFIX = f"rir-lens-{os.getpid()}-"
 
 
-def common_browser_paths() -> list[str]:
-    """Where system Chromium / Chrome usually live on this platform."""
+_HEADLESS_SHELLS = ("chromium-headless-shell", "chrome-headless-shell")
+
+
+def common_browser_paths(*, headless: bool = False) -> list[str]:
+    """Where system Chromium / Chrome usually live on this platform.
+
+    ``headless`` puts headless shells (which cannot show a window) first.
+    """
     if sys.platform == "darwin":
         return [
             "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
@@ -84,9 +94,16 @@ def common_browser_paths() -> list[str]:
                 for root in roots if root]
     names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
              "chrome", "microsoft-edge")
+    # Debian's /usr/bin/chromium-headless-shell is a shell script that does not exec:
+    # launching the binary itself keeps the browser the process Playwright started.
+    shells = ["/usr/lib/chromium/chromium-headless-shell",
+              *(path for name in _HEADLESS_SHELLS if (path := shutil.which(name))),
+              "/usr/bin/chromium-headless-shell"]
     found = [path for name in names if (path := shutil.which(name))]
-    return [*found, "/usr/bin/chromium", "/usr/bin/chromium-browser", "/snap/bin/chromium",
-            "/usr/bin/google-chrome", "/usr/bin/google-chrome-stable", "/opt/google/chrome/chrome"]
+    browsers = [*found, "/usr/bin/chromium", "/usr/bin/chromium-browser", "/snap/bin/chromium",
+                "/usr/bin/google-chrome", "/usr/bin/google-chrome-stable",
+                "/opt/google/chrome/chrome"]
+    return [*shells, *browsers] if headless else browsers
 
 
 def _no_browser_error() -> ConfigurationError:
@@ -99,10 +116,12 @@ def _no_browser_error() -> ConfigurationError:
 
 
 def find_browser(browser_path: str | os.PathLike[str] | None = None,
-                 managed_path: str | None = None) -> str | None:
+                 managed_path: str | None = None, *, headless: bool = False) -> str | None:
     """The browser executable to launch, or None for Playwright's managed Chromium.
 
-    ``managed_path`` is where Playwright's own Chromium would be installed.
+    ``managed_path`` is where Playwright's own Chromium would be installed
+    (Playwright picks its headless shell itself for headless launches);
+    ``headless`` lets a system headless shell be chosen.
     Raises ConfigurationError when nothing usable is found.
     """
     for source, value in (("browser_path", browser_path),
@@ -117,7 +136,7 @@ def find_browser(browser_path: str | os.PathLike[str] | None = None,
             return str(path)
     if managed_path and Path(managed_path).is_file():
         return None
-    for candidate in common_browser_paths():
+    for candidate in common_browser_paths(headless=headless):
         if Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     raise _no_browser_error()
@@ -269,7 +288,8 @@ class BrowserPool:
             holder.scratch = None
 
     async def _launch(self, playwright: Playwright, scratch: str) -> Browser:
-        executable = find_browser(self.browser_path, playwright.chromium.executable_path)
+        executable = find_browser(self.browser_path, playwright.chromium.executable_path,
+                                  headless=self.headless)
         try:
             return await playwright.chromium.launch(
                 executable_path=executable, headless=self.headless,

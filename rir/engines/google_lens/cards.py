@@ -15,6 +15,7 @@ Cards are then sorted into kinds:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -82,6 +83,7 @@ def is_google_internal(url: str) -> bool:
     return bool(_GOOGLE_OTHER.search(host))
 
 
+@functools.lru_cache(maxsize=4096)
 def _target(href: str) -> str | None:
     """The page a result link leads to, or None for Google-internal links and ads."""
     href = href.strip()
@@ -207,8 +209,9 @@ def _images(root: etree._Element) -> tuple[list[etree._Element], list[etree._Ele
 
 def _kind(root: etree._Element, blocks: list[tuple[etree._Element, str]],
           section: str | None) -> str:
-    if section == "ai_overview" or any(
-            root.xpath(f"ancestor-or-self::*[@id='{i}']") for i in hints.HINTS["ai_overview"]):
+    overview_ids = hints.HINTS["ai_overview"]
+    if section == "ai_overview" or root.get("id") in overview_ids or any(
+            element.get("id") in overview_ids for element in root.iterancestors()):
         return "ai_overview"
     if section == "video" or any(_DURATION.match(text) for _, text in blocks):
         return "video"

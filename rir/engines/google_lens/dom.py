@@ -39,12 +39,13 @@ def load_document(page: str) -> etree._Element | None:
     if not page or not page.strip():
         return None
     # Plain lxml elements, not lxml.html's: their Python proxies are several times
-    # cheaper to create, which is most of the cost of walking a 1.7 MB page.
-    parser = etree.HTMLParser(remove_comments=False, default_doctype=False)
+    # cheaper to create, which is most of the cost of walking a 1.7 MB page. UTF-8
+    # bytes parse a third faster than a str (Lens pages hold emoji, so Python keeps
+    # them as 4 bytes per character), and the explicit encoding overrides any
+    # <meta charset> the page declares (the text is already decoded).
+    parser = etree.HTMLParser(remove_comments=False, default_doctype=False, encoding="utf-8")
     try:
-        return etree.fromstring(page, parser)
-    except ValueError:  # a str that declares its own encoding: hand lxml the bytes
-        return etree.fromstring(page.encode("utf-8"), etree.HTMLParser(encoding="utf-8"))
+        return etree.fromstring(page.encode("utf-8", errors="replace"), parser)
     except etree.ParserError:
         return None
 

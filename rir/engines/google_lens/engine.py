@@ -19,7 +19,6 @@ import sys
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
@@ -30,6 +29,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from rir.engines.base import Engine
 from rir.engines.google_lens.browser import BrowserPool
+from rir.engines.google_lens.network_read import NetworkReader
 from rir.engines.google_lens.options import DEFAULT_BASE_URL, LensOptions
 from rir.engines.google_lens.page_flow import (
     RELOAD_LOOP,
@@ -38,9 +38,12 @@ from rir.engines.google_lens.page_flow import (
     page_html,
     results_clip,
     submit_upload,
+    wait_consent_gone,
     wait_for_page_state,
 )
-from rir.engines.google_lens.parser import PageAnalysis, analyse_lens_html
+from rir.engines.google_lens.parse_worker import PageParser
+from rir.engines.google_lens.parser import PageAnalysis
+from rir.engines.google_lens.query_state import NETWORK, QueryState
 from rir.engines.google_lens.session import StorageOption, load_session, resolve_storage_path
 from rir.engines.google_lens.states import ENGINE, PageKind, PageState
 from rir.errors import EngineError, EngineRateLimitedError, EngineTimeoutError, redact_url
@@ -63,16 +66,6 @@ _UA_PLATFORM = {"darwin": "Macintosh; Intel Mac OS X 10_15_7",
                 "win32": "Windows NT 10.0; Win64; x64"}
 
 
-@dataclass
-class _Query:
-    """Per-query bookkeeping (what the page's requests and responses told us)."""
-
-    blocked_requests: int = 0
-    status: int | None = None
-    consent_clicks: int = 0
-    navigation: NavigationWatch | None = None
-
-
 class GoogleLensEngine(Engine):
     """Google Lens through a real Chromium (Playwright).
 
@@ -92,6 +85,11 @@ class GoogleLensEngine(Engine):
         browser_path: a Chromium/Chrome executable (default: discovered, see ``RIR_BROWSER_PATH``).
         save_html: a file or directory; the final page of each query is saved there (for bug
             reports when Google changes its layout).
+        render_results: False (default) reads a results page as it arrives from the network and
+            never renders it (a fraction of the CPU and latency; consent, block and
+            JavaScript pages are still rendered and handled in the page). True lets the page
+            render and reads the live DOM, including anything its scripts add later.
+            Screenshots always render.
         allowed_hosts: if set, the page may only load from these hosts (default: unrestricted,
             or only base_url's host when base_url is local).
     """
@@ -113,12 +111,13 @@ class GoogleLensEngine(Engine):
         browser_path: str | None = None,
         save_html: str | Path | None = None,
         allowed_hosts: str | list[str] | tuple[str, ...] | None = None,
+        render_results: bool = False,
     ) -> None:
         self.options = LensOptions.build(
             hl=hl, country=country, headless=headless, timeout_s=timeout_s,
             max_concurrency=max_concurrency, match_type=match_type, screenshot=screenshot,
             storage_state=storage_state, base_url=base_url, browser_path=browser_path,
-            save_html=save_html, allowed_hosts=allowed_hosts,
+            save_html=save_html, allowed_hosts=allowed_hosts, render_results=render_results,
         )
         # Without screenshots, images are never needed: Blink skips them entirely
         # (cheaper than aborting each request, and nothing is fetched).
@@ -128,6 +127,7 @@ class GoogleLensEngine(Engine):
                                  headless=self.options.headless,
                                  max_concurrency=self.options.max_concurrency,
                                  extra_args=no_images)
+        self._parser = PageParser()
 
     # -- engine contract --------------------------------------------------------------------
 
@@ -137,10 +137,17 @@ class GoogleLensEngine(Engine):
                                "screenshot": o.screenshot}
         if o.base_url != DEFAULT_BASE_URL:
             key["base_url"] = o.base_url
+        if self._renders_results:
+            key["render_results"] = True  # may hold what scripts add; a plain read does not
         return key
 
     async def aclose(self) -> None:
         await self._pool.aclose()
+        await self._parser.aclose()
+
+    @property
+    def _renders_results(self) -> bool:
+        return self.options.render_results or self.options.screenshot != "off"
 
     @property
     def browser_launches(self) -> int:
@@ -148,14 +155,20 @@ class GoogleLensEngine(Engine):
         return self._pool.launches
 
     async def _asearch(self, image: QueryImage, *, k: int) -> SearchResult:
-        query = _Query()
+        query = QueryState()
         context_options = await self._context_options()
         try:
             async with self._pool.page(**context_options) as page:
                 await self._install_routes(page.context, query)
                 query.navigation = NavigationWatch(page)
+                if not self._renders_results:
+                    query.reader = await NetworkReader.attach(page, self._parser)
                 deadline = asyncio.get_running_loop().time() + self.options.timeout_s
-                return await self._drive(page, image, k, deadline, query)
+                try:
+                    return await self._drive(page, image, k, deadline, query)
+                finally:
+                    if query.reader is not None:
+                        query.reader.close()
         except asyncio.TimeoutError:
             raise EngineTimeoutError(
                 f"Google Lens did not show results, a 'no matches' page or a block page within "
@@ -187,7 +200,7 @@ class GoogleLensEngine(Engine):
             options["storage_state"] = await asyncio.to_thread(load_session, session)
         return options
 
-    async def _install_routes(self, context: BrowserContext, query: _Query) -> None:
+    async def _install_routes(self, context: BrowserContext, query: QueryState) -> None:
         """Abort every request to a host outside ``allowed_hosts`` (when set).
 
         The URL pattern is a regular expression matched inside the browser driver,
@@ -238,35 +251,47 @@ class GoogleLensEngine(Engine):
         await submit_upload(page, f"{o.base_url}/v3/upload?{urlencode(params)}", upload, deadline)
 
     async def _settle(self, page: Page, deadline: float,
-                      query: _Query) -> tuple[PageAnalysis, str, bool]:
+                      query: QueryState) -> tuple[PageAnalysis, str, bool]:
         """Wait and act until the page is results, no results, or definitely not.
 
         Returns the analysis, the HTML it was made from and whether that HTML was
-        slimmed (styles and scripts dropped).
+        slimmed (styles and scripts dropped). A results page read off the network
+        (see :mod:`~rir.engines.google_lens.network_read`) ends the wait at once.
         """
         loop = asyncio.get_running_loop()
         settled_only = switched_tab = False
         interstitial_since: float | None = None
         while True:
-            verdict = await wait_for_page_state(page, deadline, settled_only=settled_only,
-                                                watch=query.navigation)
-            if verdict == RELOAD_LOOP:
-                return _reload_loop(page.url), "", False
-            slim = verdict == "results"
-            content = await page_html(page, slim=slim)
-            analysis = await asyncio.to_thread(analyse_lens_html, content, page_url=page.url)
+            network = query.reader.take() if query.reader is not None else None
+            if network is not None:
+                verdict, content, slim, analysis = NETWORK, network.html, False, network.analysis
+                query.read_from = NETWORK
+            else:
+                verdict = await wait_for_page_state(page, deadline, settled_only=settled_only,
+                                                    interrupts=query.interrupts())
+                if verdict == NETWORK:
+                    continue
+                if verdict == RELOAD_LOOP:
+                    return _reload_loop(page.url), "", False
+                slim = verdict == "results"
+                content = await page_html(page, slim=slim)
+                analysis = await self._parser.analyse(content, page_url=page.url)
+                query.read_from = "page"
             kind = analysis.state.kind
             if kind is PageKind.CONSENT and query.consent_clicks < _MAX_CONSENT_CLICKS \
                     and await click_consent_reject(page, deadline):
                 query.consent_clicks += 1
+                await query.unless_network(wait_consent_gone(page, deadline))
                 continue
             if kind is PageKind.BLOCKED and _is_interstitial(analysis):
                 # A real browser usually clears it (the page reloads into results). If
                 # it is still there after the grace period, reloading or not, we are blocked.
                 interstitial_since = interstitial_since or loop.time()
                 until = min(deadline, interstitial_since + _INTERSTITIAL_GRACE_S)
-                if loop.time() < until and await _navigated(page, until):
-                    continue
+                if loop.time() < until:
+                    navigated = asyncio.ensure_future(_navigated(page, until))
+                    if not await query.unless_network(navigated) or navigated.result():
+                        continue
             if kind is PageKind.UNKNOWN and not settled_only and verdict != "settled":
                 settled_only = True  # the first look was early; judge the finished page
                 continue
@@ -275,15 +300,18 @@ class GoogleLensEngine(Engine):
                     and analysis.result is not None \
                     and analysis.result.metadata.get("match_type") != "exact":
                 switched_tab = True
-                await page.goto(_exact_tab_url(page.url, content), wait_until="commit",
-                                timeout=max(1.0, deadline - loop.time()) * 1000)
+                await query.unless_network(page.goto(
+                    _exact_tab_url(analysis.page_url or page.url, content), wait_until="commit",
+                    timeout=max(1.0, deadline - loop.time()) * 1000))
                 settled_only = False
                 continue
+            if query.reader is not None and query.reader.arrived.is_set():
+                continue  # results came off the network meanwhile: they win
             return analysis, content, slim
 
     async def _drive(self, page: Page, image: QueryImage, k: int, deadline: float,
-                     query: _Query) -> SearchResult:
-        await self._open(page, image, deadline)
+                     query: QueryState) -> SearchResult:
+        await query.unless_network(self._open(page, image, deadline))
         analysis, content, slim = await self._settle(page, deadline, query)
         saved = None
         if self.options.save_html and content:
@@ -301,14 +329,15 @@ class GoogleLensEngine(Engine):
         result = analysis.raise_for_state(saved_to=str(saved) if saved else None)
         metadata = dict(result.metadata)
         metadata.update(blocked_requests=query.blocked_requests,
-                        consent_clicks=query.consent_clicks)
+                        consent_clicks=query.consent_clicks,
+                        read_from=query.read_from)
         if saved:
             metadata["saved_html"] = str(saved)
         screenshot = None
         if self.options.screenshot != "off" and kind is PageKind.RESULTS:
             screenshot = await self._screenshot(page, result, k, deadline, metadata)
         return result.model_copy(update={"metadata": metadata, "screenshot": screenshot,
-                                         "page_url": page.url})
+                                         "page_url": analysis.page_url or page.url})
 
     async def _screenshot(self, page: Page, result: SearchResult, k: int, deadline: float,
                           metadata: dict[str, Any]) -> bytes:
@@ -389,7 +418,7 @@ def _exact_tab_url(page_url: str, content: str) -> str:
         engine=ENGINE)
 
 
-def _http_error(query: _Query, page_url: str, saved: Path | None) -> EngineError:
+def _http_error(query: QueryState, page_url: str, saved: Path | None) -> EngineError:
     where = f"'{redact_url(page_url)}'"
     extra = f" The page was saved to {saved}." if saved else ""
     if query.status == 429:

@@ -89,12 +89,13 @@ class LensOptions:
     save_html: Path | None
     save_html_is_dir: bool
     allowed_hosts: frozenset[str] | None
+    render_results: bool
 
     @classmethod
     def build(cls, *, hl: Any, country: Any, headless: Any, timeout_s: Any,
               max_concurrency: Any, match_type: Any, screenshot: Any, storage_state: Any,
               base_url: Any, browser_path: Any, save_html: Any,
-              allowed_hosts: Any) -> LensOptions:
+              allowed_hosts: Any, render_results: Any = False) -> LensOptions:
         hl = str(hl).strip()
         if not _HL.match(hl):
             raise ConfigurationError(
@@ -133,6 +134,7 @@ class LensOptions:
             # "pages/" names a directory (one file per query) even before it exists.
             save_html_is_dir=bool(save_html) and str(save_html).endswith(("/", "\\")),
             allowed_hosts=hosts,
+            render_results=_bool("render_results", render_results),
         )
 
     @property

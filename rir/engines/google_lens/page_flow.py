@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urljoin
 
@@ -30,6 +31,7 @@ __all__ = [
     "page_html",
     "results_clip",
     "submit_upload",
+    "wait_consent_gone",
     "wait_for_page_state",
 ]
 
@@ -148,29 +150,34 @@ async def _poll_state(page: Page, deadline: float, args: list[Any]) -> str:
 
 
 async def wait_for_page_state(page: Page, deadline: float, *, settled_only: bool = False,
-                              watch: NavigationWatch | None = None) -> str:
+                              interrupts: Mapping[str, asyncio.Event] | None = None) -> str:
     """Wait until the page is decisive; returns the in-page verdict.
 
     ``settled_only`` waits for the page to finish loading and stop changing (used
     when the first look was inconclusive). Navigations while waiting (redirects, a
-    consent page sending us back) restart the check on the new document; endless
-    reloads end it with :data:`RELOAD_LOOP`. Raises ``asyncio.TimeoutError`` at
-    the deadline.
+    consent page sending us back) restart the check on the new document. An event
+    of ``interrupts`` that is set first ends the wait with its key instead (endless
+    reloads: :data:`RELOAD_LOOP`; a results page read off the network). Raises
+    ``asyncio.TimeoutError`` at the deadline.
     """
     args = [SETTLE_MS, list(hints.NO_RESULTS_PHRASES), list(hints.BLOCK_PHRASES), settled_only]
     poll = asyncio.ensure_future(_poll_state(page, deadline, args))
-    if watch is None:
+    waits = {asyncio.ensure_future(event.wait()): key
+             for key, event in (interrupts or {}).items()}
+    if not waits:
         return await poll
-    looping = asyncio.ensure_future(watch.looping.wait())
     try:
-        await asyncio.wait({poll, looping}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({poll, *waits}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        looping.cancel()
-        if not poll.done():
-            poll.cancel()
-    if poll.done() and not poll.cancelled():
-        return poll.result()
-    return RELOAD_LOOP
+        for task in (poll, *waits):
+            if not task.done():
+                task.cancel()
+    for task, key in waits.items():
+        if task.done() and not task.cancelled():
+            if poll.done() and not poll.cancelled():
+                poll.exception()  # retrieved: it lost the race
+            return key
+    return poll.result()
 
 
 def _reject_pattern() -> re.Pattern[str]:
@@ -179,7 +186,10 @@ def _reject_pattern() -> re.Pattern[str]:
 
 
 async def click_consent_reject(page: Page, deadline: float) -> bool:
-    """Decline non-essential cookies on Google's consent page; False if no such button."""
+    """Decline non-essential cookies on Google's consent page; False if no such button.
+
+    Returns once clicked; :func:`wait_consent_gone` waits for the consequence.
+    """
     loop = asyncio.get_running_loop()
     pattern = _reject_pattern()
     candidates = [
@@ -193,19 +203,23 @@ async def click_consent_reject(page: Page, deadline: float) -> bool:
             continue
         timeout = max(1.0, deadline - loop.time()) * 1000
         await locator.first.click(timeout=timeout, no_wait_after=True)
-        try:
-            # Either the page navigates back to the results or the dialog goes away.
-            await page.wait_for_function(
-                "() => !document.querySelector("
-                "'form[action*=\"consent.google.\"], form[action*=\"/consent/\"]')",
-                polling=_POLL_MS, timeout=timeout)
-        except PlaywrightTimeoutError:
-            raise asyncio.TimeoutError from None
-        except PlaywrightError as exc:
-            if not _DESTROYED.search(str(exc)):
-                raise
         return True
     return False
+
+
+async def wait_consent_gone(page: Page, deadline: float) -> None:
+    """Wait until the consent form is gone (the page navigated back, or the dialog closed)."""
+    timeout = max(1.0, deadline - asyncio.get_running_loop().time()) * 1000
+    try:
+        await page.wait_for_function(
+            "() => !document.querySelector("
+            "'form[action*=\"consent.google.\"], form[action*=\"/consent/\"]')",
+            polling=_POLL_MS, timeout=timeout)
+    except PlaywrightTimeoutError:
+        raise asyncio.TimeoutError from None
+    except PlaywrightError as exc:
+        if not _DESTROYED.search(str(exc)):
+            raise
 
 
 _UPLOAD_FORM = """

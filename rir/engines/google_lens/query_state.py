@@ -1,0 +1,64 @@
+"""What one Lens query has seen so far, and waits that give way to a network read."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any
+
+from playwright.async_api import Error as PlaywrightError
+
+from rir.engines.google_lens.network_read import NetworkReader
+from rir.engines.google_lens.page_flow import RELOAD_LOOP, NavigationWatch
+
+__all__ = ["NETWORK", "QueryState"]
+
+NETWORK = "network"  # the verdict when a results page was read off the network
+
+
+@dataclass
+class QueryState:
+    """Per-query bookkeeping (what the page's requests and responses told us)."""
+
+    blocked_requests: int = 0
+    status: int | None = None
+    consent_clicks: int = 0
+    navigation: NavigationWatch | None = None
+    reader: NetworkReader | None = None
+    read_from: str = "page"  # where the final page was read: "page" (DOM) or "network"
+
+    def interrupts(self) -> dict[str, asyncio.Event]:
+        """What may end a wait on the page besides the page itself."""
+        events = {RELOAD_LOOP: self.navigation.looping} if self.navigation else {}
+        if self.reader is not None:
+            events[NETWORK] = self.reader.arrived
+        return events
+
+    async def unless_network(self, step: Awaitable[Any]) -> bool:
+        """Run ``step`` (a navigation, a click, a wait) unless a results page is read
+        off the network first; returns whether ``step`` ran to the end.
+
+        That read aborts the page's navigation, so a step waiting for it would
+        otherwise wait in vain (or fail with ``net::ERR_ABORTED``).
+        """
+        task = asyncio.ensure_future(step)
+        if self.reader is None:
+            await task
+            return True
+        arrived = asyncio.ensure_future(self.reader.arrived.wait())
+        try:
+            await asyncio.wait({task, arrived}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled from outside: so is the step
+            task.cancel()
+            raise
+        finally:
+            arrived.cancel()
+        if not self.reader.arrived.is_set():
+            await task  # finished first: its result or its error
+            return True
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, PlaywrightError):
+            await task  # the aborted navigation's error, if it got that far
+        return False

@@ -37,3 +37,24 @@ def test_real_lens_finds_the_eiffel_tower(browser_path: str | None, mode: str) -
     text = " ".join([result.best_guess or ""] + [h.title for h in result.hits]).lower()
     assert "eiffel" in text
     assert result.screenshot and result.screenshot.startswith(b"\x89PNG")
+
+
+def test_results_read_off_the_network_match_the_rendered_page(browser_path: str | None) -> None:
+    """The default read (the page as Google sends it, never rendered) against the DOM
+    after Google's scripts ran: the same matches, or the default is losing results."""
+    image = load_image(IMAGE_URL)
+    results = {}
+    for render in (False, True):
+        with GoogleLensEngine(timeout_s=60, render_results=render) as engine:
+            try:
+                results[render] = engine.search(image, k=20)
+            except EngineBlockedError as exc:
+                pytest.skip(f"Google blocked this network: {exc}")
+    network, rendered = results[False], results[True]
+    assert network.metadata["read_from"] == "network", "results were not in the page as sent"
+    assert rendered.metadata["read_from"] == "page"
+    rendered_urls = {h.url for h in rendered.hits}
+    shared = rendered_urls & {h.url for h in network.hits}
+    assert len(shared) >= 0.8 * len(rendered_urls), (
+        f"only {len(shared)} of the rendered page's {len(rendered_urls)} matches were in "
+        "the page as sent: use render_results=True and report it")

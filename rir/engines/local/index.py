@@ -28,13 +28,14 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from rir.best_guess import guess_from_titles
 from rir.engines.base import Engine, check_k
 from rir.engines.local import features as F
 from rir.engines.local.candidates import CandidateIndex
 from rir.engines.local.captions import caption_for, load_captions, title_from_filename
 from rir.engines.local.store import EntryRecord, IndexStore
 from rir.errors import ConfigurationError, RIRError
-from rir.extract import guess_from_titles, site_of
+from rir.extract import site_of
 from rir.images import ImageInput, QueryImage, aload_image, load_image
 from rir.models import SearchHit, SearchResult
 from rir.render import SheetItem, render_results_sheet

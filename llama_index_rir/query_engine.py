@@ -21,7 +21,8 @@ pairs) and ``none`` (no search: the baseline for A/B tests).
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncGenerator, Generator, Sequence
+from collections.abc import AsyncGenerator, Callable, Generator, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,7 @@ from llama_index.core.base.response.schema import (
     Response,
     StreamingResponse,
 )
-from llama_index.core.callbacks import CallbackManager
+from llama_index.core.callbacks import CallbackManager, CBEventType, EventPayload
 from llama_index.core.prompts.mixin import PromptMixinType
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
@@ -197,30 +198,67 @@ class ReverseImageQueryEngine(BaseQueryEngine):
 
     # -- BaseQueryEngine ----------------------------------------------------------------------
 
+    # Callback events are emitted here, in the caller's context (the sync twin searches
+    # on a background loop, where LlamaIndex's trace stack would not see its parent):
+    # QUERY around the whole answer, RETRIEVE around the search and the prompt built
+    # from it, as RetrieverQueryEngine does, so tracing handlers show the hits.
+
     def _query(self, query_bundle: QueryBundle) -> RESPONSE_TYPE:
-        prepared = self.prepare(query_bundle)
-        if self.streaming:
-            stream = _start_stream(self.llm.stream_chat, prepared.messages)
-            return StreamingResponse(response_gen=_deltas(stream),
-                                     source_nodes=prepared.source_nodes,
-                                     metadata=prepared.metadata)
-        answer = self.llm.chat(prepared.messages)
-        return Response(response=_text_of(answer), source_nodes=prepared.source_nodes,
-                        metadata=prepared.metadata)
+        with self.callback_manager.event(
+                CBEventType.QUERY, payload={EventPayload.QUERY_STR: query_bundle.query_str},
+        ) as query_event:
+            with self._retrieve_event(query_bundle) as on_end:
+                prepared = on_end(self.prepare(query_bundle))
+            if self.streaming:
+                stream = _start_stream(self.llm.stream_chat, prepared.messages)
+                response: RESPONSE_TYPE = StreamingResponse(
+                    response_gen=_deltas(stream), source_nodes=prepared.source_nodes,
+                    metadata=prepared.metadata)
+            else:
+                answer = self.llm.chat(prepared.messages)
+                response = Response(response=_text_of(answer),
+                                    source_nodes=prepared.source_nodes,
+                                    metadata=prepared.metadata)
+            query_event.on_end(payload={EventPayload.RESPONSE: response})
+        return response
 
     async def _aquery(self, query_bundle: QueryBundle) -> RESPONSE_TYPE:
-        prepared = await self.aprepare(query_bundle)
-        if self.streaming:
-            try:
-                stream = await self.llm.astream_chat(prepared.messages)
-            except NotImplementedError:
-                raise _no_streaming(self.llm) from None
-            return AsyncStreamingResponse(response_gen=_adeltas(stream),
-                                          source_nodes=prepared.source_nodes,
-                                          metadata=prepared.metadata)
-        answer = await self.llm.achat(prepared.messages)
-        return Response(response=_text_of(answer), source_nodes=prepared.source_nodes,
-                        metadata=prepared.metadata)
+        with self.callback_manager.event(
+                CBEventType.QUERY, payload={EventPayload.QUERY_STR: query_bundle.query_str},
+        ) as query_event:
+            with self._retrieve_event(query_bundle) as on_end:
+                prepared = on_end(await self.aprepare(query_bundle))
+            if self.streaming:
+                try:
+                    stream = await self.llm.astream_chat(prepared.messages)
+                except NotImplementedError:
+                    raise _no_streaming(self.llm) from None
+                response: RESPONSE_TYPE = AsyncStreamingResponse(
+                    response_gen=_adeltas(stream), source_nodes=prepared.source_nodes,
+                    metadata=prepared.metadata)
+            else:
+                answer = await self.llm.achat(prepared.messages)
+                response = Response(response=_text_of(answer),
+                                    source_nodes=prepared.source_nodes,
+                                    metadata=prepared.metadata)
+            query_event.on_end(payload={EventPayload.RESPONSE: response})
+        return response
+
+    @contextmanager
+    def _retrieve_event(self, bundle: QueryBundle) -> Iterator[
+            Callable[[PreparedQuery], PreparedQuery]]:
+        """A RETRIEVE event whose end carries the prepared query's source nodes."""
+        if self.context == "none":  # no search at all: nothing to report
+            yield lambda prepared: prepared
+            return
+        with self.callback_manager.event(
+                CBEventType.RETRIEVE, payload={EventPayload.QUERY_STR: bundle.query_str},
+        ) as event:
+            def on_end(prepared: PreparedQuery) -> PreparedQuery:
+                event.on_end(payload={EventPayload.NODES: prepared.source_nodes})
+                return prepared
+
+            yield on_end
 
     def retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         return self.retriever.retrieve(query_bundle)

@@ -228,3 +228,40 @@ def _png_data_uri() -> str:
     import base64
 
     return "data:image/png;base64," + base64.b64encode(_png_bytes()).decode()
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_callback_events_show_the_search_and_the_answer(use_async, demo_index, demo_image):
+    import asyncio
+
+    from llama_index.core.callbacks import CallbackManager, CBEventType, EventPayload
+    from llama_index.core.callbacks.llama_debug import LlamaDebugHandler
+
+    debug = LlamaDebugHandler(print_trace_on_end=False)
+    engine = ReverseImageQueryEngine(ReverseImageRetriever(demo_index, cache=False),
+                                     RecordingMultimodalLLM(), context="text",
+                                     callback_manager=CallbackManager([debug]))
+    bundle = QueryBundle("Who is this?", image_path=demo_image.as_data_uri())
+    response = asyncio.run(engine.aquery(bundle)) if use_async else engine.query(bundle)
+    (retrieve_start, retrieve_end), = debug.get_event_pairs(CBEventType.RETRIEVE)
+    assert retrieve_start.payload[EventPayload.QUERY_STR] == "Who is this?"
+    nodes = retrieve_end.payload[EventPayload.NODES]
+    assert nodes and nodes == response.source_nodes
+    assert "Grace Hopper" in nodes[0].node.get_content()
+    (_, query_end), = debug.get_event_pairs(CBEventType.QUERY)
+    assert query_end.payload[EventPayload.RESPONSE] is response
+    # The search is reported inside the query, as LlamaIndex's own engines do.
+    assert debug._trace_map[query_end.id_] == [retrieve_start.id_]  # (no public getter)
+
+
+def test_no_search_no_retrieve_event(demo_index, demo_image):
+    from llama_index.core.callbacks import CallbackManager, CBEventType
+    from llama_index.core.callbacks.llama_debug import LlamaDebugHandler
+
+    debug = LlamaDebugHandler(print_trace_on_end=False)
+    engine = ReverseImageQueryEngine(ReverseImageRetriever(demo_index, cache=False),
+                                     RecordingMultimodalLLM(), context="none",
+                                     callback_manager=CallbackManager([debug]))
+    engine.query(QueryBundle("Who is this?", image_path=demo_image.as_data_uri()))
+    assert debug.get_event_pairs(CBEventType.RETRIEVE) == []
+    assert len(debug.get_event_pairs(CBEventType.QUERY)) == 1

@@ -75,7 +75,7 @@ class _BackgroundLoop:
 
 
 _background = _BackgroundLoop()
-_exit_cleanups: list[Callable[[], Awaitable[Any]]] = []
+_close_at_exit: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
@@ -97,14 +97,19 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         raise
 
 
-def on_exit(cleanup: Callable[[], Awaitable[Any]]) -> None:
-    """Register an async cleanup that runs on the background loop at interpreter exit."""
-    _exit_cleanups.append(cleanup)
+def close_on_exit(resource: Any) -> None:
+    """Have ``await resource.aclose()`` run on the background loop at interpreter exit.
+
+    For objects keeping per-loop resources (a browser, a helper process): what the
+    sync API opened on the background loop is closed there. Held weakly, so an
+    object collected before exit is simply skipped.
+    """
+    _close_at_exit.add(resource)
 
 
 @atexit.register
 def _shutdown() -> None:
-    _background.stop(list(_exit_cleanups))
+    _background.stop([resource.aclose for resource in list(_close_at_exit)])
 
 
 class LoopLocal(Generic[T]):

@@ -191,3 +191,39 @@ def test_many_queries_one_browser_nothing_left(browser_path: str | None, fake: F
     assert gone_within(seen, 5) == []
     assert len(helpers) == 1  # one parse helper served every query ...
     assert parse_helpers() == []  # ... and left with the engine
+
+
+
+_NEVER_CLOSED = """
+import json, sys
+import psutil
+from PIL import Image
+from rir.engines.google_lens import GoogleLensEngine
+from rir.engines.google_lens.browser import SCRATCH_PREFIX
+engine = GoogleLensEngine(base_url=sys.argv[1])  # never closed: interpreter exit must
+assert len(engine.search(Image.new("RGB", (64, 48), (40, 90, 160)), k=3).hits) == 3
+print(json.dumps({"scratch": SCRATCH_PREFIX, "processes": [
+    [p.pid, p.create_time(), " ".join(p.cmdline())]
+    for p in psutil.Process().children(recursive=True)]}))
+"""
+
+
+def test_sync_engine_never_closed_leaves_nothing_at_exit(browser_path: str | None,
+                                                         fake: FakeLens, scenario) -> None:
+    import json
+    import subprocess
+    import sys
+
+    scenario("results")
+    done = subprocess.run([sys.executable, "-c", _NEVER_CLOSED, fake.base_url()],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    commands = " ".join(command for _, _, command in report["processes"])
+    assert "parse_worker" in commands and "chrom" in commands  # both were really running
+    started = {pid: created for pid, created, _ in report["processes"]}
+    # Chromium's crash handler is re-parented to init: found by the child's scratch dir.
+    started |= {p.pid: p.info["create_time"]
+                for p in psutil.process_iter(["cmdline", "create_time"])
+                if report["scratch"] in " ".join(p.info["cmdline"] or [])}
+    assert gone_within(started, 5) == []

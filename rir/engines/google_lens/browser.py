@@ -29,7 +29,6 @@ import signal
 import sys
 import tempfile
 import time
-import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -39,7 +38,7 @@ from typing import Any
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
-from rir._aio import LoopLocal, on_exit
+from rir._aio import LoopLocal, close_on_exit
 from rir.errors import ConfigurationError
 
 __all__ = ["LAUNCH_ARGS", "BrowserPool", "common_browser_paths", "find_browser"]
@@ -225,19 +224,6 @@ def _options_key(options: dict[str, Any]) -> str:
     return json.dumps(options, sort_keys=True, default=str)
 
 
-_live_pools: weakref.WeakSet[BrowserPool] = weakref.WeakSet()
-
-
-async def _close_background_pools() -> None:
-    # Runs on the sync API's background loop at interpreter exit; each pool closes
-    # the browser it holds on that loop.
-    await asyncio.gather(*(pool.aclose() for pool in list(_live_pools)),
-                         return_exceptions=True)
-
-
-on_exit(_close_background_pools)
-
-
 class BrowserPool:
     """One lazily launched Chromium per event loop, fresh contexts, bounded concurrency."""
 
@@ -251,7 +237,7 @@ class BrowserPool:
         self.max_concurrency = max_concurrency
         self.extra_args = tuple(extra_args)
         self._per_loop: LoopLocal[_LoopBrowser] = LoopLocal(self._create, self._dispose)
-        _live_pools.add(self)
+        close_on_exit(self)  # the sync API's browser, on the background loop
 
     async def _create(self) -> _LoopBrowser:
         return _LoopBrowser(semaphore=asyncio.Semaphore(self.max_concurrency))

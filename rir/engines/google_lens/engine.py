@@ -267,10 +267,11 @@ class GoogleLensEngine(Engine):
                 verdict, content, slim, analysis = NETWORK, network.html, False, network.analysis
                 query.read_from = NETWORK
             else:
-                verdict = await wait_for_page_state(page, deadline, settled_only=settled_only,
-                                                    interrupts=query.interrupts())
-                if verdict == NETWORK:
+                waiting = asyncio.ensure_future(wait_for_page_state(
+                    page, deadline, settled_only=settled_only, watch=query.navigation))
+                if not await query.unless_network(waiting):
                     continue
+                verdict = waiting.result()
                 if verdict == RELOAD_LOOP:
                     return _reload_loop(page.url), "", False
                 slim = verdict == "results"

@@ -49,7 +49,6 @@ class NetworkPage:
 
     analysis: PageAnalysis
     html: str
-    url: str
 
 
 def _charset(headers: dict[str, str]) -> str:
@@ -145,8 +144,7 @@ class NetworkReader:
         body = await self._session.send("Fetch.getResponseBody",
                                         {"requestId": event["requestId"]})
         html = _decode(body, headers)
-        url = event["request"]["url"]
-        analysis = await self._parser.analyse(html, page_url=url)
+        analysis = await self._parser.analyse(html, page_url=event["request"]["url"])
         if analysis.state.kind is not PageKind.RESULTS:
             return None
-        return NetworkPage(analysis, html, url)
+        return NetworkPage(analysis, html)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urljoin
 
@@ -150,34 +149,29 @@ async def _poll_state(page: Page, deadline: float, args: list[Any]) -> str:
 
 
 async def wait_for_page_state(page: Page, deadline: float, *, settled_only: bool = False,
-                              interrupts: Mapping[str, asyncio.Event] | None = None) -> str:
+                              watch: NavigationWatch | None = None) -> str:
     """Wait until the page is decisive; returns the in-page verdict.
 
     ``settled_only`` waits for the page to finish loading and stop changing (used
     when the first look was inconclusive). Navigations while waiting (redirects, a
-    consent page sending us back) restart the check on the new document. An event
-    of ``interrupts`` that is set first ends the wait with its key instead (endless
-    reloads: :data:`RELOAD_LOOP`; a results page read off the network). Raises
-    ``asyncio.TimeoutError`` at the deadline.
+    consent page sending us back) restart the check on the new document; endless
+    reloads end it with :data:`RELOAD_LOOP`. Raises ``asyncio.TimeoutError`` at
+    the deadline.
     """
     args = [SETTLE_MS, list(hints.NO_RESULTS_PHRASES), list(hints.BLOCK_PHRASES), settled_only]
     poll = asyncio.ensure_future(_poll_state(page, deadline, args))
-    waits = {asyncio.ensure_future(event.wait()): key
-             for key, event in (interrupts or {}).items()}
-    if not waits:
+    if watch is None:
         return await poll
+    looping = asyncio.ensure_future(watch.looping.wait())
     try:
-        await asyncio.wait({poll, *waits}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({poll, looping}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (poll, *waits):
-            if not task.done():
-                task.cancel()
-    for task, key in waits.items():
-        if task.done() and not task.cancelled():
-            if poll.done() and not poll.cancelled():
-                poll.exception()  # retrieved: it lost the race
-            return key
-    return poll.result()
+        looping.cancel()
+        if not poll.done():
+            poll.cancel()
+    if poll.done() and not poll.cancelled():
+        return poll.result()
+    return RELOAD_LOOP
 
 
 def _reject_pattern() -> re.Pattern[str]:

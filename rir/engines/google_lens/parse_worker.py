@@ -20,11 +20,10 @@ import os
 import pickle
 import struct
 import sys
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rir._aio import LoopLocal, on_exit
+from rir._aio import LoopLocal, close_on_exit
 from rir.engines.google_lens.parser import PageAnalysis, analyse_lens_html
 
 __all__ = ["PageParser"]
@@ -96,9 +95,6 @@ async def _stop(helper: _Helper) -> None:
         await process.wait()
 
 
-_live: weakref.WeakSet[PageParser] = weakref.WeakSet()
-
-
 class PageParser:
     """:func:`analyse_lens_html` in a helper process (see the module docstring)."""
 
@@ -106,7 +102,7 @@ class PageParser:
         self._per_loop: LoopLocal[_Helper] = LoopLocal(_start, _stop)
         self._restarts = 0
         self._threads_only = False  # after the helper died too often
-        _live.add(self)
+        close_on_exit(self)  # the sync API's helper, on the background loop
 
     async def analyse(self, html: str, *, page_url: str | None = None) -> PageAnalysis:
         """The page's analysis; the same as ``analyse_lens_html(html, page_url=...)``."""
@@ -138,13 +134,6 @@ class PageParser:
     async def aclose(self) -> None:
         """Stop this loop's helper (other loops stop their own)."""
         await self._per_loop.aclose()
-
-
-async def _close_background_parsers() -> None:
-    await asyncio.gather(*(parser.aclose() for parser in list(_live)), return_exceptions=True)
-
-
-on_exit(_close_background_parsers)
 
 
 def _serve() -> None:

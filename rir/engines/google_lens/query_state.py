@@ -11,7 +11,7 @@ from typing import Any
 from playwright.async_api import Error as PlaywrightError
 
 from rir.engines.google_lens.network_read import NetworkReader
-from rir.engines.google_lens.page_flow import RELOAD_LOOP, NavigationWatch
+from rir.engines.google_lens.page_flow import NavigationWatch
 
 __all__ = ["NETWORK", "QueryState"]
 
@@ -28,13 +28,6 @@ class QueryState:
     navigation: NavigationWatch | None = None
     reader: NetworkReader | None = None
     read_from: str = "page"  # where the final page was read: "page" (DOM) or "network"
-
-    def interrupts(self) -> dict[str, asyncio.Event]:
-        """What may end a wait on the page besides the page itself."""
-        events = {RELOAD_LOOP: self.navigation.looping} if self.navigation else {}
-        if self.reader is not None:
-            events[NETWORK] = self.reader.arrived
-        return events
 
     async def unless_network(self, step: Awaitable[Any]) -> bool:
         """Run ``step`` (a navigation, a click, a wait) unless a results page is read

@@ -150,7 +150,7 @@ async def measure_engine(engine: GoogleLensEngine, query: QueryImage, n: int,
     row["c1"] = n / wall
     for concurrency in (4, 8):
         count = max(n, 4 * concurrency)  # long enough to measure a steady state
-        _, wall, row["cpu"] = await timed(count, concurrency, ours)
+        _, wall, row[f"cpu{concurrency}"] = await timed(count, concurrency, ours)
         row[f"c{concurrency}"] = count / wall
         print(f"{label} c={concurrency} done", flush=True)
 
@@ -183,7 +183,8 @@ async def main(args: argparse.Namespace) -> int:
         rows["baseline"]["median"] = statistics.median(latencies)
         rows["baseline"]["c1"] = args.baseline_queries / wall
         for concurrency in (4, 8):
-            _, wall, rows["baseline"]["cpu"] = await timed(concurrency, concurrency, baseline)
+            _, wall, rows["baseline"][f"cpu{concurrency}"] = await timed(concurrency, concurrency,
+                                                                         baseline)
             rows["baseline"][f"c{concurrency}"] = concurrency / wall
             print(f"baseline c={concurrency} done", flush=True)
 
@@ -208,7 +209,7 @@ def report(rows: dict[str, dict[str, float]], delay: float) -> None:
          base["median"] - delay, False),
         *((f"throughput, c={c} (queries/s)", ours[f"c{c}"], rendered[f"c{c}"], base[f"c{c}"],
            True) for c in (1, 4, 8)),
-        ("busy CPU-s per query, c=8", ours["cpu"], rendered["cpu"], base["cpu"], False),
+        ("busy CPU-s per query, c=8", ours["cpu8"], rendered["cpu8"], base["cpu8"], False),
     ]
     print()
     print(f"| {'metric':<30} | {'ours':>7} | {'ours, rendered':>14} | {'prototype':>9} "

@@ -114,14 +114,10 @@ class RecordingMultimodalLLM(MockLLM):
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        text = self._record(messages, "stream_chat")
+        responses = _streamed(self._record(messages, "stream_chat"))
 
         def gen() -> Generator[ChatResponse, None, None]:
-            sent = ""
-            for piece in _pieces(text):
-                sent += piece
-                yield ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=sent),
-                                   delta=piece)
+            yield from responses
 
         return gen()
 
@@ -129,16 +125,23 @@ class RecordingMultimodalLLM(MockLLM):
     async def astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
-        text = self._record(messages, "astream_chat")
+        responses = _streamed(self._record(messages, "astream_chat"))
 
         async def gen() -> AsyncGenerator[ChatResponse, None]:
-            sent = ""
-            for piece in _pieces(text):
-                sent += piece
-                yield ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=sent),
-                                   delta=piece)
+            for response in responses:
+                yield response
 
         return gen()
+
+
+def _streamed(text: str) -> list[ChatResponse]:
+    """The chunks a streaming model sends for ``text``: each delta and the text so far."""
+    responses, sent = [], ""
+    for piece in _pieces(text):
+        sent += piece
+        responses.append(ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT,
+                                                          content=sent), delta=piece))
+    return responses
 
 
 def _pieces(text: str) -> list[str]:

@@ -31,7 +31,7 @@ from langchain_rir.documents import hits_to_documents
 from rir._aio import run_sync
 from rir.engines import Engine, check_k
 from rir.errors import ConfigurationError
-from rir.extract import ExtractOptions, apostprocess
+from rir.extract import ExtractOptions
 from rir.images import QueryImage, aload_image
 from rir.models import SearchResult
 from rir.search import ReverseImageSearch
@@ -126,8 +126,9 @@ class ReverseImageRetriever(BaseRetriever):
         with self._lock:
             if self._searcher is None:
                 self._searcher = ReverseImageSearch(
-                    self.engine, cache=self.cache, extract=False,
-                    allow_private_urls=self.allow_private_urls, **self.engine_options,
+                    self.engine, cache=self.cache, extract=self.extract,
+                    allow_private_urls=self.allow_private_urls,
+                    allow_local_files=self.allow_local_files, **self.engine_options,
                 )
             return self._searcher
 
@@ -153,14 +154,8 @@ class ReverseImageRetriever(BaseRetriever):
         show_result = bool(options.pop("show_result", False))
         extract = _replace_options(self.extract, options) if options else self.extract
         query = await self.aload(image)
-        # Dedupe and domain filters drop hits: ask the engine for a few more than k.
-        trims = extract.dedupe or extract.allow_domains is not None or bool(extract.deny_domains)
-        fetch_k = min(2 * k, k + 10) if trims else k
-        raw = await self.searcher.asearch(query, k=fetch_k, refresh=refresh,
-                                          show_result=show_result)
-        result = await apostprocess(raw, extract,
-                                    allow_private_urls=self.allow_private_urls)
-        result = result.top(k)
+        result = await self.searcher.asearch(query, k=k, refresh=refresh,
+                                             show_result=show_result, extract=extract)
         return RetrievalResult(query, result, hits_to_documents(result,
                                                                 query_sha256=query.sha256))
 

@@ -63,6 +63,8 @@ class ReverseImageSearch:
         extract: how hits are cleaned (dedupe, title clean-up, domain filters, best guess,
             caption enrichment); ``None`` for the defaults, ``False`` to keep raw hits.
         allow_private_urls: let image URLs (and enriched pages) point at private addresses.
+        allow_local_files: accept local paths and ``file://`` URLs as images (turn it off
+            when the inputs come from untrusted users: a server, an agent's arguments).
         max_image_bytes / max_image_pixels / image_timeout_s: limits for loading images.
         **engine_options: passed to :func:`rir.engines.get_engine` with the engine name.
     """
@@ -75,6 +77,7 @@ class ReverseImageSearch:
         cache_ttl_s: float = DEFAULT_TTL_S,
         extract: ExtractOptions | bool | None = None,
         allow_private_urls: bool = False,
+        allow_local_files: bool = True,
         max_image_bytes: int = DEFAULT_MAX_BYTES,
         max_image_pixels: int = DEFAULT_MAX_PIXELS,
         image_timeout_s: float = 20.0,
@@ -82,19 +85,14 @@ class ReverseImageSearch:
     ) -> None:
         self.engine: Engine = get_engine(engine, **engine_options)
         self.cache: ResultCache | None = _make_cache(cache, cache_ttl_s)
-        if extract is None or extract is True:
-            extract = ExtractOptions()
-        elif extract is not False and not isinstance(extract, ExtractOptions):
-            raise ConfigurationError(
-                f"extract must be an ExtractOptions, True, False or None, got {extract!r}."
-            )
-        self.extract: ExtractOptions | None = extract or None
+        self.extract: ExtractOptions | None = _extract_options(extract)
         self.allow_private_urls = allow_private_urls
         self._image_options = {
             "max_bytes": max_image_bytes,
             "max_pixels": max_image_pixels,
             "timeout_s": image_timeout_s,
             "allow_private_urls": allow_private_urls,
+            "allow_local_files": allow_local_files,
         }
 
     # -- single search ------------------------------------------------------------------------
@@ -110,18 +108,21 @@ class ReverseImageSearch:
         k: int = 10,
         refresh: bool = False,
         show_result: bool = False,
+        extract: ExtractOptions | bool | None = None,
     ) -> SearchResult:
-        """Search ``image``; cached results are reused unless ``refresh=True``.
+        """Search ``image`` and return at most ``k`` cleaned hits.
 
+        Cached results are reused unless ``refresh=True``. ``extract`` overrides this
+        searcher's extraction options for this call (``False``: raw hits). When the
+        clean-up drops hits (duplicates, domain filters), the engine is asked for more,
+        so fewer than ``k`` hits come back only when the engine has no more.
         ``show_result=True`` draws the query beside the top hits (saved to a PNG
         when there is no display), the prototype's debug view.
         """
         check_k(k)
+        options = self.extract if extract is None else _extract_options(extract)
         query = await self.aload(image)
-        result = await self._cached_search(query, k=k, refresh=refresh)
-        if self.extract is not None:
-            result = await apostprocess(result, self.extract,
-                                        allow_private_urls=self.allow_private_urls)
+        result = await self._extracted_search(query, k=k, refresh=refresh, options=options)
         if show_result:
             from rir.viz import show_result as draw
 
@@ -135,9 +136,30 @@ class ReverseImageSearch:
         k: int = 10,
         refresh: bool = False,
         show_result: bool = False,
+        extract: ExtractOptions | bool | None = None,
     ) -> SearchResult:
         """Synchronous twin of :meth:`asearch`."""
-        return run_sync(self.asearch(image, k=k, refresh=refresh, show_result=show_result))
+        return run_sync(self.asearch(image, k=k, refresh=refresh, show_result=show_result,
+                                     extract=extract))
+
+    async def _extracted_search(self, query: QueryImage, *, k: int, refresh: bool,
+                                options: ExtractOptions | None) -> SearchResult:
+        """The engine's (or the cache's) hits, cleaned by ``options``, trimmed to ``k``.
+
+        Dedupe and domain filters drop hits, so the engine is asked for a few more than
+        ``k``; if the clean-up still leaves fewer than ``k`` while the engine returned all
+        it was asked for (so it may hold more), it is asked once more for twice as many.
+        """
+        if options is None:
+            return (await self._cached_search(query, k=k, refresh=refresh)).top(k)
+        fetch_k = min(2 * k, k + 10) if _drops_hits(options) else k
+        for attempt in range(2):
+            raw = await self._cached_search(query, k=fetch_k, refresh=refresh and attempt == 0)
+            result = await apostprocess(raw, options, allow_private_urls=self.allow_private_urls)
+            if len(result.hits) >= k or len(raw.hits) < fetch_k or not _drops_hits(options):
+                break
+            fetch_k *= 2
+        return result.top(k)
 
     async def _cached_search(self, query: QueryImage, *, k: int, refresh: bool) -> SearchResult:
         use_cache = self.cache is not None and self.engine.cacheable
@@ -236,6 +258,22 @@ class ReverseImageSearch:
 
     def __repr__(self) -> str:
         return f"ReverseImageSearch(engine={self.engine!r}, cache={self.cache!r})"
+
+
+def _extract_options(extract: ExtractOptions | bool | None) -> ExtractOptions | None:
+    if extract is None or extract is True:
+        return ExtractOptions()
+    if extract is False:
+        return None
+    if not isinstance(extract, ExtractOptions):
+        raise ConfigurationError(
+            f"extract must be an ExtractOptions, True, False or None, got {extract!r}."
+        )
+    return extract
+
+
+def _drops_hits(options: ExtractOptions) -> bool:
+    return options.dedupe or options.allow_domains is not None or bool(options.deny_domains)
 
 
 def _make_cache(

@@ -98,7 +98,7 @@ def test_extraction_is_applied_by_default(tmp_path: Path) -> None:
     assert "Visiting the Eiffel Tower at night" in titles
     assert [h.position for h in result.hits] == list(range(1, len(titles) + 1))
     assert TOWER_HITS[2][1] in result.hits[0].metadata["duplicates"]  # same page, kept as a note
-    assert len(titles) < 6
+    assert len(titles) == 6  # duplicates dropped, and the engine asked for more to fill k
     assert result.best_guess == "Eiffel Tower"
     raw = ReverseImageSearch(CountingEngine(), cache=False, extract=False).search(photo(), k=6)
     assert len(raw.hits) == 6 and raw.best_guess is None

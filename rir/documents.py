@@ -12,9 +12,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from rir.extract import canonical_url, site_of
 from rir.models import SearchHit, SearchResult
 from rir.prompts import sanitize_untrusted
+from rir.urls import canonical_url, site_of
 
 __all__ = ["HIT_METADATA_KEYS", "hit_id", "hit_metadata", "hit_text"]
 

@@ -30,10 +30,10 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
-from rir.errors import RIRError, redact_url
-from rir.extract import ExtractOptions, unwrap_redirect
+from rir.errors import RIRError
 from rir.models import SearchHit, SearchResult
 from rir.urlfetch import fetch_url
+from rir.urls import redact_url, unwrap_redirect
 
 __all__ = ["Caption", "aenrich_hit", "enrich_captions", "extract_caption"]
 
@@ -199,12 +199,12 @@ def _charset(content_type_header: str) -> str | None:
     return match.group(1) if match else None
 
 
-async def aenrich_hit(hit: SearchHit, options: ExtractOptions, *,
+async def aenrich_hit(hit: SearchHit, *, timeout_s: float = 8.0, max_bytes: int = 2_000_000,
                       allow_private_urls: bool = False) -> SearchHit:
     """Fetch ``hit.url`` and return the hit with its caption (raises RIRError on fetch errors)."""
     url = unwrap_redirect(hit.url or "")
     response = await fetch_url(
-        url, max_bytes=options.enrich_max_bytes, timeout_s=options.enrich_timeout_s,
+        url, max_bytes=max_bytes, timeout_s=timeout_s,
         allow_private_urls=allow_private_urls, accept=_accept_html,
         headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
     )
@@ -231,24 +231,28 @@ def _fetchable(hit: SearchHit) -> bool:
 
 async def enrich_captions(
     result: SearchResult,
-    options: ExtractOptions,
     *,
+    top_n: int,
+    timeout_s: float = 8.0,
+    concurrency: int = 4,
+    max_bytes: int = 2_000_000,
     allow_private_urls: bool = False,
 ) -> SearchResult:
-    """Caption the top ``options.enrich_captions`` hits that link to a web page.
+    """Caption the top ``top_n`` hits that link to a web page (``concurrency`` at a time,
+    each page fetched within ``timeout_s`` and ``max_bytes``).
 
     Never raises for a page: failures are logged and reported in
     ``result.metadata["enrichment"] = {"attempted", "enriched", "failed": [{url, error}]}``.
     """
-    chosen = [i for i, hit in enumerate(result.hits) if _fetchable(hit)][: options.enrich_captions]
-    semaphore = asyncio.Semaphore(max(1, options.enrich_concurrency))
+    chosen = [i for i, hit in enumerate(result.hits) if _fetchable(hit)][:top_n]
+    semaphore = asyncio.Semaphore(max(1, concurrency))
     failed: list[dict[str, str]] = []
 
     async def one(index: int) -> tuple[int, SearchHit | None]:
         hit = result.hits[index]
         async with semaphore:
             try:
-                return index, await aenrich_hit(hit, options,
+                return index, await aenrich_hit(hit, timeout_s=timeout_s, max_bytes=max_bytes,
                                                 allow_private_urls=allow_private_urls)
             except RIRError as exc:
                 error = f"{type(exc).__name__}: {exc}"

@@ -29,7 +29,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from rir.urls import redact_url, shorten
 
 __all__ = [
     "AllEnginesFailedError",
@@ -50,7 +51,6 @@ __all__ = [
     "RIRError",
     "UnsafeURLError",
     "describe_source",
-    "redact_url",
 ]
 
 
@@ -140,28 +140,6 @@ class AllEnginesFailedError(EngineError):
         self.failures = list(failures)
 
 
-_MAX_SHOWN = 120
-
-
-def redact_url(url: str) -> str:
-    """Return ``url`` without credentials or query string, shortened for messages.
-
-    Query strings often carry API keys or signed tokens, so they are replaced by
-    ``?…`` rather than shown.
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return _shorten(url)
-    if not parts.scheme or not parts.netloc:
-        return _shorten(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    query = "…" if parts.query else ""
-    return _shorten(urlunsplit((parts.scheme, host, parts.path, query, "")))
-
-
 def describe_source(source: Any) -> str:
     """A short, secret-free description of an image input for error messages."""
     if isinstance(source, str):
@@ -170,9 +148,9 @@ def describe_source(source: Any) -> str:
             return f"data URI '{head},…' ({len(source)} characters)"
         if "://" in source:
             return f"URL '{redact_url(source)}'"
-        return f"path '{_shorten(source)}'"
+        return f"path '{shorten(source)}'"
     if isinstance(source, os.PathLike):
-        return f"path '{_shorten(os.fspath(Path(source)))}'"
+        return f"path '{shorten(os.fspath(Path(source)))}'"
     if isinstance(source, (bytes, bytearray, memoryview)):
         return f"bytes ({len(source)} bytes)"
     origin = getattr(source, "origin", None)
@@ -180,9 +158,5 @@ def describe_source(source: Any) -> str:
         return origin
     name = getattr(source, "name", None)
     if hasattr(source, "read"):
-        return f"file object '{_shorten(str(name))}'" if name else "file object"
+        return f"file object '{shorten(str(name))}'" if name else "file object"
     return f"{type(source).__name__} object"
-
-
-def _shorten(text: str) -> str:
-    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"

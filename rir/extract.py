@@ -11,34 +11,33 @@ Framework-free post-processing applied by :class:`rir.ReverseImageSearch`:
   across the hits' titles, or returns ``None`` when they do not agree;
 * caption enrichment (``enrich_captions=N``) fetches the top pages and pulls
   the caption nearest to the matching image (see :mod:`rir.enrich`).
+
+URL helpers (:func:`~rir.urls.canonical_url`, :func:`~rir.urls.site_of`, ...) live
+in :mod:`rir.urls`.
 """
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from rir.best_guess import KNOWN_SITES, BestGuess, guess_from_titles
 from rir.models import SearchHit, SearchResult
+from rir.urls import canonical_url, domain_matches, site_of
 
 __all__ = [
     "BestGuess",
     "ExtractOptions",
     "apostprocess",
-    "canonical_url",
     "clean_title",
     "dedupe_hits",
     "filter_domains",
     "guess_from_titles",
     "postprocess",
-    "site_of",
-    "unwrap_redirect",
 ]
 
 
@@ -78,78 +77,7 @@ class ExtractOptions:
             raise ValueError("enrich_captions must be >= 0")
 
 
-# -- URLs and sites ----------------------------------------------------------------------------
-
-_TRACKING_PARAMS = re.compile(
-    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|ref|ref_src|ved|ei|sa|usg|"
-    r"source|srsltid|_ga|si)$",
-    re.IGNORECASE,
-)
-_REDIRECT_HOST = re.compile(r"(^|\.)google\.[a-z.]+$|(^|\.)googleusercontent\.com$")
-
-
-def unwrap_redirect(url: str) -> str:
-    """Return the target of Google redirect wrappers (``/url?q=``, ``/imgres?imgrefurl=``)."""
-    for _ in range(3):
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            return url
-        host = (parts.hostname or "").lower()
-        if not _REDIRECT_HOST.search(host) or parts.path not in ("/url", "/imgres", "/aclk"):
-            return url
-        query = dict(parse_qsl(parts.query))
-        target = query.get("q") or query.get("url") or query.get("imgrefurl") or query.get("adurl")
-        if not target or not target.startswith(("http://", "https://")):
-            return url
-        url = target
-    return url
-
-
-@functools.lru_cache(maxsize=4096)  # pure, and the same URLs recur across a page's cards
-def canonical_url(url: str | None) -> str:
-    """A normalised form of ``url`` for comparing pages (not for fetching)."""
-    if not url:
-        return ""
-    url = unwrap_redirect(url.strip())
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    host = (parts.hostname or "").lower()
-    for prefix in ("www.", "m.", "mobile.", "amp."):
-        if host.startswith(prefix):
-            host = host[len(prefix):]
-    host = re.sub(r"^([a-z]{2,3}(?:-[a-z]+)?)\.m\.", r"\1.", host)  # en.m.wikipedia.org
-    query = urlencode(sorted(
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not _TRACKING_PARAMS.match(k)
-    ))
-    path = unquote(parts.path).rstrip("/") or "/"
-    path = re.sub(r"/(amp|index\.html?)$", "", path) or "/"
-    return urlunsplit(("https" if parts.scheme in ("http", "https") else parts.scheme,
-                       host, path, query, ""))
-
-
-def site_of(url: str | None) -> str:
-    """The domain of ``url`` without ``www.`` (``''`` when there is none)."""
-    if not url:
-        return ""
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
-    return host[4:] if host.startswith("www.") else host
-
-
-def _domain_matches(host: str, domains: Iterable[str]) -> bool:
-    for domain in domains:
-        domain = domain.lower().strip().lstrip(".")
-        if domain.startswith("www."):
-            domain = domain[4:]
-        if host == domain or host.endswith("." + domain):
-            return True
-    return False
+# -- sites ---------------------------------------------------------------------------------------
 
 
 def filter_domains(
@@ -164,9 +92,9 @@ def filter_domains(
     kept = []
     for hit in hits:
         host = site_of(hit.url or hit.image_url)
-        if allow is not None and not _domain_matches(host, allow):
+        if allow is not None and not domain_matches(host, allow):
             continue
-        if deny and _domain_matches(host, deny):
+        if deny and domain_matches(host, deny):
             continue
         kept.append(hit)
     return kept
@@ -330,7 +258,10 @@ async def apostprocess(
     if options.enrich_captions > 0 and result.hits:
         from rir.enrich import enrich_captions
 
-        result = await enrich_captions(result, options, allow_private_urls=allow_private_urls)
+        result = await enrich_captions(
+            result, top_n=options.enrich_captions, timeout_s=options.enrich_timeout_s,
+            concurrency=options.enrich_concurrency, max_bytes=options.enrich_max_bytes,
+            allow_private_urls=allow_private_urls)
     return result
 
 

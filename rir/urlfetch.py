@@ -21,7 +21,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 
 from rir._aio import LoopLocal
-from rir.errors import ImageFetchError, UnsafeURLError, redact_url
+from rir.errors import ImageFetchError, UnsafeURLError
+from rir.urls import redact_url
 
 __all__ = [
     "USER_AGENT",

@@ -39,3 +39,13 @@ def local_server() -> Iterator[LocalServer]:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture(scope="session")
+def local_web() -> Iterator[LocalServer]:
+    """One loopback server for the whole session (web pages for enrichment, images)."""
+    server = LocalServer()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -51,9 +51,9 @@ from rir.errors import (
     EngineTimeoutError,
     InvalidImageError,
 )
-from rir.extract import site_of
 from rir.images import QueryImage
 from rir.models import Entity, SearchHit, SearchResult
+from rir.urls import site_of
 
 __all__ = ["DEFAULT_BASE_URL", "CloudVisionEngine", "adc_available", "parse_web_detection"]
 

@@ -32,9 +32,9 @@ from rir.errors import (
     EngineTimeoutError,
     InvalidImageError,
 )
-from rir.extract import canonical_url
 from rir.images import QueryImage
 from rir.models import EngineFailure, Entity, SearchHit, SearchResult
+from rir.urls import canonical_url
 
 __all__ = ["AllEnginesFailedError", "FallbackEngine", "FusionEngine"]
 

@@ -44,9 +44,9 @@ from rir.engines.http import (
 from rir.engines.http.errors import transport_error
 from rir.engines.http.normalize import as_int, http_url, plain_text, publicly_reachable
 from rir.errors import ConfigurationError, EngineBlockedError, EngineError, EngineRateLimitedError
-from rir.extract import site_of
 from rir.images import QueryImage
 from rir.models import Entity, MatchType, SearchHit, SearchResult
+from rir.urls import site_of
 
 __all__ = ["PROVIDERS", "PicImageSearchEngine", "normalize_response"]
 

@@ -1,13 +1,12 @@
-"""The unit of an evaluation: one item through the reverse-image-RAG chain, one record out.
+"""The unit of an evaluation: one item answered, one record out.
 
 :class:`RunConfig` says how to answer (model, engine, context mode, k, cache,
-rate limit); it is plain data, so it travels to Ray workers. :class:`ItemRunner`
-builds the LangChain chain of :func:`langchain_rir.chain.create_rir_chain` once
-and turns each :class:`~rir.eval.datasets.EvalItem` into a
+rate limit, backend); it is plain data, so it travels to Ray workers.
+:class:`ItemRunner` builds the engine and, through the configured backend
+(:mod:`rir.eval.backends`; LangChain's chain by default), an answerer once, and
+turns each :class:`~rir.eval.datasets.EvalItem` into a
 :class:`~rir.eval.results.ResultRecord`. An item that fails becomes a record
 with ``error`` set; it never raises (only cancellation and Ctrl-C go through).
-
-LangChain is imported here lazily: the rest of :mod:`rir.eval` is framework-free.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from typing import Any
 from rir._aio import run_sync
 from rir.engines import Engine, check_k, get_engine
 from rir.errors import ConfigurationError
+from rir.eval.backends import Answer, Answerer, get_backend
 from rir.eval.datasets import EvalItem
 from rir.eval.ratelimit import RateLimitedEngine
 from rir.eval.results import ResultRecord
@@ -36,7 +36,7 @@ class RunConfig:
 
     Attributes:
         model: ``"provider:name"`` (e.g. ``openai:gpt-4o``) or a fake
-            (``fake:parrot``, ``fake:best-guess``; see :mod:`rir.eval.fakes`).
+            (``fake:parrot``, ``fake:best-guess``; see :mod:`langchain_rir.testing`).
         model_options: keyword arguments for the chat model (``temperature``, ``delay_s``).
         engine / engine_options: the reverse image search engine (``local`` needs ``path``).
         context: ``text``, ``screenshot``, ``thumbnails`` or ``none`` (the baseline).
@@ -45,6 +45,7 @@ class RunConfig:
         rate_limit: engine searches per second at most, per engine (``None`` = no limit).
         timeout_s: deadline per item; a slower item is recorded as failed.
         allow_private_urls: let image URLs point at private or loopback addresses.
+        backend: where the model calls come from (:func:`rir.eval.backends.register_backend`).
     """
 
     model: str
@@ -57,6 +58,7 @@ class RunConfig:
     rate_limit: float | None = None
     timeout_s: float | None = 300.0
     allow_private_urls: bool = False
+    backend: str = "langchain"
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -85,41 +87,6 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
-def _usage_handler() -> Any:
-    from langchain_core.callbacks import BaseCallbackHandler
-
-    class UsageRecorder(BaseCallbackHandler):
-        """Sums ``usage_metadata`` of every chat model call made for one item."""
-
-        def __init__(self) -> None:
-            self.tokens_in: int | None = None
-            self.tokens_out: int | None = None
-
-        def on_llm_end(self, response: Any, **kwargs: Any) -> None:
-            for generations in response.generations:
-                for generation in generations:
-                    usage = getattr(getattr(generation, "message", None), "usage_metadata", None)
-                    if usage:
-                        self.tokens_in = (self.tokens_in or 0) + int(usage.get("input_tokens", 0))
-                        self.tokens_out = ((self.tokens_out or 0)
-                                           + int(usage.get("output_tokens", 0)))
-
-    return UsageRecorder()
-
-
-def resolve_eval_model(model: Any, options: dict[str, Any]) -> Any:
-    """A chat model from a name (fakes included) or an instance as is."""
-    if not isinstance(model, str):
-        return model
-    if model.startswith("fake:"):
-        from rir.eval.fakes import fake_model
-
-        return fake_model(model, **options)
-    from langchain_rir.models import resolve_chat_model
-
-    return resolve_chat_model(model, **options)
-
-
 def _image_input(image: str) -> str | Path:
     # A Path is the chain's trusted way to pass a local file (str paths are refused there).
     if "://" in image or image.startswith("data:"):
@@ -128,7 +95,7 @@ def _image_input(image: str) -> str | Path:
 
 
 class ItemRunner:
-    """Runs items through one chain built from ``config``.
+    """Runs items with one answerer built from ``config`` (by its backend).
 
     ``model`` overrides ``config.model`` with a chat model instance (a notebook's own
     model); ``engine`` overrides the engine with an instance (an in-memory index).
@@ -136,56 +103,39 @@ class ItemRunner:
 
     def __init__(self, config: RunConfig, *, model: Any = None,
                  engine: Engine | None = None) -> None:
-        from langchain_rir.chain import create_rir_chain
-        from langchain_rir.retriever import ReverseImageRetriever
-
         self.config = config
         self.model_label = config.model
-        llm = resolve_eval_model(model if model is not None else config.model,
-                                 config.model_options)
-        if config.context == "none":
-            self.engine: Engine | None = None
-            # The chain only loads the image in this mode; the retriever never searches.
-            retriever = ReverseImageRetriever(engine=config.engine, k=config.k, cache=False,
-                                              allow_local_files=True,
-                                              allow_private_urls=config.allow_private_urls)
-        else:
+        self.engine: Engine | None = None
+        if config.context != "none":
             built = engine if engine is not None else get_engine(config.engine,
                                                                  **config.engine_options)
             if config.rate_limit is not None:
                 built = RateLimitedEngine(built, config.rate_limit)
             self.engine = built
-            retriever = ReverseImageRetriever(engine=built, k=config.k, cache=config.cache,
-                                              allow_local_files=True,
-                                              allow_private_urls=config.allow_private_urls)
-        self.chain = create_rir_chain(llm, retriever, context=config.context,
-                                      k=config.k).with_sources()
+        self.answerer: Answerer = get_backend(config.backend).answerer(
+            config, model=model, engine=self.engine)
 
     async def arun(self, item: EvalItem) -> ResultRecord:
         """Answer one item; failures are recorded in the returned record, never raised."""
-        usage = _usage_handler()
         started = time.perf_counter()
-        output: dict[str, Any] = {}
+        answer = Answer(answer=None)
         error: str | None = None
         try:
-            call = self.chain.ainvoke({"image": _image_input(item.image),
-                                       "question": item.question},
-                                      config={"callbacks": [usage], "run_name": f"eval {item.id}"})
-            output = await asyncio.wait_for(call, self.config.timeout_s)
+            call = self.answerer.aanswer(_image_input(item.image), item.question,
+                                         label=f"eval {item.id}")
+            answer = await asyncio.wait_for(call, self.config.timeout_s)
         except asyncio.TimeoutError:
             error = f"TimeoutError: the item took longer than {self.config.timeout_s:g}s"
         except Exception as exc:  # noqa: BLE001 - one failing item must not stop the run
             error = describe_error(exc)
-        answer = output.get("answer")
-        documents = output.get("documents")
         return ResultRecord(
             id=item.id, question=item.question, answers=item.answers, aliases=item.aliases,
             category=item.category, meta=item.meta,
-            prediction=answer if isinstance(answer, str) else None,
+            prediction=answer.answer if isinstance(answer.answer, str) else None,
             context=self.config.context, engine=self.config.engine_label,
-            model=self.model_label, best_guess=output.get("best_guess"),
-            documents=len(documents) if isinstance(documents, list) else None,
-            tokens_in=usage.tokens_in, tokens_out=usage.tokens_out,
+            model=self.model_label, best_guess=answer.best_guess,
+            documents=answer.documents, tokens_in=answer.tokens_in,
+            tokens_out=answer.tokens_out,
             latency_s=round(time.perf_counter() - started, 4), error=error,
             image=item.image,
             finished_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -196,6 +146,7 @@ class ItemRunner:
         return run_sync(self.arun(item))
 
     async def aclose(self) -> None:
+        await self.answerer.aclose()
         if self.engine is not None:
             await self.engine.aclose()
 

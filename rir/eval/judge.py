@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from rir.errors import EngineError
-from rir.eval.item import describe_error, resolve_eval_model
+from rir.eval.backends import get_backend
+from rir.eval.item import describe_error
 from rir.eval.results import ResultRecord, ResultsWriter
 
 __all__ = ["JUDGE_SYSTEM", "JUDGE_TEMPLATE", "ajudge_records", "judge_cache_path",
@@ -93,14 +94,6 @@ def _load_cache(path: Path) -> dict[str, bool]:
     return cached
 
 
-def _reply_text(message: Any) -> str:
-    content = getattr(message, "content", message)
-    if isinstance(content, list):
-        return " ".join(str(b.get("text", "")) if isinstance(b, dict) else str(b)
-                        for b in content)
-    return str(content)
-
-
 async def ajudge_records(
     records: Sequence[ResultRecord],
     model: Any,
@@ -108,16 +101,16 @@ async def ajudge_records(
     model_name: str | None = None,
     cache_path: str | os.PathLike[str] | None = None,
     concurrency: int = 4,
+    backend: str = "langchain",
 ) -> dict[str, bool]:
-    """Verdicts ``{id: correct}`` from the judge ``model`` (a name or a chat model).
+    """Verdicts ``{id: correct}`` from the judge ``model`` (a name or a chat model of
+    ``backend``, see :mod:`rir.eval.backends`).
 
     Raises :class:`~rir.errors.EngineError` if some judge calls failed; the verdicts
     obtained so far are cached, so running again continues.
     """
-    from langchain_core.messages import HumanMessage, SystemMessage
-
     name = model_name or (model if isinstance(model, str) else type(model).__name__)
-    llm = resolve_eval_model(model, {})
+    call_judge = get_backend(backend).judge(model)
     cache_file = Path(cache_path) if cache_path is not None else None
     cached = _load_cache(cache_file) if cache_file is not None else {}
     verdicts: dict[str, bool] = {}
@@ -139,11 +132,10 @@ async def ajudge_records(
         system, user = judge_prompt(record)
         async with semaphore:
             try:
-                reply = await llm.ainvoke([SystemMessage(system), HumanMessage(user)])
+                text = await call_judge(system, user)
             except Exception as exc:  # noqa: BLE001 - report every failed call together
                 failures.append(f"{record.id}: {describe_error(exc)}")
                 return
-        text = _reply_text(reply)
         verdicts[record.id] = parse_verdict(text)
         if writer is not None:
             writer.write({"key": key, "id": record.id, "judge": name,

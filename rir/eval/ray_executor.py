@@ -27,9 +27,9 @@ from typing import Any
 from rir.errors import ConfigurationError
 from rir.eval.datasets import EvalItem
 from rir.eval.item import ItemRunner, RunConfig, describe_error
+from rir.eval.plan import Progress, RunSummary, plan_run
 from rir.eval.ratelimit import StartSpacer
 from rir.eval.results import ResultRecord, ResultsWriter
-from rir.eval.runner import Progress, RunSummary, plan_run
 
 __all__ = ["run_eval_ray", "run_item_in_worker"]
 

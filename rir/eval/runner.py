@@ -21,7 +21,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,106 +29,12 @@ from rir.engines import Engine
 from rir.errors import ConfigurationError
 from rir.eval.datasets import EvalItem
 from rir.eval.item import ItemRunner, RunConfig
-from rir.eval.results import ResultRecord, ResultsWriter, load_results
+from rir.eval.plan import Progress, RunSummary, check_concurrency, plan_run
+from rir.eval.results import ResultRecord, ResultsWriter
 
 __all__ = ["RunSummary", "arun_eval", "plan_run", "run_eval"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class RunSummary:
-    """What a run did: ``skipped`` were already in the file, ``ok``/``failed`` ran now."""
-
-    out: Path
-    total: int
-    skipped: int
-    ok: int
-    failed: int
-    elapsed_s: float
-
-    def __str__(self) -> str:
-        return (f"{self.ok + self.failed} item(s) run ({self.ok} ok, {self.failed} failed), "
-                f"{self.skipped} already done, {self.total} in the dataset; results in "
-                f"{self.out} ({self.elapsed_s:.1f}s)")
-
-
-def plan_run(
-    items: Sequence[EvalItem], out: str | os.PathLike[str], config: RunConfig, *,
-    overwrite: bool = False, retry_failed: bool = True,
-) -> list[EvalItem]:
-    """The items still to run, after checking the existing results match ``config``.
-
-    Refuses to append to a file written with another model, context or engine (the
-    runs would mix); ``overwrite=True`` empties the file instead.
-    """
-    path = Path(out)
-    if not items:
-        raise ConfigurationError("The dataset has no items to run.")
-    ids = [item.id for item in items]
-    if len(set(ids)) != len(ids):
-        raise ConfigurationError("The dataset repeats item ids; ids must be unique.")
-    if overwrite and path.exists():
-        path.write_bytes(b"")
-    if not path.exists() or path.stat().st_size == 0:
-        return list(items)
-    existing = load_results(path)
-    wanted = (config.model, config.context, config.engine_label)
-    for record in existing:
-        found = (record.model, record.context, record.engine)
-        if record.ok and found != wanted:
-            raise ConfigurationError(
-                f"'{path}' holds results of another setup (model={found[0]}, context={found[1]}, "
-                f"engine={found[2]}) than this run (model={wanted[0]}, context={wanted[1]}, "
-                f"engine={wanted[2]}). Use another --out file, or --overwrite to start over."
-            )
-    done = {r.id for r in existing if r.ok or not retry_failed}
-    return [item for item in items if item.id not in done]
-
-
-class Progress:
-    """A rich progress bar with counts and ETA on stderr, or nothing."""
-
-    def __init__(self, total: int, *, enabled: bool, label: str = "evaluating") -> None:
-        self._bar: Any = None
-        self.failed = 0
-        if enabled and total:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-            from rich.progress import Progress as RichProgress
-
-            self._bar = RichProgress(
-                TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(),
-                TextColumn("ETA"), TimeRemainingColumn(), console=Console(stderr=True),
-            )
-            self._task = self._bar.add_task(label, total=total, failed=0)
-
-    def advance(self, record: ResultRecord) -> None:
-        self.failed += 0 if record.ok else 1
-        if self._bar is not None:
-            self._bar.update(self._task, advance=1, failed=self.failed)
-
-    def __enter__(self) -> Progress:
-        if self._bar is not None:
-            self._bar.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-
-def _check_concurrency(concurrency: Any) -> int:
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ConfigurationError(f"concurrency must be a positive integer, got {concurrency!r}.")
-    return concurrency
 
 
 async def arun_eval(
@@ -151,7 +56,7 @@ async def arun_eval(
     ``progress=None`` shows the bar when stderr is a terminal. ``on_record`` is called
     with every record right after it is written.
     """
-    _check_concurrency(concurrency)
+    check_concurrency(concurrency)
     started = time.perf_counter()
     pending = plan_run(items, out, config, overwrite=overwrite, retry_failed=retry_failed)
     if not pending:

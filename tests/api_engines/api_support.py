@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -87,69 +84,3 @@ class Recorder:
     @property
     def count(self) -> int:
         return len(self.requests)
-
-
-
-
-# -- a real HTTP server on 127.0.0.1 ------------------------------------------------------------
-
-
-@dataclass
-class Served:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-
-
-class ApiTestServer:
-    """A threaded HTTP server on 127.0.0.1 answering from ``routes``.
-
-    ``routes[(method, path)]`` is ``(status, content_type, body)`` or a callable
-    taking a :class:`Served` and returning such a tuple; ``"RESET"`` closes the
-    connection without answering.
-    """
-
-    def __init__(self) -> None:
-        self.routes: dict[tuple[str, str], Any] = {}
-        self.served: list[Served] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # keep test output quiet
-                return
-
-            def _handle(self) -> None:
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("content-length") or 0)
-                served = Served(self.command, parts.path, parse_qs(parts.query),
-                                {k.lower(): v for k, v in self.headers.items()},
-                                self.rfile.read(length) if length else b"")
-                server.served.append(served)
-                answer = server.routes.get((self.command, parts.path))
-                if callable(answer):
-                    answer = answer(served)
-                if answer == "RESET":
-                    self.close_connection = True
-                    self.connection.close()
-                    return
-                status, content_type, body = answer or (404, "text/plain", b"not found")
-                body = body.encode() if isinstance(body, str) else body
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = _handle
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-
-    def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()

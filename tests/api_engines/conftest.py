@@ -23,9 +23,9 @@ from tests.api_engines.api_support import (
     PUBLIC_IMAGE_URL,
     REAL_ENVIRONMENT,
     SECRETS,
-    ApiTestServer,
     SleepRecorder,
 )
+from tests.http_server import LocalServer
 
 
 @pytest.fixture(autouse=True)
@@ -102,7 +102,8 @@ def fast_retry(sleeps: SleepRecorder) -> RetryPolicy:
 
 
 @pytest.fixture
-def api_server() -> Iterator[ApiTestServer]:
-    server = ApiTestServer()
+def api_server() -> Iterator[LocalServer]:
+    """The suite's loopback server, standing in for a provider's API (``base_url=``)."""
+    server = LocalServer()
     yield server
     server.close()

@@ -24,6 +24,7 @@ from rir.engines.http import (
 from rir.errors import ConfigurationError, EngineRateLimitedError, EngineTimeoutError
 from rir.urlfetch import USER_AGENT
 from tests.api_engines.api_support import Recorder, SleepRecorder, json_response
+from tests.http_server import RESET
 
 
 def make_http(recorder: Recorder, retry: RetryPolicy, **kwargs) -> ApiHttp:
@@ -127,11 +128,11 @@ async def test_connection_reset_is_retried_and_typed(fast_retry: RetryPolicy) ->
 
 
 async def test_connection_reset_by_a_real_server(api_server, fast_retry) -> None:
-    api_server.routes[("GET", "/search")] = "RESET"
+    api_server.route("/search", RESET)
     http = ApiHttp(engine="testapi", base_url=api_server.base_url, retry=fast_retry)
     with pytest.raises(EngineConnectionError) as caught:
         await http.request("GET", "search")
-    assert len(api_server.served) == 3
+    assert len(api_server.requests) == 3
     assert "Connection to testapi failed" in str(caught.value)
     await http.aclose()
 

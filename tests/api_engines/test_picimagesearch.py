@@ -201,17 +201,18 @@ async def test_copyseeker_pages_labels_and_similar_images(local_image, fast_retr
 
 async def test_base_url_points_the_provider_at_a_local_server(api_server, local_image,
                                                               fast_retry) -> None:
-    api_server.routes[("POST", "/api/v1/result_json/")] = (
-        200, "application/json", json.dumps(fixture_json("picimagesearch/tineye_result.json")))
-    api_server.routes[("GET", "/api/v1/search/get_domains/"
-                                "9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e")] = (
-        200, "application/json", json.dumps(fixture_json("picimagesearch/tineye_domains.json")))
+    api_server.add("/api/v1/result_json/",
+                   json.dumps(fixture_json("picimagesearch/tineye_result.json")),
+                   "application/json", method="POST")
+    api_server.add("/api/v1/search/get_domains/9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e",
+                   json.dumps(fixture_json("picimagesearch/tineye_domains.json")),
+                   "application/json")
     engine = PicImageSearchEngine("tineye", base_url=api_server.base_url, retry=fast_retry,
                                   rate_limit=RateLimit(requests_per_second=None))
     result = await engine.asearch(local_image)
     await engine.aclose()
     assert len(result.hits) == 8
-    assert api_server.served[0].path == "/api/v1/result_json/"
+    assert api_server.requests[0].path == "/api/v1/result_json/"
 
 
 async def test_server_error_pages_are_server_errors(local_image, fast_retry) -> None:

@@ -362,14 +362,13 @@ async def test_timeout_and_connection_reset(url_image, fast_retry) -> None:
 
 async def test_served_from_127_0_0_1_through_base_url(api_server, url_image, fast_retry):
     doc = fixture_json("serpapi/lens_eiffel_all.json")
-    api_server.routes[("GET", "/search.json")] = (200, "application/json",
-                                                    json.dumps(doc).encode())
+    api_server.add("/search.json", json.dumps(doc), "application/json")
     engine = SerpApiLensEngine(api_key=SERPAPI_KEY, base_url=api_server.base_url,
                                retry=fast_retry)
     result = await engine.asearch(url_image, k=30)
     await engine.aclose()
     assert len(result.hits) == 20
-    assert api_server.served[0].query["api_key"] == [SERPAPI_KEY]
+    assert api_server.requests[0].query["api_key"] == [SERPAPI_KEY]
 
 
 # -- configuration -----------------------------------------------------------------------------

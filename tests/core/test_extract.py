@@ -1,4 +1,4 @@
-"""rir.extract: title cleaning, canonical URLs, dedupe, domain filters, best guess."""
+"""rir.extract and rir.urls: title cleaning, canonical URLs, dedupe, domain filters, best guess."""
 
 from __future__ import annotations
 
@@ -6,15 +6,14 @@ import pytest
 
 from rir.extract import (
     ExtractOptions,
-    canonical_url,
     clean_title,
     dedupe_hits,
     filter_domains,
     guess_from_titles,
     postprocess,
-    unwrap_redirect,
 )
 from rir.models import SearchHit, SearchResult
+from rir.urls import canonical_url, unwrap_redirect
 
 
 @pytest.mark.parametrize(

@@ -265,9 +265,9 @@ def test_connection_is_pinned_to_the_checked_address(local_server: LocalServer) 
     local_server.route("/a.jpg", Route(body=JPEG, headers={"Content-Type": "image/jpeg"}))
     url = local_server.url("/a.jpg", host="public.example")
     _check(load_image(url), JPEG)
-    path, headers = local_server.requests[-1]
-    assert path == "/a.jpg"
-    assert headers["Host"] == f"public.example:{local_server.port}"
+    request = local_server.requests[-1]
+    assert request.path == "/a.jpg"
+    assert request.headers["host"] == f"public.example:{local_server.port}"
 
 
 @pytest.mark.usefixtures("fake_public_dns")
@@ -278,7 +278,7 @@ def test_every_redirect_hop_is_checked(local_server: LocalServer, target: str) -
     local_server.route("/hop", Route(status=302, headers={"Location": target}))
     with pytest.raises(UnsafeURLError, match="Refusing URL"):
         load_image(local_server.url("/hop", host="public.example"))
-    assert [p for p, _ in local_server.requests] == ["/hop"]
+    assert [r.path for r in local_server.requests] == ["/hop"]
 
 
 def test_errors_share_one_base() -> None:

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from langchain_rir.testing import EvalFakeChatModel, fake_model
 from rir.engines import get_engine
 from rir.errors import ConfigurationError
 from rir.eval.datasets import EvalItem, load_dataset
 from rir.eval.demo_dataset import DemoDataset
-from rir.eval.fakes import EvalFakeChatModel, fake_model
 from rir.eval.item import ItemRunner, RunConfig
 from rir.eval.ratelimit import RateLimitedEngine, StartSpacer
 from rir.eval.results import load_results

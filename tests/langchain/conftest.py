@@ -4,10 +4,7 @@ and a loopback HTTP server for pages and images. Nothing here reaches the networ
 from __future__ import annotations
 
 import functools
-import http.server
 import io
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -105,62 +102,3 @@ class RecordingChatModel(BaseChatModel):
 @pytest.fixture
 def recording_model() -> RecordingChatModel:
     return RecordingChatModel()
-
-
-# -- a loopback web server ---------------------------------------------------------------------
-
-
-class _Routes(dict):
-    """path -> (status, content type, body bytes, delay seconds)."""
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    routes: _Routes
-
-    def do_GET(self) -> None:
-        status, content_type, body, delay = self.routes.get(
-            self.path, (404, "text/plain", b"not found", 0.0))
-        if delay:
-            time.sleep(delay)
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (timeout tests); nothing left to send
-
-    def log_message(self, *args: Any) -> None:
-        return
-
-
-class LocalWeb:
-    def __init__(self) -> None:
-        self.routes = _Routes()
-        handler = type("Handler", (_Handler,), {"routes": self.routes})
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def add(self, path: str, body: bytes | str, content_type: str = "text/html; charset=utf-8",
-            status: int = 200, delay: float = 0.0) -> str:
-        data = body.encode("utf-8") if isinstance(body, str) else body
-        self.routes[path] = (status, content_type, data, delay)
-        return self.base + path
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture(scope="session")
-def local_web() -> Iterator[LocalWeb]:
-    web = LocalWeb()
-    yield web
-    web.close()

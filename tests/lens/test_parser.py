@@ -13,8 +13,8 @@ from rir.engines.google_lens import analyse_lens_html, parse_lens_html
 from rir.engines.google_lens.cards import is_google_internal
 from rir.engines.google_lens.states import PageKind
 from rir.errors import EngineBlockedError, EngineError
-from rir.extract import canonical_url
 from rir.models import SearchResult
+from rir.urls import canonical_url
 from tests.lens.conftest import page, real_interstitial, real_page
 
 # The AI overview's sources and the video / web results further down the real page.

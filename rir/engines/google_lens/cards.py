@@ -32,7 +32,7 @@ from rir.engines.google_lens.dom import (
     visible_text,
 )
 from rir.engines.google_lens.thumbnails import ImageMaps, is_favicon, thumbnail_of
-from rir.extract import canonical_url, unwrap_redirect
+from rir.urls import canonical_url, unwrap_redirect
 
 __all__ = ["Card", "find_cards", "is_google_internal", "page_key"]
 

@@ -46,9 +46,10 @@ from rir.engines.google_lens.parser import PageAnalysis
 from rir.engines.google_lens.query_state import NETWORK, QueryState
 from rir.engines.google_lens.session import StorageOption, load_session, resolve_storage_path
 from rir.engines.google_lens.states import ENGINE, PageKind, PageState
-from rir.errors import EngineError, EngineRateLimitedError, EngineTimeoutError, redact_url
+from rir.errors import EngineError, EngineRateLimitedError, EngineTimeoutError
 from rir.images import QueryImage
 from rir.models import SearchResult
+from rir.urls import redact_url
 
 __all__ = ["GoogleLensEngine"]
 

@@ -27,8 +27,8 @@ from rir.engines.google_lens.states import (
     unknown_page_error,
 )
 from rir.engines.google_lens.thumbnails import read_image_maps
-from rir.extract import canonical_url, site_of
 from rir.models import MatchType, SearchHit, SearchResult
+from rir.urls import canonical_url, site_of
 
 __all__ = ["PageAnalysis", "analyse_lens_html", "parse_lens_html"]
 

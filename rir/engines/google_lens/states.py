@@ -16,7 +16,8 @@ from lxml import etree
 
 from rir.engines.google_lens import hints
 from rir.engines.google_lens.dom import visible_text
-from rir.errors import EngineBlockedError, EngineError, redact_url
+from rir.errors import EngineBlockedError, EngineError
+from rir.urls import redact_url
 
 __all__ = ["PageKind", "PageState", "blocked_error", "detect_state", "unknown_page_error"]
 

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from rir.extract import canonical_url
 from rir.models import SearchHit
+from rir.urls import canonical_url
 
 __all__ = [
     "as_float",

@@ -35,10 +35,10 @@ from rir.engines.local.candidates import CandidateIndex
 from rir.engines.local.captions import caption_for, load_captions, title_from_filename
 from rir.engines.local.store import EntryRecord, IndexStore
 from rir.errors import ConfigurationError, RIRError
-from rir.extract import site_of
 from rir.images import ImageInput, QueryImage, aload_image, load_image
 from rir.models import SearchHit, SearchResult
 from rir.render import SheetItem, render_results_sheet
+from rir.urls import site_of
 
 __all__ = ["AddReport", "LocalIndex"]
 

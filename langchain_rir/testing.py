@@ -1,4 +1,4 @@
-"""Fake chat models for offline plumbing tests of the evaluation harness (LangChain).
+"""Fake LangChain chat models for offline plumbing tests (the evaluation harness, demos).
 
 They are **not** models: they never look at images and know nothing. They let
 ``rir eval run`` (datasets, engine, cache, chain, writer, resume, scoring)

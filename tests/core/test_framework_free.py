@@ -17,6 +17,24 @@ sys.meta_path.insert(0, Block())
 """
 
 
+def test_every_core_module_imports_without_frameworks() -> None:
+    code = BLOCKER + """
+import importlib, pkgutil, rir
+names = sorted(m.name for m in pkgutil.walk_packages(rir.__path__, "rir."))
+for name in names:
+    importlib.import_module(name)
+loaded = sorted(m for m in sys.modules if m.split('.')[0] in
+                ('langchain', 'langchain_core', 'llama_index', 'langchain_rir', 'llama_index_rir'))
+assert not loaded, loaded
+print(len(names), "modules ok")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    count = int(done.stdout.split()[0])
+    assert count > 80  # every module of the core, not a handful
+
+
 def test_core_imports_and_searches_without_frameworks() -> None:
     code = BLOCKER + """
 import rir, rir.cli, rir.eval, rir.context, rir.extract, rir.prompts, rir.documents, rir.cost

@@ -24,16 +24,15 @@ from typing import Any
 
 import httpx
 from pydantic import SecretStr
+from typing_extensions import Unpack
 
 from rir.engines.base import Engine
 from rir.engines.http import (
-    ApiHttp,
     EngineAuthenticationError,
     EngineQuotaExceededError,
     EngineResponseError,
-    RateLimit,
-    RetryPolicy,
-    check_base_url,
+    HttpKwargs,
+    HttpOptions,
     error_for_status,
     parse_json,
     protect_logger,
@@ -105,7 +104,8 @@ class CloudVisionEngine(Engine):
         include_geo_results: let Vision use the image's geo metadata.
         language_hints: BCP-47 hints for entity names.
         max_image_side: images larger than this are downscaled before upload.
-        base_url / timeout_s / retry / rate_limit / proxy / transport: see :mod:`rir.engines.http`.
+        http / base_url / timeout_s / retry / rate_limit / proxy / transport: see
+            :class:`rir.engines.http.HttpOptions`.
     """
 
     name = "cloud_vision"
@@ -120,12 +120,8 @@ class CloudVisionEngine(Engine):
         include_geo_results: bool = False,
         language_hints: Sequence[str] = (),
         max_image_side: int = 2048,
-        base_url: str = DEFAULT_BASE_URL,
-        timeout_s: float = 30.0,
-        retry: RetryPolicy | None = None,
-        rate_limit: RateLimit | None = None,
-        proxy: str | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        http: HttpOptions | None = None,
+        **http_options: Unpack[HttpKwargs],
     ) -> None:
         self._key = resolve_secret(api_key, API_KEY_ENV, what="api_key", engine=self.name)
         self._credentials = None if self._key else credentials
@@ -149,15 +145,8 @@ class CloudVisionEngine(Engine):
         self._language_hints = tuple(language_hints)
         self._max_side = int(max_image_side)
         self._token_lock = threading.Lock()  # refreshes happen in worker threads
-        self._http = ApiHttp(
-            engine=self.name,
-            base_url=check_base_url(base_url, engine=self.name),
-            timeout_s=timeout_s,
-            retry=retry,
-            rate_limit=rate_limit,
-            proxy=proxy,
-            transport=transport,
-        )
+        self._http = HttpOptions.combine(http, http_options, engine=self.name).client(
+            engine=self.name, base_url=DEFAULT_BASE_URL, timeout_s=30.0)
 
     def cache_key_options(self) -> Mapping[str, Any]:
         options: dict[str, Any] = {}

@@ -25,15 +25,15 @@ from typing import Any
 
 import httpx
 from pydantic import SecretStr
+from typing_extensions import Unpack
 
 from rir.engines.base import Engine
 from rir.engines.http import (
-    ApiHttp,
     EngineResponseError,
     EngineServerError,
+    HttpKwargs,
+    HttpOptions,
     RateLimit,
-    RetryPolicy,
-    check_base_url,
     parse_retry_after,
     protect_logger,
     redact_text,
@@ -99,8 +99,9 @@ class PicImageSearchEngine(Engine):
             inputs are always uploaded.
         search_options: extra keyword arguments for the provider's ``search`` (e.g.
             TinEye's ``sort="crawl_date"``).
-        base_url / timeout_s / retry / rate_limit / proxy / transport: see
-            :mod:`rir.engines.http`; the default rate limit is one request per second.
+        http / base_url / timeout_s / retry / rate_limit / proxy / transport: see
+            :class:`rir.engines.http.HttpOptions`; the default rate limit is one request per
+            second.
     """
 
     def __init__(
@@ -110,12 +111,8 @@ class PicImageSearchEngine(Engine):
         cookies: str | SecretStr | None = None,
         prefer_url: bool = True,
         search_options: Mapping[str, Any] | None = None,
-        base_url: str | None = None,
-        timeout_s: float = 30.0,
-        retry: RetryPolicy | None = None,
-        rate_limit: RateLimit | None = None,
-        proxy: str | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        http: HttpOptions | None = None,
+        **http_options: Unpack[HttpKwargs],
     ) -> None:
         key = (provider or "").strip().lower() if isinstance(provider, str) else ""
         if key not in PROVIDERS:
@@ -131,20 +128,15 @@ class PicImageSearchEngine(Engine):
         jar = _parse_cookies(secret, engine=self.name)
         self._prefer_url = bool(prefer_url)
         self._search_options = dict(search_options or {})
-        self._base_url = check_base_url(base_url or self._spec.base_url, engine=self.name)
-        self._http = ApiHttp(
-            engine=self.name,
-            base_url=self._base_url,
-            timeout_s=timeout_s,
-            retry=retry,
-            rate_limit=rate_limit or RateLimit(requests_per_second=1.0, max_concurrency=2),
+        self._http = HttpOptions.combine(http, http_options, engine=self.name).client(
+            engine=self.name, base_url=self._spec.base_url, timeout_s=30.0,
+            rate_limit=RateLimit(requests_per_second=1.0, max_concurrency=2),
             # Sites serve their normal pages to browsers; the library's UA is tuned for that.
             headers={**self._library.network.DEFAULT_HEADERS, "Accept": "*/*"},
-            proxy=proxy,
-            transport=transport,
             client_options={"follow_redirects": True, "cookies": jar,
                             "event_hooks": {"response": [_record_response]}},
         )
+        self._base_url = self._http.base_url
 
     def cache_key_options(self) -> Mapping[str, Any]:
         return {"provider": self._provider, **{k: str(v) for k, v in

@@ -24,18 +24,17 @@ from typing import Any
 
 import httpx
 from pydantic import SecretStr
+from typing_extensions import Unpack
 
 from rir.engines.base import Engine
 from rir.engines.http import (
-    ApiHttp,
     EngineAuthenticationError,
     EngineQuotaExceededError,
     EngineResponseError,
     EngineServerError,
     EngineUnsupportedInputError,
-    RateLimit,
-    RetryPolicy,
-    check_base_url,
+    HttpKwargs,
+    HttpOptions,
     error_for_status,
     parse_json,
     protect_logger,
@@ -99,8 +98,8 @@ class SerpApiLensEngine(Engine):
             for inputs that are not public URLs instead of SerpApi's upload.
         upload: upload non-URL inputs through SerpApi's Images API (default True).
         no_cache: ask SerpApi not to serve its own 1-hour cache.
-        base_url: endpoint override (a proxy or a local test server).
-        timeout_s / retry / rate_limit / proxy / transport: see :mod:`rir.engines.http`.
+        http / base_url / timeout_s / retry / rate_limit / proxy / transport: see
+            :class:`rir.engines.http.HttpOptions` (default timeout 60 s).
     """
 
     name = "serpapi"
@@ -117,12 +116,8 @@ class SerpApiLensEngine(Engine):
         image_host: ImageHost | None = None,
         upload: bool = True,
         no_cache: bool = False,
-        base_url: str = DEFAULT_BASE_URL,
-        timeout_s: float = 60.0,
-        retry: RetryPolicy | None = None,
-        rate_limit: RateLimit | None = None,
-        proxy: str | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        http: HttpOptions | None = None,
+        **http_options: Unpack[HttpKwargs],
     ) -> None:
         key = resolve_secret(api_key, "SERPAPI_API_KEY", what="api_key", engine=self.name)
         if key is None:
@@ -150,15 +145,8 @@ class SerpApiLensEngine(Engine):
         self._image_host = image_host
         self._upload = bool(upload)
         self._no_cache = bool(no_cache)
-        self._http = ApiHttp(
-            engine=self.name,
-            base_url=check_base_url(base_url, engine=self.name),
-            timeout_s=timeout_s,
-            retry=retry,
-            rate_limit=rate_limit,
-            proxy=proxy,
-            transport=transport,
-        )
+        self._http = HttpOptions.combine(http, http_options, engine=self.name).client(
+            engine=self.name, base_url=DEFAULT_BASE_URL, timeout_s=60.0)
 
     def cache_key_options(self) -> Mapping[str, Any]:
         options = {k: v for k, v in self._options.items() if v is not None}

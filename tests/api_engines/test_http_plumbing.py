@@ -209,3 +209,33 @@ def test_policies_and_base_url_are_validated() -> None:
     assert check_base_url("http://127.0.0.1:8080/", engine="x") == "http://127.0.0.1:8080"
     with pytest.raises(ConfigurationError, match="timeout_s"):
         ApiHttp(engine="x", base_url="https://a.test", timeout_s=0)
+
+
+# -- HttpOptions: the six options, once for every API engine -------------------------------------
+
+
+def test_http_options_object_and_keywords_configure_every_api_engine(monkeypatch) -> None:
+    from rir.engines.cloud_vision import CloudVisionEngine
+    from rir.engines.http import HttpOptions
+    from rir.engines.serpapi import SerpApiLensEngine
+
+    shared = HttpOptions(base_url="http://127.0.0.1:9/", timeout_s=5,
+                         rate_limit=RateLimit(requests_per_second=2.0),
+                         proxy="http://user:hunter2@proxy.test:3128")
+    serp = SerpApiLensEngine(api_key="k" * 32, http=shared, timeout_s=7)
+    vision = CloudVisionEngine(api_key="v" * 32, http=shared)
+    assert (serp._http.base_url, serp._http.timeout_s) == ("http://127.0.0.1:9", 7.0)
+    assert (vision._http.base_url, vision._http.timeout_s) == ("http://127.0.0.1:9", 5.0)
+    assert vision._http.rate_limit.requests_per_second == 2.0
+    assert "hunter2" not in repr(shared)
+    defaults = SerpApiLensEngine(api_key="k" * 32)
+    assert defaults._http.timeout_s == 60.0 and defaults._http.base_url == "https://serpapi.com"
+
+
+def test_http_options_reject_unknown_names() -> None:
+    from rir.engines.serpapi import SerpApiLensEngine
+
+    with pytest.raises(ConfigurationError, match=r"unknown option\(s\) timeout; the HTTP options"):
+        SerpApiLensEngine(api_key="k" * 32, timeout=5)
+    with pytest.raises(ConfigurationError, match="http must be an HttpOptions"):
+        SerpApiLensEngine(api_key="k" * 32, http={"timeout_s": 5})

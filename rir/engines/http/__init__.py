@@ -1,10 +1,11 @@
 """Shared plumbing of the API engines (SerpApi, Cloud Vision, PicImageSearch), written once.
 
-Public names: ``from rir.engines.http import RetryPolicy, RateLimit``.
+Public names: ``from rir.engines.http import HttpOptions, RetryPolicy, RateLimit``.
 
 * :mod:`.client` — :class:`ApiHttp`: one httpx client per engine per loop, rate limit,
   retries with backoff and jitter honouring ``Retry-After``; :class:`RetryPolicy`,
   :class:`RateLimit`, :func:`check_base_url`.
+* :mod:`.options` — :class:`HttpOptions`: the six HTTP options every API engine takes.
 * :mod:`.errors` — the HTTP-status mapping onto the error tree (types in :mod:`rir.errors`,
   re-exported here).
 * :mod:`.secrets` — keys as ``SecretStr``, redaction from logs, messages and payloads.
@@ -23,6 +24,7 @@ from rir.engines.http.errors import (
     parse_json,
     parse_retry_after,
 )
+from rir.engines.http.options import HttpKwargs, HttpOptions
 from rir.engines.http.secrets import (
     protect_logger,
     redact_text,
@@ -41,6 +43,8 @@ __all__ = [
     "EngineResponseError",
     "EngineServerError",
     "EngineUnsupportedInputError",
+    "HttpKwargs",
+    "HttpOptions",
     "RateLimit",
     "RetryPolicy",
     "check_base_url",

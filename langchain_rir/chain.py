@@ -45,13 +45,13 @@ from langchain_rir.messages import to_langchain_messages
 from langchain_rir.models import resolve_chat_model
 from langchain_rir.retriever import ReverseImageRetriever
 from rir._aio import run_sync
-from rir.context import abuild_context_prompt
+from rir.context import PromptOptions, abuild_context_prompt
 from rir.cost import measure_prompt
 from rir.engines import check_k
 from rir.errors import ConfigurationError
 from rir.images import QueryImage, aload_image
 from rir.models import SearchResult
-from rir.prompts import PromptSpec, check_context_mode
+from rir.prompts import PromptSpec
 
 __all__ = ["PreparedPrompt", "RIRChain", "RIRChainInput", "aprepare_prompt", "create_rir_chain"]
 
@@ -138,19 +138,19 @@ async def aprepare_prompt(
     image: Any,
     question: str,
     *,
-    context: str = "text",
-    k: int = 10,
+    context: str | None = None,
+    k: int | None = None,
     search_options: dict[str, Any] | None = None,
-    max_context_chars: int = 6000,
-    max_thumbnails: int = 6,
-    render_missing_screenshot: bool = True,
+    prompt: PromptOptions | None = None,
 ) -> PreparedPrompt:
     """Search ``image`` (unless ``context="none"``) and build the prompt for ``question``.
 
-    The chain's first step; also what ``rir ask --dry-run`` prints.
+    The chain's first step; also what ``rir ask --dry-run`` prints. ``context`` and ``k``
+    override ``prompt`` (:class:`rir.context.PromptOptions`; ``k`` is its ``max_hits``:
+    the hits retrieved and shown).
     """
-    mode = check_context_mode(context)
-    k = check_k(k)
+    options = (prompt or PromptOptions()).updated({"context": context, "max_hits": k})
+    mode, k = options.context, check_k(options.max_hits)
     if isinstance(image, os.PathLike):  # a Path in code is trusted; str paths are not
         image = await aload_image(image, allow_private_urls=retriever.allow_private_urls)
     if mode == "none":
@@ -158,12 +158,8 @@ async def aprepare_prompt(
     else:
         found = await retriever.asearch(image, k=k, **dict(search_options or {}))
         query, result, documents = found.image, found.result, found.documents
-    spec = await abuild_context_prompt(
-        question, image=query, result=result, mode=mode, max_hits=k,
-        max_context_chars=max_context_chars, max_thumbnails=max_thumbnails,
-        allow_private_urls=retriever.allow_private_urls,
-        render_missing_screenshot=render_missing_screenshot,
-    )
+    spec = await abuild_context_prompt(question, image=query, result=result, options=options,
+                                       allow_private_urls=retriever.allow_private_urls)
     screenshot = next((p.data for p in spec.images if p.label == SCREENSHOT_LABEL),
                       result.screenshot if result is not None else None)
     return PreparedPrompt(spec, query, result, documents, screenshot)
@@ -193,9 +189,7 @@ def create_rir_chain(
     *,
     context: str = "text",
     k: int = 10,
-    max_context_chars: int = 6000,
-    max_thumbnails: int = 6,
-    render_missing_screenshot: bool = True,
+    prompt: PromptOptions | None = None,
     allow_local_files: bool = False,
     return_sources: bool = False,
     engine: Any = "auto",
@@ -212,15 +206,15 @@ def create_rir_chain(
         context: ``"text"``, ``"screenshot"``, ``"thumbnails"`` or ``"none"`` (the
             baseline without retrieval); overridable per call with ``{"context": ...}``.
         k: how many hits to retrieve and show the model; per call with ``{"k": ...}``.
-        max_context_chars / max_thumbnails: caps on the retrieved context.
-        render_missing_screenshot: in ``screenshot`` mode with an engine that takes no
-            screenshot, draw the hits as a results sheet instead of failing.
+        prompt: the other prompt settings (:class:`rir.context.PromptOptions`:
+            ``max_context_chars``, ``max_thumbnails``, ``render_missing_screenshot``); they
+            may also be passed as keywords (``create_rir_chain(llm, max_thumbnails=3)``).
         allow_local_files: accept ``str`` file paths as ``image`` (``Path`` objects are
             always accepted: they cannot come from JSON input).
         return_sources: return the dict of :meth:`RIRChain.with_sources` by default.
     """
-    check_context_mode(context)
-    check_k(k)
+    options = PromptOptions.take_from(prompt, retriever_options).updated(
+        {"context": context, "max_hits": check_k(k)})
     if isinstance(llm, str):
         model: Runnable = resolve_chat_model(llm)
     elif isinstance(llm, Runnable):
@@ -262,11 +256,8 @@ def create_rir_chain(
                 "{'image': <URL, data URI, path, bytes or PIL image>, 'question': '...'}."
             )
         prepared = await aprepare_prompt(
-            retriever, inputs["image"], str(inputs["question"]),
-            context=inputs.get("context") or context, k=inputs.get("k") or k,
-            search_options=inputs.get("search"), max_context_chars=max_context_chars,
-            max_thumbnails=max_thumbnails, render_missing_screenshot=render_missing_screenshot,
-        )
+            retriever, inputs["image"], str(inputs["question"]), context=inputs.get("context"),
+            k=inputs.get("k"), search_options=inputs.get("search"), prompt=options)
         return {
             "messages": to_langchain_messages(prepared.spec),
             "documents": prepared.documents,

@@ -43,9 +43,9 @@ from llama_index_rir._inputs import is_image_reference
 from llama_index_rir.messages import to_chat_messages
 from llama_index_rir.retriever import ReverseImageRetriever
 from rir._aio import run_sync
-from rir.context import abuild_context_prompt
+from rir.context import PromptOptions, abuild_context_prompt
 from rir.errors import ConfigurationError
-from rir.prompts import PromptSpec, check_context_mode
+from rir.prompts import PromptSpec
 
 __all__ = ["DEFAULT_QUESTION", "PreparedQuery", "ReverseImageQueryEngine", "default_llm"]
 
@@ -100,10 +100,11 @@ class ReverseImageQueryEngine(BaseQueryEngine):
             (``engine``, ``k``, ``extract``, ``cache``, ...) when omitted.
         llm: the LLM; default ``OpenAI(model="gpt-4o")`` (needs ``OPENAI_API_KEY``).
         context: ``"text"``, ``"screenshot"``, ``"thumbnails"`` or ``"none"``.
-        max_hits: hits placed in the context. max_context_chars: cap on context text.
-        max_thumbnails: thumbnails sent in ``thumbnails`` mode.
-        render_missing_screenshot: in ``screenshot`` mode, draw the hits as a results
-            sheet when the engine took no screenshot (else raise ConfigurationError).
+        max_hits: hits placed in the context.
+        prompt: the other prompt settings (:class:`rir.context.PromptOptions`:
+            ``max_context_chars``, ``max_thumbnails``, ``render_missing_screenshot``); they
+            may also be passed as keywords. ``render_missing_screenshot=False`` makes
+            ``screenshot`` mode raise ConfigurationError when the engine took none.
         streaming: return a ``StreamingResponse`` (``AsyncStreamingResponse`` from
             ``aquery``) whose ``response_gen`` yields the answer as it is generated.
         default_question: asked when the query string is the image URL itself.
@@ -116,15 +117,14 @@ class ReverseImageQueryEngine(BaseQueryEngine):
         *,
         context: str = "text",
         max_hits: int = 10,
-        max_context_chars: int = 6000,
-        max_thumbnails: int = 6,
-        render_missing_screenshot: bool = True,
+        prompt: PromptOptions | None = None,
         streaming: bool = False,
         default_question: str = DEFAULT_QUESTION,
         callback_manager: CallbackManager | None = None,
         **retriever_options: Any,
     ) -> None:
-        self.context = check_context_mode(context)
+        self.prompt = PromptOptions.take_from(prompt, retriever_options).updated(
+            {"context": context, "max_hits": max_hits})
         if retriever is None:
             retriever = ReverseImageRetriever(**retriever_options)
         elif retriever_options:
@@ -136,19 +136,16 @@ class ReverseImageQueryEngine(BaseQueryEngine):
             raise ConfigurationError(
                 f"retriever must be a ReverseImageRetriever, got {type(retriever).__name__}."
             )
-        for name, value in (("max_hits", max_hits), ("max_context_chars", max_context_chars),
-                            ("max_thumbnails", max_thumbnails)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigurationError(f"{name} must be a positive integer, got {value!r}.")
         self.retriever = retriever
         self.llm = _resolve_llm(llm)
-        self.max_hits = max_hits
-        self.max_context_chars = max_context_chars
-        self.max_thumbnails = max_thumbnails
-        self.render_missing_screenshot = render_missing_screenshot
         self.streaming = streaming
         self.default_question = default_question
         super().__init__(callback_manager=callback_manager)
+
+    @property
+    def context(self) -> str:
+        """The context mode (``self.prompt.context``)."""
+        return self.prompt.context
 
     # -- building the messages ----------------------------------------------------------------
 
@@ -168,19 +165,17 @@ class ReverseImageQueryEngine(BaseQueryEngine):
         question = self._question(bundle)
         image = await self.retriever.aload_query_image(bundle)
         retrieval = None
-        if self.context != "none":
+        if self.prompt.context != "none":
             retrieval = await self.retriever.asearch_image(image)
         result = retrieval.result if retrieval is not None else None
         prompt = await abuild_context_prompt(
-            question, image=image, result=result, mode=self.context, max_hits=self.max_hits,
-            max_context_chars=self.max_context_chars, max_thumbnails=self.max_thumbnails,
-            allow_private_urls=self.retriever.allow_private_urls,
-            render_missing_screenshot=self.render_missing_screenshot)
+            question, image=image, result=result, options=self.prompt,
+            allow_private_urls=self.retriever.allow_private_urls)
         system_role = getattr(self.llm.metadata, "system_role", MessageRole.SYSTEM)
         metadata = {
             "best_guess": result.best_guess if result is not None else None,
             "engine": result.engine if result is not None else None,
-            "context_mode": self.context,
+            "context_mode": self.prompt.context,
             "context_text": prompt.context_text,
             "context_chars": prompt.context_chars,
             "images_sent": len(prompt.images),

@@ -214,14 +214,18 @@ async def ameasure_modes(
     allow_download: bool = False,
     **prompt_options: Any,
 ) -> dict[str, ContextSize]:
-    """Build the prompt in each of ``modes`` for the same result and size it."""
-    from rir.context import abuild_context_prompt
+    """Build the prompt in each of ``modes`` for the same result and size it.
+
+    ``prompt_options``: other :class:`rir.context.PromptOptions` settings (``max_hits``, ...).
+    """
+    from rir.context import PromptOptions, abuild_context_prompt
 
     sizes: dict[str, ContextSize] = {}
     for mode in modes:
-        spec = await abuild_context_prompt(question, image=image, result=result, mode=mode,
-                                           allow_private_urls=allow_private_urls,
-                                           **prompt_options)
+        options = PromptOptions(context=mode, **prompt_options)
+        spec = await abuild_context_prompt(question, image=image, result=result,
+                                           options=options,
+                                           allow_private_urls=allow_private_urls)
         sizes[mode] = measure_prompt(spec, model, allow_download=allow_download)
     return sizes
 

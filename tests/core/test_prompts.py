@@ -90,3 +90,20 @@ def test_context_is_capped() -> None:
                               for i in range(50)])
     spec = build_prompt("Who?", image=IMAGE, result=many, max_hits=50, max_context_chars=2000)
     assert len(spec.context_text) < 2300 and "omitted for length" in spec.context_text
+
+
+def test_prompt_options_one_definition_for_every_component() -> None:
+    from rir.context import PromptOptions
+    from rir.errors import ConfigurationError
+
+    options = {"max_thumbnails": 2, "engine": "local"}
+    taken = PromptOptions.take_from(PromptOptions(context="thumbnails"), options)
+    assert (taken.context, taken.max_thumbnails, taken.max_hits) == ("thumbnails", 2, 10)
+    assert options == {"engine": "local"}  # what is not a prompt setting is left alone
+    assert taken.updated({"context": None, "max_hits": 3}).max_hits == 3
+    with pytest.raises(ConfigurationError, match="max_context_chars must be a positive"):
+        PromptOptions(max_context_chars=0)
+    with pytest.raises(ConfigurationError, match="context"):
+        PromptOptions(context="pictures")
+    with pytest.raises(ConfigurationError, match="prompt must be a PromptOptions"):
+        PromptOptions.take_from({"context": "text"}, {})  # type: ignore[arg-type]

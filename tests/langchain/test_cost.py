@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import rir.cost as cost
-from rir.context import abuild_context_prompt
+from rir.context import PromptOptions, abuild_context_prompt
 from rir.cost import ameasure_modes, image_tokens, measure_prompt
 from rir.extract import postprocess
 
@@ -57,7 +57,8 @@ async def test_modes_compared_for_one_result(query_image, monkeypatch) -> None:
 
 async def test_characters_when_no_tokenizer_loads(query_image, monkeypatch) -> None:
     monkeypatch.setattr(cost, "_encoding", lambda name, download=False: None)
-    spec = await abuild_context_prompt("Who?", image=query_image, result=None, mode="none")
+    spec = await abuild_context_prompt("Who?", image=query_image, result=None,
+                                       options=PromptOptions(context="none"))
     size = measure_prompt(spec, "gpt-4o")
     assert size.text_tokens is None and size.tokenizer == "characters"
     assert size.total_tokens is None and size.image_tokens == 255

@@ -12,7 +12,7 @@ from llama_index.core.schema import QueryBundle
 import rir._aio
 from llama_index_rir import DEFAULT_QUESTION, ReverseImageQueryEngine, ReverseImageRetriever
 from llama_index_rir.testing import MOCK_LABEL, RecordingMultimodalLLM
-from rir.context import abuild_context_prompt
+from rir.context import PromptOptions, abuild_context_prompt
 from rir.errors import ConfigurationError, EngineTimeoutError, InvalidImageError
 from rir.models import SearchResult
 from rir.prompts import FENCE_CLOSE, FENCE_OPEN, SYSTEM_BY_MODE, ImagePart
@@ -97,7 +97,7 @@ async def test_same_context_as_rir_context_and_the_langchain_translation(demo_in
         retrieval = await engine.retriever.asearch_image(demo_image)
         spec = await abuild_context_prompt("Who is this?", image=demo_image,
                                            result=None if mode == "none" else retrieval.result,
-                                           mode=mode, max_hits=5)
+                                           options=PromptOptions(context=mode, max_hits=5))
         assert llm.texts(role=MessageRole.SYSTEM) == [spec.system]
         assert llm.texts(role=MessageRole.USER) == [p.text for p in spec.parts
                                                      if not isinstance(p, ImagePart)]

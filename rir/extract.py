@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from rir.best_guess import KNOWN_SITES, BestGuess, guess_from_titles
 from rir.models import SearchHit, SearchResult
+from rir.urls import is_tracking_param
 
 __all__ = [
     "BestGuess",
@@ -80,11 +81,10 @@ class ExtractOptions:
 
 # -- URLs and sites ----------------------------------------------------------------------------
 
-_TRACKING_PARAMS = re.compile(
-    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|ref|ref_src|ved|ei|sa|usg|"
-    r"source|srsltid|_ga|si)$",
-    re.IGNORECASE,
-)
+# Ignored when comparing pages besides the tracking parameters (rir.urls): they seldom
+# change which page it is, but on some sites they are part of the address, so URLs
+# shown to a model or a user keep them.
+_SAME_PAGE_PARAMS = re.compile(r"^(ref|ved|ei|sa|usg|source|si)$", re.IGNORECASE)
 _REDIRECT_HOST = re.compile(r"(^|\.)google\.[a-z.]+$|(^|\.)googleusercontent\.com$")
 
 
@@ -123,7 +123,7 @@ def canonical_url(url: str | None) -> str:
     host = re.sub(r"^([a-z]{2,3}(?:-[a-z]+)?)\.m\.", r"\1.", host)  # en.m.wikipedia.org
     query = urlencode(sorted(
         (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not _TRACKING_PARAMS.match(k)
+        if not is_tracking_param(k) and not _SAME_PAGE_PARAMS.match(k)
     ))
     path = unquote(parts.path).rstrip("/") or "/"
     path = re.sub(r"/(amp|index\.html?)$", "", path) or "/"

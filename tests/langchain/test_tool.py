@@ -108,6 +108,19 @@ def test_urls_in_the_tool_result_are_whole(query_image) -> None:
     assert "utm_" not in message.content and "…" not in message.content
 
 
+def test_a_document_with_an_overlong_url_is_left_out_whole_and_said_so() -> None:
+    from langchain_rir.documents import format_documents
+
+    long_url = "https://a.example/p?" + "&".join(f"k{i}=v{i}" for i in range(500))
+    docs = [Document(page_content="Too long", metadata={"title": "Too long", "source": long_url}),
+            Document(page_content="Short", metadata={"title": "Short", "site": "b.example",
+                                                     "source": "https://b.example/p?id=7"})]
+    lines = format_documents(docs).splitlines()
+    assert lines[0].startswith(f"[1] left out: its URL is {len(long_url):,} characters")
+    assert lines[1] == "[2] Short (b.example) https://b.example/p?id=7"
+    assert "k1=v1" not in "\n".join(lines)
+
+
 def test_default_construction_builds_a_retriever() -> None:
     tool = ReverseImageSearchTool(engine="local")
     assert isinstance(tool.retriever, ReverseImageRetriever)

@@ -12,6 +12,7 @@ import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from llama_index.core.agent.workflow import FunctionAgent, ReActAgent, ToolCall, ToolCallResult
@@ -23,7 +24,7 @@ from llama_index_rir.attachments import latest_user_image
 from llama_index_rir.testing import MOCK_LABEL, scripted_tool_calling_llm
 from rir.demo import available_demo_photos
 from rir.engines.local import LocalIndex
-from rir.errors import InvalidImageError
+from rir.errors import ConfigurationError, InvalidImageError
 from rir.images import QueryImage
 from tests.news_engine import STORY_URL, TRACKED_STORY_URL
 
@@ -143,6 +144,17 @@ async def test_the_user_image_handle_and_an_earlier_turn(tool, demo_image):
     assert STORY_URL in answer
 
 
+async def test_the_image_is_found_in_a_sql_backed_memory_too(tool, demo_image):
+    from llama_index.core.memory import Memory  # stores messages serialised, in SQLite
+
+    memory = Memory.from_defaults(session_id="user-image-test", token_limit=40_000)
+    _, [result], answer = await _run(tool, {}, user_msg=_user_message(_base64_block(demo_image)),
+                                     memory=memory)
+    assert not result.tool_output.is_error, result.tool_output.content
+    assert result.tool_output.raw_output.result.query_sha256 == demo_image.sha256
+    assert STORY_URL in answer
+
+
 async def test_no_image_in_the_conversation_is_a_tool_error_the_model_reads(tool):
     _, [result], _ = await _run(tool, {}, user_msg="Who is in my photo?")
     output = result.tool_output
@@ -166,6 +178,27 @@ def test_direct_calls_need_no_context(tool, demo_image):
     assert "ctx" not in output.raw_input["kwargs"]
     with pytest.raises(InvalidImageError, match="No image to search"):
         tool.call()
+
+
+class _Store:
+    """The one part of a workflow Context the tool reads: its key-value store."""
+
+    def __init__(self, **values) -> None:
+        self.values = values
+
+    async def get(self, key: str, default=None):
+        return self.values.get(key, default)
+
+
+def test_the_sync_twin_reads_the_context_too(tool, demo_image):
+    from llama_index.core.memory import ChatMemoryBuffer
+
+    memory = ChatMemoryBuffer.from_defaults(
+        chat_history=[_user_message(_base64_block(demo_image))])
+    output = tool.call(ctx=SimpleNamespace(store=_Store(memory=memory)))
+    assert not output.is_error and output.raw_output.result.query_sha256 == demo_image.sha256
+    with pytest.raises(ConfigurationError, match="no agent memory"):
+        tool.call(ctx=SimpleNamespace(store=_Store()))
 
 
 def test_latest_user_image_picks_the_most_recent_user_image(demo_image, tmp_path: Path):

@@ -17,6 +17,7 @@ from langchain_core.documents import Document
 from rir.documents import HIT_METADATA_KEYS, hit_id, hit_metadata, hit_text
 from rir.models import SearchResult
 from rir.prompts import sanitize_untrusted
+from rir.urls import MAX_CITABLE_URL_CHARS, citable_url, long_url_note
 
 __all__ = ["DOCUMENT_METADATA_KEYS", "document_id", "format_documents", "hits_to_documents"]
 
@@ -32,11 +33,14 @@ def hits_to_documents(result: SearchResult, *, query_sha256: str | None = None) 
 
 
 def format_documents(documents: Sequence[Document], *, best_guess: str | None = None,
-                     max_snippet_chars: int = 200) -> str:
+                     max_snippet_chars: int = 200,
+                     max_url_chars: int = MAX_CITABLE_URL_CHARS) -> str:
     """Compact numbered lines for a model: ``[1] Title (site) url`` plus the caption.
 
     Web text is sanitised (no control characters or tags, capped) but not fenced:
-    tool messages are already separated from instructions by the tool role.
+    tool messages are already separated from instructions by the tool role. URLs
+    are given whole (:func:`rir.urls.citable_url`: only tracking parameters go); a
+    document whose URL is longer than ``max_url_chars`` is left out with a note.
     """
     if not documents:
         return ("No web pages matching this image were found. The image may be private, "
@@ -48,8 +52,10 @@ def format_documents(documents: Sequence[Document], *, best_guess: str | None = 
         meta = doc.metadata
         title = sanitize_untrusted(meta.get("title"), 160) or "(untitled)"
         site = sanitize_untrusted(meta.get("site"), 60)
-        source = meta.get("source") or ""
-        url = "" if str(source).startswith("data:") else sanitize_untrusted(str(source), 160)
+        url = citable_url(str(meta.get("source") or ""))
+        if len(url) > max_url_chars:
+            lines.append(long_url_note(number, url, max_url_chars))
+            continue
         line = f"[{number}] {title}" + (f" ({site})" if site else "") + (f" {url}" if url else "")
         raw_title = str(meta.get("title") or "")
         content = doc.page_content

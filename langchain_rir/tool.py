@@ -46,6 +46,7 @@ from rir.errors import (
     EngineTimeoutError,
     RIRError,
 )
+from rir.user_image import USER_IMAGE, no_user_image_message, wants_user_image
 
 try:  # LangGraph (installed with `langchain`) injects agent state into tools.
     from langgraph.prebuilt import InjectedState
@@ -56,7 +57,6 @@ except ImportError:  # without LangGraph the caller passes `messages` itself
 
 __all__ = ["USER_IMAGE", "ReverseImageSearchInput", "ReverseImageSearchTool"]
 
-USER_IMAGE = "user_image"
 MAX_RESULTS_LIMIT = 20
 
 
@@ -123,16 +123,12 @@ class ReverseImageSearchTool(BaseTool):
             self.retriever = ReverseImageRetriever(engine=self.engine)
 
     def _pick_image(self, image_url: str | None, messages: Sequence[Any] | None) -> Any:
-        wanted = (image_url or "").strip()
-        if wanted and wanted.lower() != USER_IMAGE:
-            return wanted
+        if not wants_user_image(image_url):
+            return (image_url or "").strip()
         image = latest_image_in_messages(
             [m for m in messages or () if isinstance(m, (BaseMessage, dict))])
         if image is None:
-            raise ToolException(
-                "No image to search: image_url is empty and the conversation holds no image. "
-                "Ask the user to attach an image, or pass image_url as an http(s) image URL."
-            )
+            raise ToolException(no_user_image_message("image_url"))
         return image
 
     async def _search(self, image_url: str | None, max_results: int,

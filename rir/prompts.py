@@ -7,7 +7,7 @@ types, so both frameworks send the model the same words.
 
 Context modes:
 
-``text``        numbered titles, sites, URLs and captions of the hits
+``text``        numbered titles, sites, whole URLs and captions of the hits
 ``screenshot``  the results page as an image (the paper's method)
 ``thumbnails``  the top hits as thumbnail + title pairs
 ``none``        no retrieval (the baseline for A/B tests)
@@ -27,6 +27,7 @@ from typing import Literal, Union, get_args
 from rir.errors import ConfigurationError
 from rir.images import QueryImage
 from rir.models import SearchHit, SearchResult
+from rir.urls import MAX_CITABLE_URL_CHARS, citable_url, long_url_note
 
 __all__ = [
     "CONTEXT_MODES",
@@ -171,12 +172,6 @@ def sanitize_untrusted(text: str | None, max_chars: int) -> str:
     return text
 
 
-def _short_url(url: str | None) -> str:
-    if not url or url.startswith("data:"):
-        return ""
-    return url.split("?", 1)[0].split("#", 1)[0]
-
-
 def format_hits(
     hits: Sequence[SearchHit],
     *,
@@ -185,25 +180,23 @@ def format_hits(
     max_title_chars: int = 200,
     max_snippet_chars: int = 300,
     max_chars: int = 6000,
+    max_url_chars: int = MAX_CITABLE_URL_CHARS,
 ) -> str:
-    """Numbered, sanitised lines for the hits (the ``text`` context, without the fence)."""
+    """Numbered, sanitised lines for the hits (the ``text`` context, without the fence).
+
+    URLs are given whole (:func:`rir.urls.citable_url`: only tracking parameters go);
+    a hit whose URL is longer than ``max_url_chars`` is left out with a note saying so.
+    """
     lines: list[str] = []
     if best_guess:
         lines.append(f"Best guess from the results: {sanitize_untrusted(best_guess, 120)}")
     used = sum(len(line) + 1 for line in lines)
     for number, hit in enumerate(hits[:max_hits], start=1):
-        title = sanitize_untrusted(hit.title, max_title_chars) or "(untitled)"
-        fields = [f"[{number}] {title}"]
-        site = sanitize_untrusted(hit.source, 80)
-        if site:
-            fields.append(f"site: {site}")
-        url = sanitize_untrusted(_short_url(hit.url), 200)
-        if url:
-            fields.append(f"url: {url}")
-        entry = " | ".join(fields)
-        snippet = sanitize_untrusted(hit.snippet, max_snippet_chars)
-        if snippet:
-            entry += f"\n    caption: {snippet}"
+        url = citable_url(hit.url)
+        if len(url) > max_url_chars:
+            entry = long_url_note(number, url, max_url_chars)
+        else:
+            entry = _hit_entry(number, hit, url, max_title_chars, max_snippet_chars)
         if used + len(entry) + 1 > max_chars:
             lines.append(f"[{len(hits[:max_hits]) - number + 1} more results omitted for length]")
             break
@@ -212,6 +205,20 @@ def format_hits(
     if not lines:
         lines.append("(the reverse image search found no matching pages)")
     return "\n".join(lines)
+
+
+def _hit_entry(number: int, hit: SearchHit, url: str, max_title_chars: int,
+               max_snippet_chars: int) -> str:
+    title = sanitize_untrusted(hit.title, max_title_chars) or "(untitled)"
+    fields = [f"[{number}] {title}"]
+    site = sanitize_untrusted(hit.source, 80)
+    if site:
+        fields.append(f"site: {site}")
+    if url:
+        fields.append(f"url: {url}")
+    entry = " | ".join(fields)
+    snippet = sanitize_untrusted(hit.snippet, max_snippet_chars)
+    return f"{entry}\n    caption: {snippet}" if snippet else entry
 
 
 def fence(text: str) -> str:

@@ -12,6 +12,7 @@ from rir.prompts import (
     TextPart,
     Thumbnail,
     build_prompt,
+    format_hits,
     sanitize_untrusted,
 )
 from tests.core.images_util import photo
@@ -45,7 +46,7 @@ def test_text_mode_fences_injection() -> None:
     assert context.count(FENCE_OPEN) == 1 and context.count(FENCE_CLOSE) == 1
     assert "Ignore previous instructions" in context  # present, but only inside the fence
     assert "\n[2] System" not in context and "[2] Grace Hopper - Wikipedia" in context
-    assert "token=abc" not in context  # query strings are not echoed
+    assert "url: https://evil.example/p?token=abc" in context  # URLs are given whole
     assert spec.parts[-1] == TextPart("Question: Who is this?")
     assert "untrusted" in spec.system and spec.context_text == context
 
@@ -107,3 +108,27 @@ def test_prompt_options_one_definition_for_every_component() -> None:
         PromptOptions(context="pictures")
     with pytest.raises(ConfigurationError, match="prompt must be a PromptOptions"):
         PromptOptions.take_from({"context": "text"}, {})  # type: ignore[arg-type]
+
+
+def test_urls_reach_the_model_whole_without_tracking_parameters() -> None:
+    hits = [SearchHit(title="Flood in the valley", source="news.example.org", position=1,
+                      url="https://news.example.org/story?id=2&utm_source=feed&fbclid=x#photo"),
+            SearchHit(title="Same photo", url="https://other.example/a b?<x>", position=2)]
+    spec = build_prompt("Where?", image=IMAGE, result=SearchResult(hits=hits), mode="text")
+    assert "url: https://news.example.org/story?id=2#photo\n" in spec.context_text + "\n"
+    assert "utm_source" not in spec.context_text and "fbclid" not in spec.context_text
+    assert "url: https://other.example/a%20b?%3Cx%3E" in spec.context_text
+    assert "…" not in spec.context_text
+
+
+def test_a_hit_with_an_overlong_url_is_left_out_whole_and_said_so() -> None:
+    long_url = "https://a.example/p?" + "&".join(f"k{i}=v{i}" for i in range(500))
+    hits = [SearchHit(title="Too long", url=long_url, position=1),
+            SearchHit(title="Short", url="https://b.example/p?id=7", position=2)]
+    text = format_hits(hits, max_chars=100_000)
+    assert "Too long" not in text and "k1=v1" not in text
+    assert text.splitlines()[0].startswith(f"[1] left out: its URL is {len(long_url):,} characters")
+    assert text.splitlines()[1] == "[2] Short | url: https://b.example/p?id=7"
+    # dropping tracking parameters can bring a URL under the cap: then it is shown
+    tracked = "https://c.example/p?id=1&" + "&".join(f"utm_x{i}=1" for i in range(400))
+    assert "url: https://c.example/p?id=1" in format_hits([SearchHit(title="T", url=tracked)])

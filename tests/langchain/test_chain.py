@@ -18,6 +18,7 @@ from rir.engines.base import Engine
 from rir.errors import ConfigurationError, InvalidImageError
 from rir.models import SearchHit, SearchResult
 from rir.prompts import FENCE_CLOSE, FENCE_OPEN, SYSTEM_BY_MODE
+from tests.news_engine import GALLERY_URL, STORY_URL, NewsEngine
 
 QUESTION = "Who is the person in this photo, and what is she known for?"
 
@@ -305,3 +306,14 @@ async def test_input_schema_and_trace_events(recording_model, retriever, query_i
     names = {event["name"] async for event in chain.astream_events(
         {"image": query_image, "question": QUESTION}, version="v2")}
     assert {"rir_chain", "reverse_image_context", "RecordingChatModel"} <= names
+
+
+def test_urls_reach_the_model_whole(recording_model, query_image) -> None:
+    retriever = ReverseImageRetriever(engine=NewsEngine(), cache=False)
+    create_rir_chain(recording_model, retriever, context="text").invoke(
+        {"image": query_image, "question": QUESTION})
+    _, human = _sent(recording_model)
+    text = "\n".join(_texts(human))
+    assert f"url: {STORY_URL}\n" in text
+    assert f"url: {GALLERY_URL}\n" in text
+    assert "utm_" not in text and "fbclid" not in text

@@ -16,6 +16,7 @@ from pydantic import Field
 from langchain_rir import ReverseImageRetriever, ReverseImageSearchTool
 from rir.engines.base import Engine
 from rir.errors import EngineRateLimitedError
+from tests.news_engine import GALLERY_URL, STORY_URL, NewsEngine
 
 
 @pytest.fixture
@@ -95,6 +96,29 @@ async def test_native_async(tool, query_image) -> None:
     message = await tool.ainvoke(_call({"messages": [_user_message(query_image)]}))
     assert message.status == "success"
     assert "Grace Hopper" in message.content
+
+
+def test_urls_in_the_tool_result_are_whole(query_image) -> None:
+    tool = ReverseImageSearchTool(retriever=ReverseImageRetriever(engine=NewsEngine(),
+                                                                  cache=False))
+    message = tool.invoke(_call({"messages": [_user_message(query_image)]}))
+    assert message.status == "success", message.content
+    lines = message.content.splitlines()
+    assert lines[1].endswith(f" {STORY_URL}") and lines[3].endswith(f" {GALLERY_URL}")
+    assert "utm_" not in message.content and "…" not in message.content
+
+
+def test_a_document_with_an_overlong_url_is_left_out_whole_and_said_so() -> None:
+    from langchain_rir.documents import format_documents
+
+    long_url = "https://a.example/p?" + "&".join(f"k{i}=v{i}" for i in range(500))
+    docs = [Document(page_content="Too long", metadata={"title": "Too long", "source": long_url}),
+            Document(page_content="Short", metadata={"title": "Short", "site": "b.example",
+                                                     "source": "https://b.example/p?id=7"})]
+    lines = format_documents(docs).splitlines()
+    assert lines[0].startswith(f"[1] left out: its URL is {len(long_url):,} characters")
+    assert lines[1] == "[2] Short (b.example) https://b.example/p?id=7"
+    assert "k1=v1" not in "\n".join(lines)
 
 
 def test_default_construction_builds_a_retriever() -> None:

@@ -16,6 +16,7 @@ from rir.context import PromptOptions, abuild_context_prompt
 from rir.errors import ConfigurationError, EngineTimeoutError, InvalidImageError
 from rir.models import SearchResult
 from rir.prompts import FENCE_CLOSE, FENCE_OPEN, SYSTEM_BY_MODE, ImagePart
+from tests.news_engine import GALLERY_URL, STORY_URL, NewsEngine
 
 MODES = ["text", "screenshot", "thumbnails", "none"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -265,3 +266,12 @@ def test_no_search_no_retrieve_event(demo_index, demo_image):
     engine.query(QueryBundle("Who is this?", image_path=demo_image.as_data_uri()))
     assert debug.get_event_pairs(CBEventType.RETRIEVE) == []
     assert len(debug.get_event_pairs(CBEventType.QUERY)) == 1
+
+
+async def test_urls_reach_the_model_whole(demo_image):
+    llm = RecordingMultimodalLLM()
+    engine = _engine(NewsEngine(), llm, context="text")
+    await engine.aquery(QueryBundle("Where is this?", image_path=demo_image.as_data_uri()))
+    user_text = "\n".join(llm.texts(role=MessageRole.USER))
+    assert f"url: {STORY_URL}\n" in user_text and f"url: {GALLERY_URL}\n" in user_text
+    assert "utm_" not in user_text and "fbclid" not in user_text

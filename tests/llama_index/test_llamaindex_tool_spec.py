@@ -11,6 +11,7 @@ from llama_index_rir import ReverseImageSearchOutput, ReverseImageSearchToolSpec
 from llama_index_rir.testing import MOCK_LABEL, scripted_tool_calling_llm
 from rir.errors import ConfigurationError, InvalidImageError
 from rir.prompts import FENCE_CLOSE, FENCE_OPEN
+from tests.news_engine import GALLERY_URL, STORY_URL, NewsEngine
 
 # LlamaIndex's workflow runtime inspects pydantic models with inspect.getmembers.
 pytestmark = [pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20"),
@@ -27,7 +28,7 @@ def test_one_tool_with_a_sync_and_an_async_function(demo_index):
     assert tool.metadata.name == "reverse_image_search"
     assert "Reverse image search" in tool.metadata.description
     schema = tool.metadata.get_parameters_dict()
-    assert schema["required"] == ["image"]
+    assert "required" not in schema, "image may be left empty: the user's image is used"
     assert set(schema["properties"]) == {"image", "max_results"}
     assert tool.fn == spec.reverse_image_search
     assert tool.async_fn == spec.areverse_image_search
@@ -113,3 +114,10 @@ def test_urls_on_a_loopback_server(demo_index, image_server):
     spec = _spec(demo_index, allow_private_urls=True)
     assert spec.reverse_image_search(f"{image_server}/query.jpg").hits[0]["title"] == \
         "Grace Hopper"
+
+
+def test_urls_in_the_tool_output_are_whole(demo_image):
+    (tool,) = _spec(NewsEngine()).to_tool_list()
+    output = tool.call(image=demo_image.as_data_uri())
+    assert f"url: {STORY_URL}\n" in output.content and f"url: {GALLERY_URL}\n" in output.content
+    assert "utm_" not in output.content and "fbclid" not in output.content

@@ -35,7 +35,6 @@ from langchain_core.messages import BaseMessage
 from langchain_core.tools import BaseTool, InjectedToolArg, ToolException
 from pydantic import BaseModel, ConfigDict, Field
 
-from langchain_rir.documents import format_documents
 from langchain_rir.images import latest_image_in_messages
 from langchain_rir.retriever import ReverseImageRetriever
 from rir._aio import run_sync
@@ -46,6 +45,7 @@ from rir.errors import (
     EngineTimeoutError,
     RIRError,
 )
+from rir.prompts import format_tool_result
 from rir.user_image import USER_IMAGE, no_user_image_message, wants_user_image
 
 try:  # LangGraph (installed with `langchain`) injects agent state into tools.
@@ -138,8 +138,9 @@ class ReverseImageSearchTool(BaseTool):
             found = await self.retriever.asearch(image, k=max_results)
         except RIRError as exc:
             raise ToolException(_error_text(exc)) from exc
-        return format_documents(found.documents, best_guess=found.result.best_guess), \
-            found.documents
+        text = format_tool_result(found.result, engine=self.retriever.searcher.engine.name,
+                                  max_hits=max_results)
+        return text, found.documents
 
     def _run(
         self,

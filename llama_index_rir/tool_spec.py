@@ -43,7 +43,7 @@ from rir.errors import ConfigurationError, InvalidImageError
 from rir.extract import ExtractOptions
 from rir.images import QueryImage, aload_image
 from rir.models import SearchResult
-from rir.prompts import fence, format_hits
+from rir.prompts import format_tool_result
 from rir.user_image import USER_IMAGE, no_user_image_message, wants_user_image
 
 if TYPE_CHECKING:
@@ -156,11 +156,9 @@ class ReverseImageSearchToolSpec(BaseToolSpec):
             )
         query = await self._aload(image, ctx)
         result = await self.searcher.asearch(query, k=max_results)
-        header = (f"Reverse image search ({result.engine or self.searcher.engine.name}) "
-                  f"found {len(result.hits)} match{'es' if len(result.hits) != 1 else ''}.")
-        listing = format_hits(result.hits, best_guess=result.best_guess, max_hits=max_results,
-                              max_chars=self.max_context_chars)
-        return ReverseImageSearchOutput(text=f"{header}\n{fence(listing)}",
+        text = format_tool_result(result, engine=self.searcher.engine.name,
+                                  max_hits=max_results, max_chars=self.max_context_chars)
+        return ReverseImageSearchOutput(text=text,
                                         hits=_compact_hits(result), best_guess=result.best_guess,
                                         engine=result.engine, result=result)
 

@@ -40,6 +40,7 @@ __all__ = [
     "check_context_mode",
     "fence",
     "format_hits",
+    "format_tool_result",
     "sanitize_untrusted",
 ]
 
@@ -223,6 +224,29 @@ def _hit_entry(number: int, hit: SearchHit, url: str, max_title_chars: int,
 
 def fence(text: str) -> str:
     return f"{FENCE_OPEN}\n{text}\n{FENCE_CLOSE}"
+
+
+NO_MATCHES_ADVICE = ("No web pages matching this image were found. The image may be private, "
+                     "too new, or heavily edited; answer from the image itself or ask the user.")
+
+
+def format_tool_result(result: SearchResult, *, engine: str | None = None,
+                       max_hits: int = 10, max_chars: int = 4000) -> str:
+    """What an agent tool returns to the model, for every framework's tool: one header line
+    (engine, number of matches, whether the list may be incomplete), then the numbered hits
+    of :func:`format_hits` fenced as untrusted web text.
+    """
+    count = len(result.hits)
+    name = result.engine or engine or "search"
+    header = f"Reverse image search ({name}) found {count} match{'es' if count != 1 else ''}."
+    if result.metadata.get("complete") is False:
+        header += (" The engine could not tell whether more exist: the list may be "
+                   "incomplete.")
+    if not result.hits:
+        return f"{header} {NO_MATCHES_ADVICE}"
+    listing = format_hits(result.hits, best_guess=result.best_guess, max_hits=max_hits,
+                          max_chars=max_chars)
+    return f"{header}\n{fence(listing)}"
 
 
 def build_prompt(

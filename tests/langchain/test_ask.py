@@ -119,7 +119,7 @@ def test_cli_answers_with_sources(rir_main, demo_files, monkeypatch, capsys) -> 
     out = capsys.readouterr().out
     assert code == 0
     assert out.splitlines()[0] == model.answer
-    assert "Best guess: Grace Hopper" in out and "[1] Grace Hopper" in out
+    assert "Best guess from the results: Grace Hopper" in out and "[1] Grace Hopper" in out
 
 
 def test_cli_model_failure_is_one_line_without_the_key(rir_main, demo_files, monkeypatch,

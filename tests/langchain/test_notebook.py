@@ -14,7 +14,7 @@ def test_quickstart_notebook_runs_offline(monkeypatch, tmp_path: Path) -> None:
     outputs = printed(run_notebook("langchain_quickstart.ipynb", tmp_path, monkeypatch))
     assert "chat model: FakeVisionModel" in outputs
     assert "[FAKE MODEL - set OPENAI_API_KEY for a real answer]" in outputs
-    assert "The tool said: Best guess: Grace Hopper" in outputs
+    assert "The tool said: Reverse image search (local) found 1 match." in outputs
     for mode in ("text", "screenshot", "thumbnails", "none"):
         assert f"--- {mode}: " in outputs
     assert "the context's best guess is 'Grace Hopper'" in outputs

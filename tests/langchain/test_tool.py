@@ -45,8 +45,9 @@ def test_content_for_the_model_and_documents_as_artifact(tool, query_image) -> N
     message = tool.invoke(_call({"image_url": query_image.as_data_uri(), "max_results": 3}))
     assert isinstance(message, ToolMessage) and message.status == "success"
     lines = message.content.splitlines()
-    assert lines[0] == "Best guess: Grace Hopper"
-    assert lines[1].startswith("[1] ") and "(local index)" not in lines[1]
+    assert lines[0] == "Reverse image search (local) found 3 matches."
+    assert lines[1:3] == ["<search_results>", "Best guess from the results: Grace Hopper"]
+    assert lines[3].startswith("[1] ") and lines[-1] == "</search_results>"
     assert "data:image" not in message.content  # thumbnails stay in the artifact
     assert len(message.artifact) == 3
     assert all(isinstance(d, Document) for d in message.artifact)
@@ -103,8 +104,8 @@ def test_urls_in_the_tool_result_are_whole(query_image) -> None:
                                                                   cache=False))
     message = tool.invoke(_call({"messages": [_user_message(query_image)]}))
     assert message.status == "success", message.content
-    lines = message.content.splitlines()
-    assert lines[1].endswith(f" {STORY_URL}") and lines[3].endswith(f" {GALLERY_URL}")
+    assert f"| url: {STORY_URL}\n" in message.content
+    assert f"| url: {GALLERY_URL}\n" in message.content
     assert "utm_" not in message.content and "…" not in message.content
 
 
@@ -117,7 +118,7 @@ def test_a_document_with_an_overlong_url_is_left_out_whole_and_said_so() -> None
                                                      "source": "https://b.example/p?id=7"})]
     lines = format_documents(docs).splitlines()
     assert lines[0].startswith(f"[1] left out: its URL is {len(long_url):,} characters")
-    assert lines[1] == "[2] Short (b.example) https://b.example/p?id=7"
+    assert lines[1] == "[2] Short | site: b.example | url: https://b.example/p?id=7"
     assert "k1=v1" not in "\n".join(lines)
 
 
@@ -170,7 +171,7 @@ def test_agent_searches_the_image_the_user_sent(tool, query_image) -> None:
     assert len(tool_messages) == 1
     [reply] = tool_messages
     assert reply.status == "success" and reply.tool_call_id == "call_1"
-    assert reply.content.startswith("Best guess: Grace Hopper")
+    assert "Best guess from the results: Grace Hopper" in reply.content
     assert len(reply.artifact) == 3
     # the model's second turn saw the search results, and no base64 went through tool args
     assert any(isinstance(m, ToolMessage) and "Grace Hopper" in m.content for m in model.seen[1])

@@ -1,7 +1,7 @@
 """``LocalIndex``: a reverse image search over your own images, in one SQLite file.
 
     >>> from rir.engines.local import LocalIndex
-    >>> index = LocalIndex("photos.rir")
+    >>> index = LocalIndex("photos.rir")  # LocalIndex() is the default index, ":memory:" RAM
     >>> index.add("eiffel.jpg", title="Eiffel Tower", caption="Paris, at dusk")
     >>> index.add_folder("archive/", captions="archive/captions.jsonl")
     >>> result = index.search("cropped_copy.jpg", k=5)
@@ -33,6 +33,7 @@ from rir.engines.base import Engine, check_k
 from rir.engines.local import features as F
 from rir.engines.local.candidates import CandidateIndex
 from rir.engines.local.captions import caption_for, load_captions, title_from_filename
+from rir.engines.local.location import MEMORY, missing_index_error, resolve_index_path
 from rir.engines.local.store import EntryRecord, IndexStore
 from rir.errors import ConfigurationError, RIRError
 from rir.extract import site_of
@@ -72,7 +73,12 @@ class LocalIndex(Engine):
     """A reverse image index of your own images (registry name ``local``).
 
     Args:
-        path: the index file; ``None`` keeps it in memory.
+        path: the index file; ``None`` for the default index (``$RIR_INDEX``, else
+            ``index.rir`` in the user data dir, where ``rir index add`` writes), or
+            ``":memory:"`` for an in-memory index.
+        create: create the index file when it does not exist; with ``False`` a missing
+            file is a :class:`~rir.errors.ConfigurationError` naming ``rir index add``
+            (what ``get_engine("local")`` uses: a search never runs on a new, empty file).
         min_score: hits scoring below this (0-1) are not returned.
         embedder: optional callable image -> vector (e.g. a CLIP model you have) that
             adds semantically similar images as ``match_type="similar"`` hits.
@@ -87,6 +93,7 @@ class LocalIndex(Engine):
         self,
         path: str | Path | None = None,
         *,
+        create: bool = True,
         min_score: float = 0.3,
         embedder: Embedder | None = None,
         min_similarity: float = 0.85,
@@ -94,7 +101,9 @@ class LocalIndex(Engine):
     ) -> None:
         if not 0.0 <= min_score <= 1.0:
             raise ConfigurationError(f"min_score must be between 0 and 1, got {min_score!r}.")
-        self.path = None if path is None else Path(path).expanduser()
+        self.path = resolve_index_path(path)
+        if not create and self.path is not None and not self.path.is_file():
+            raise missing_index_error(self.path, default=path is None)
         self.min_score = float(min_score)
         self.embedder = embedder
         self.min_similarity = float(min_similarity)
@@ -351,7 +360,7 @@ class LocalIndex(Engine):
         self._store.close()
 
     def __repr__(self) -> str:
-        return f"LocalIndex(path={str(self.path) if self.path else None!r})"
+        return f"LocalIndex(path={str(self.path) if self.path else MEMORY!r})"
 
 
 def _top(values: np.ndarray, n: int) -> list[int]:

@@ -38,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo = commands.add_parser("make-demo", help="write a small offline dataset of demo photos",
                                description="Write disguised copies of the demo photographs, a "
                                "dataset.jsonl of questions about them and a local index.")
-    demo.add_argument("folder", type=Path, metavar="FOLDER")
+    demo.add_argument("folder", type=Path, metavar="FOLDER",
+                      help="where to write the images, dataset.jsonl and the index")
     demo.add_argument("-n", type=int, default=20, help="number of items (1-20, default 20)")
     demo.set_defaults(handler=make_demo)
     parser.set_defaults(handler=lambda args: _usage(parser))
@@ -74,8 +75,10 @@ def _register_run(commands: argparse._SubParsersAction) -> None:
         description="Run the reverse-image-RAG chain over DATASET (JSONL). Rerunning with the "
         "same --out resumes: finished items are skipped, failed ones retried.",
     )
-    run.add_argument("dataset", type=Path, metavar="DATASET")
-    run.add_argument("--out", "-O", type=Path, required=True, metavar="RESULTS.jsonl")
+    run.add_argument("dataset", type=Path, metavar="DATASET",
+                     help="dataset JSONL: one question with its image per line")
+    run.add_argument("--out", "-O", type=Path, required=True, metavar="RESULTS.jsonl",
+                     help="results JSONL to write (a rerun resumes it)")
     run.add_argument("--model", required=True,
                      help="provider:name (openai:gpt-4o) or a fake for offline plumbing tests: "
                      "fake:parrot (echoes the prompt text), fake:best-guess (answers the "
@@ -185,7 +188,8 @@ def _register_score(commands: argparse._SubParsersAction) -> None:
         description="Score RESULTS.jsonl. The last line of the output is exactly "
         "'METRIC: XX.XX% (hits/total)'.",
     )
-    score.add_argument("results", type=Path, metavar="RESULTS.jsonl")
+    score.add_argument("results", type=Path, metavar="RESULTS.jsonl",
+                       help="a results file written by 'rir eval run'")
     _add_metric(score)
     score.set_defaults(handler=score_command)
 
@@ -226,8 +230,10 @@ def _register_compare(commands: argparse._SubParsersAction) -> None:
         "compare", help="lift of one run over another, with a bootstrap interval and flips",
         description="Compare BASELINE and TREATMENT results item by item (paired by id).",
     )
-    compare.add_argument("baseline", type=Path, metavar="BASELINE.jsonl")
-    compare.add_argument("treatment", type=Path, metavar="RIR.jsonl")
+    compare.add_argument("baseline", type=Path, metavar="BASELINE.jsonl",
+                         help="results of the run to compare against (e.g. no search)")
+    compare.add_argument("treatment", type=Path, metavar="RIR.jsonl",
+                         help="results of the run being measured")
     _add_metric(compare)
     compare.add_argument("--plot", type=Path, default=None, metavar="OUT.png",
                          help="draw per-category bars into this file")
@@ -276,9 +282,12 @@ def _register_convert(commands: argparse._SubParsersAction) -> None:
         description="Convert the paper's question files (images are not included: point "
         "--image-root at the folder or URL prefix holding them).",
     )
-    convert.add_argument("kind", choices=("infoseek", "snakeclef"))
-    convert.add_argument("questions", type=Path, metavar="QUESTIONS.json")
-    convert.add_argument("--out", "-O", type=Path, required=True, metavar="DATASET.jsonl")
+    convert.add_argument("kind", choices=("infoseek", "snakeclef"),
+                         help="which paper file QUESTIONS is")
+    convert.add_argument("questions", type=Path, metavar="QUESTIONS.json",
+                         help="the paper's question file")
+    convert.add_argument("--out", "-O", type=Path, required=True, metavar="DATASET.jsonl",
+                         help="dataset JSONL to write")
     convert.add_argument("--image-root", default=None, metavar="DIR_OR_URL",
                          help="prefix image names with this folder or URL")
     convert.set_defaults(handler=convert_command)
@@ -303,8 +312,10 @@ def _register_paper(commands: argparse._SubParsersAction) -> None:
         "all files of a split run) to results JSONL, and check our metrics agree with the "
         "paper's logged verdicts item by item.",
     )
-    paper.add_argument("logs", type=Path, nargs="+", metavar="LOG.json")
-    paper.add_argument("--out", "-O", type=Path, required=True, metavar="RESULTS.jsonl")
+    paper.add_argument("logs", type=Path, nargs="+", metavar="LOG.json",
+                       help="the run's log files (all parts of a split run)")
+    paper.add_argument("--out", "-O", type=Path, required=True, metavar="RESULTS.jsonl",
+                       help="results JSONL to write")
     paper.add_argument("--questions", type=Path, default=None, metavar="INFOSEEK.json",
                        help="the paper's INFOSEEK question file: recovers ids and categories")
     paper.add_argument("--context", default=None,

@@ -49,7 +49,7 @@ def test_index_add_search_stats(capsys, folder: Path, tmp_path: Path) -> None:
     code, out, _ = run(capsys, "index", "search", str(query), "--index", str(index), "--json")
     assert code == 0 and json.loads(out)["hits"][0]["title"] == "Grace Hopper"
     code, out, _ = run(capsys, "index", "stats", "--index", str(index))
-    assert code == 0 and json.loads(out)["entries"] == 5
+    assert code == 0 and json.loads(out)["images"] == 5
     code, out, _ = run(capsys, "search", str(query), "--index", str(index), "-k", "1", "--json")
     result = json.loads(out)
     assert code == 0 and result["engine"] == "local" and len(result["hits"]) == 1

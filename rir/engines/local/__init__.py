@@ -8,11 +8,11 @@ the engine registry builds for ``get_engine("local", ...)`` and every adapter th
 
 import functools
 
-from rir.engines.local.index import AddReport, LocalIndex
+from rir.engines.local.index import AddReport, IndexedPage, LocalIndex
 from rir.engines.local.location import MEMORY, default_index_path, resolve_index_path
 
-__all__ = ["MEMORY", "AddReport", "LocalIndex", "default_index_path", "open_index",
-           "resolve_index_path"]
+__all__ = ["MEMORY", "AddReport", "IndexedPage", "LocalIndex", "default_index_path",
+           "open_index", "resolve_index_path"]
 
 # A partial (not a wrapper function) so the registry's option check sees LocalIndex's
 # real signature and rejects unknown options by name.

@@ -37,6 +37,8 @@ __all__ = [
     "result_json",
     "stderr",
     "stdout",
+    "url_cell",
+    "url_width",
     "warn",
 ]
 
@@ -144,31 +146,37 @@ def middle_truncate(text: str, width: int) -> str:
     return f"{text[:head]}…{text[-tail:]}"
 
 
-def _url_cell(url: str | None, width: int) -> Text:
+def url_width(urls: Sequence[str | None], *, spare: int) -> int:
+    """The width of a table's URL column: what ``spare`` columns leave, 24 to 60 characters.
+
+    A folded URL spans many lines and an end-cut one loses the part that tells pages
+    apart, so URLs are cut to this width in the middle (:func:`url_cell`).
+    """
+    longest = max((len(u) for u in urls if u), default=3)
+    return min(longest, max(24, min(_URL_WIDTH, stdout.width - spare)))
+
+
+def url_cell(url: str | None, width: int) -> Text:
+    """A URL cut to ``width`` in the middle; terminals with hyperlinks open the whole URL."""
     if not url:
         return Text("")
-    # Terminals that support hyperlinks open the whole URL from the shortened text.
     return Text(middle_truncate(url, width), style=Style(link=url), no_wrap=True)
 
 
 def print_result(result: SearchResult, *, title: str | None = None) -> None:
     """A table of hits plus the best guess, for people (URLs shortened; --json has them whole)."""
-    # The URL column gets what the other columns leave (at least 24 characters), and URLs
-    # are cut to it in the middle: a folded URL spans many lines, an end-cut one loses the
-    # part that tells pages apart.
-    url_width = max(24, min(_URL_WIDTH, stdout.width - 56))
+    width = url_width([hit.url for hit in result.hits], spare=56)
     table = Table(title=title, show_lines=False, expand=False)
     table.add_column("#", justify="right", style="bold", no_wrap=True)
     table.add_column("score", justify="right", no_wrap=True)
     table.add_column("match", no_wrap=True)
     table.add_column("title", overflow="fold", min_width=10, max_width=50)
     table.add_column("site", overflow="ellipsis", no_wrap=True, max_width=16)
-    table.add_column("url", no_wrap=True, min_width=min(url_width, max(
-        (len(h.url or "") for h in result.hits), default=3)), max_width=url_width)
+    table.add_column("url", no_wrap=True, min_width=width, max_width=width)
     for hit in result.hits:
         score = f"{hit.score:.2f}" if hit.score is not None else ""
         table.add_row(str(hit.position), score, hit.match_type, escape(hit.title or "(untitled)"),
-                      escape(hit.source or ""), _url_cell(hit.url, url_width))
+                      escape(hit.source or ""), url_cell(hit.url, width))
     if result.hits:
         stdout.print(table)
     else:

@@ -15,13 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rir.cli import index_pages
 from rir.cli._common import (
     add_image_limit_arguments,
     add_index_argument,
     index_path,
     plural,
     positive_int,
-    stderr,
     stdout,
     warn,
 )
@@ -54,10 +54,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      "(default: sidecar .json/.txt files, else file names)")
     add.add_argument("--no-recursive", action="store_true",
                      help="folders: do not descend into subfolders")
+    add.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                     help="folders: fingerprint on N processes (default: every core)")
     add.add_argument("--title", default=None,
                      help="one image: what it shows (default: its sidecar file, else its name)")
     add.add_argument("--caption", default=None, help="one image: a caption or description")
-    add.add_argument("--url", default=None, help="one image: the page it appears on")
+    add.add_argument("--url", default=None,
+                     help="one image: the page it appears on (the same image with another "
+                     "--url adds a page; with the same --url updates that page)")
+    add.add_argument("--image-url", default=None,
+                     help="one image: where the image itself is online")
     add_index_argument(add)
     add.set_defaults(handler=run_add)
 
@@ -80,6 +86,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_index_argument(search)
     search.set_defaults(handler=run_search)
 
+    index_pages.register(actions, _open_existing)
+
     stats = actions.add_parser("stats", help="what the index holds (JSON)",
                                description="Print what the index holds, as JSON.")
     add_index_argument(stats)
@@ -92,7 +100,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _check_add_arguments(args: argparse.Namespace) -> Path:
     """The image or folder to add, once the arguments are known to make sense together."""
     target = args.path.expanduser()
-    one_image = {"--title": args.title, "--caption": args.caption, "--url": args.url}
+    one_image = {"--title": args.title, "--caption": args.caption, "--url": args.url,
+                 "--image-url": args.image_url}
     given = [flag for flag, value in one_image.items() if value is not None]
     if target.is_dir():
         if given:
@@ -106,8 +115,15 @@ def _check_add_arguments(args: argparse.Namespace) -> Path:
                 f"No captions file at '{args.captions}'; pass an existing JSONL or CSV file "
                 "to --captions, or leave it out."
             )
+        from rir.engines.local.captions import load_captions
+        from rir.engines.local.folder import list_images
+
+        list_images(target, recursive=not args.no_recursive)  # "No images in ..." before opening
+        if args.captions is not None:
+            load_captions(args.captions)  # a malformed file fails here, not half-way
     elif target.is_file():
-        for flag, value in (("--captions", args.captions), ("--no-recursive", args.no_recursive)):
+        for flag, value in (("--captions", args.captions), ("--no-recursive", args.no_recursive),
+                            ("--workers", args.workers)):
             if value:
                 raise ConfigurationError(
                     f"{flag} is for folders, but '{target}' is one file; describe it with "
@@ -124,7 +140,8 @@ def _check_add_arguments(args: argparse.Namespace) -> Path:
 
 @contextmanager
 def _index_for_writing(path: Path) -> Iterator[LocalIndex]:
-    """Open ``path`` for adding; if it was new and a failure left it empty, remove it again."""
+    """Open ``path`` for adding; a new file that ends up empty (a failure, or every file
+    failed) is removed again, with any folders made for it: a failed add creates nothing."""
     from rir.engines.local import LocalIndex
 
     new_dirs = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
@@ -132,7 +149,7 @@ def _index_for_writing(path: Path) -> Iterator[LocalIndex]:
     index = LocalIndex(path)
     try:
         yield index
-    except BaseException:
+    finally:
         empty = len(index) == 0
         index.close()
         if not existed and empty:
@@ -141,8 +158,6 @@ def _index_for_writing(path: Path) -> Iterator[LocalIndex]:
             for folder in new_dirs:  # innermost first: only the ones this command made
                 if folder.is_dir() and not any(folder.iterdir()):
                     folder.rmdir()
-        raise
-    index.close()
 
 
 def run_add(args: argparse.Namespace) -> int:
@@ -156,29 +171,35 @@ def run_add(args: argparse.Namespace) -> int:
             index.add(target, title=args.title or record.title or target.stem,
                       caption=args.caption if args.caption is not None else record.caption,
                       url=args.url if args.url is not None else record.url,
+                      image_url=args.image_url if args.image_url is not None
+                      else record.image_url,
                       metadata={"file": target.name, **record.metadata})
             added, failed = 1, []
         else:
-            with _spinner(f"indexing {target} ..."):
+            from rir.progress import ProgressBar
+
+            # A bar only for a person watching: piped output and logs get the summary alone.
+            with ProgressBar(1, label="indexing", unit="images",
+                             enabled=sys.stderr.isatty()) as bar:
                 report = index.add_folder(target, captions=args.captions,
-                                          recursive=not args.no_recursive)
+                                          recursive=not args.no_recursive,
+                                          workers=args.workers, progress=bar.update)
             added, failed = len(report.added), report.failed
-        total = len(index)
+        stats = index.stats()
     for file, error in failed:
         warn(f"rir: skipped {file}: {for_cli(error, frozenset())}")
-    stdout.print(f"{plural(added, 'image')} indexed, {len(failed)} failed; the index at "
-                 f"{path} now holds {plural(total, 'image')}.", markup=False)
+    where = f"the index at {path} now holds {_holds(stats)}" if path.exists() \
+        else f"no index was created at {path}"
+    stdout.print(f"{plural(added, 'image')} indexed, {len(failed)} failed; {where}.",
+                 markup=False)
     return EXIT_FAILURE if failed else EXIT_OK
 
 
-@contextmanager
-def _spinner(message: str) -> Iterator[None]:
-    """A spinner on stderr while a folder is indexed, only when a person is watching."""
-    if not sys.stderr.isatty():
-        yield
-        return
-    with stderr.status(message):
-        yield
+def _holds(stats: dict[str, Any]) -> str:
+    images, pages = int(stats["images"]), int(stats["pages"])
+    if pages == images:
+        return plural(images, "image")
+    return f"{plural(images, 'image')} on {plural(pages, 'page')}"
 
 
 # -- search and stats ---------------------------------------------------------------------------

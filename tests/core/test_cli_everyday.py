@@ -249,3 +249,13 @@ def test_long_urls_are_cut_in_the_middle_in_tables_whole_in_json(
     assert sum("https://" in line for line in out.splitlines()) == 1  # never wrapped
     code, out, _ = run(capsys, "index", "search", str(photos[0]), "--index", str(index), "--json")
     assert json.loads(out)["hits"][0]["url"] == url
+
+
+def test_add_where_every_file_fails_creates_no_index(capsys, tmp_path: Path) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "a.jpg").write_text("not a JPEG")
+    code, out, err = run(capsys, "index", "add", str(folder), "--index",
+                         str(tmp_path / "new" / "x.rir"))
+    assert code == 1 and "0 images indexed, 1 failed; no index was created" in out
+    assert "a.jpg" in err and not (tmp_path / "new").exists()

@@ -216,14 +216,14 @@ def run_search(args: argparse.Namespace) -> int:
 
     if not 0.0 <= args.min_score <= 1.0:
         raise ConfigurationError(f"--min-score must be between 0 and 1, got {args.min_score}.")
-    with _open_existing(args.index, min_score=args.min_score) as index:
+    with _open_existing(args.index) as index:
 
         def search_one(image: str) -> SearchResult:
             # Local files are read: the user named them on the command line.
             query = load_image(image, allow_private_urls=args.allow_private_urls,
                                max_bytes=args.max_bytes, max_pixels=args.max_pixels,
                                allow_local_files=True)
-            return index.search(query, k=args.k)
+            return index.search(query, k=args.k, min_score=args.min_score)
 
         return search_each(args.images, search_one, as_json=args.json, flags=args.flags,
                            debug=args.debug)

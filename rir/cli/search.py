@@ -31,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("images", nargs="+", metavar="IMAGE", help=IMAGE_HELP)
     parser.add_argument("--engine", "-e", default=None,
                         help="engine name (auto, local, google_lens, serpapi, cloud_vision, "
-                        "picimagesearch:<provider>, ...); default: local with --index, else auto")
+                        "picimagesearch:<provider>, ...); default: local with --index, else "
+                        "auto (a web engine: it never picks your index); local without --index "
+                        "searches the default index ($RIR_INDEX, else the data dir's)")
     parser.add_argument("-k", type=positive_int, default=10, metavar="N",
                         help="at most N hits per image (default 10)")
     parser.add_argument("--json", action="store_true",

@@ -8,7 +8,7 @@ import time
 
 from rich.panel import Panel
 
-from rir.cli._common import escape, positive_int, print_result, stdout
+from rir.cli._common import escape, plural, positive_int, print_result, stdout
 from rir.errors import EngineError
 from rir.prompts import CONTEXT_MODES, build_prompt
 
@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     stdout.rule(f"[bold]3. The multimodal prompt (context mode: {args.context})")
     spec = build_prompt(question, image=query, result=result, mode=args.context)
     stdout.print(Panel(spec.render_text(), title="exact prompt sent to the model",
-                       subtitle=f"{len(spec.images)} image(s), {spec.context_chars} characters "
+                       subtitle=f"{plural(len(spec.images), 'image')}, "
+                       f"{plural(spec.context_chars, 'character')} "
                        "of context", expand=False), markup=False)
 
     stdout.rule("[bold]4. The answer")

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rir.cli._common import parse_engine_options
+from rir.cli._common import parse_engine_options, plural
 from rir.errors import ConfigurationError
 
 EXIT_INTERRUPTED = 130
@@ -168,7 +168,8 @@ def run_command(args: argparse.Namespace) -> int:
                                             concurrency=args.concurrency, **options))
     except KeyboardInterrupt:
         done = len(load_results(args.out)) if args.out.exists() else 0
-        print(f"rir: interrupted; {done} of {len(items)} items are in {args.out}. Run the same "
+        print(f"rir: interrupted; {done} of {plural(len(items), 'item')} are in {args.out}. Run "
+              "the same "
               "command again to resume.", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(summary)
@@ -300,8 +301,8 @@ def convert_command(args: argparse.Namespace) -> int:
     items = convert(args.questions, image_root=args.image_root)
     write_dataset(items, args.out)
     categories = sorted({item.category for item in items if item.category})
-    print(f"{len(items)} items written to {args.out}"
-          + (f" ({len(categories)} categories)" if categories else ""))
+    print(f"{plural(len(items), 'item')} written to {args.out}"
+          + (f" ({plural(len(categories), 'category', 'categories')})" if categories else ""))
     return 0
 
 
@@ -350,7 +351,7 @@ def make_demo(args: argparse.Namespace) -> int:
 
     demo = build_demo_dataset(args.folder, n=args.n)
     folder = args.folder
-    print(f"{len(demo.items)} items in {demo.dataset}, images in {demo.images}, index "
+    print(f"{plural(len(demo.items), 'item')} in {demo.dataset}, images in {demo.images}, index "
           f"{demo.index}\nTry (offline, fake model):")
     for context, name in (("none", "base"), ("text", "rir")):
         print(f"  rir eval run {demo.dataset} --model fake:best-guess --index {demo.index} "

@@ -136,7 +136,7 @@ def main() -> int:
     print(f"{len(photos)} photos in {args.folder}: indexing {len(indexed)}, "
           f"{len(held_out)} held out as no-match queries")
 
-    index = LocalIndex()
+    index = LocalIndex(":memory:")  # LocalIndex() is now the default index file
     started = time.perf_counter()
     for path, title in indexed:
         index.add(path, title=title)

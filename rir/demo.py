@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PIL import Image, ImageEnhance
 
-from rir.engines.local import LocalIndex
+from rir.engines.local import MEMORY, LocalIndex
 from rir.errors import ConfigurationError
 from rir.images import QueryImage, load_image
 
@@ -88,7 +88,7 @@ def build_demo_index(path: str | Path | None = None, **options: object) -> Local
             "No demo photographs found: they ship with matplotlib and scikit-image. "
             "Reinstall with: pip install 'reverse-image-rag'."
         )
-    index = LocalIndex(path, **options)  # type: ignore[arg-type]
+    index = LocalIndex(MEMORY if path is None else path, **options)  # type: ignore[arg-type]
     for photo, file in photos:
         index.add(file, title=photo.title, caption=photo.caption, url=photo.url,
                   metadata={"source": f"{photo.package} sample data", "file": file.name})

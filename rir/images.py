@@ -159,9 +159,10 @@ async def aload_image(
 ) -> QueryImage:
     """Load and validate an image from any supported input (async).
 
-    ``source``: an http(s) URL, a ``data:`` URI, a local path (``str`` or ``Path``),
-    ``bytes``, a binary file object, a PIL image, a numpy array or a
-    :class:`QueryImage` (returned unchanged).
+    ``source``: an http(s) URL, a ``data:`` URI, a local path (``str`` or ``Path``, or a
+    ``file://`` URL), ``bytes``, a binary file object, a PIL image, a numpy array or a
+    :class:`QueryImage` (returned unchanged). ``allow_local_files=False`` refuses local
+    paths and ``file://`` URLs alike (one rule for every entry point).
     """
     if isinstance(source, QueryImage):
         return source
@@ -242,7 +243,15 @@ async def _load_string(
                                     max_pixels=max_pixels)
         return _replace(image, url=text)
     if lowered.startswith("file://"):
-        text = unquote_to_bytes(urlsplit(text).path).decode("utf-8", "replace")
+        # A file:// URL is a local path by another name: the same allow_local_files rule
+        # applies (below). Only this machine's files: a host would mean another one.
+        parts = urlsplit(text)
+        if parts.netloc.lower() not in ("", "localhost"):
+            raise InvalidImageError(
+                f"The file URL {describe_source(source)} names the host '{parts.netloc}'; "
+                "only this machine's files can be read (file:///path/to/image.jpg)."
+            )
+        text = unquote_to_bytes(parts.path).decode("utf-8", "replace")
     elif "://" in text[:16]:
         scheme = text.split("://", 1)[0]
         raise InvalidImageError(

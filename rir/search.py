@@ -24,6 +24,7 @@ from rir.errors import ConfigurationError, describe_source
 from rir.extract import ExtractOptions, apostprocess
 from rir.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageInput, QueryImage, aload_image
 from rir.models import SearchResult
+from rir.progress import ProgressBar
 
 __all__ = ["ReverseImageSearch", "SearchOutcome"]
 
@@ -205,7 +206,7 @@ class ReverseImageSearch:
         items: Sequence[Any] = list(images)
         semaphore = asyncio.Semaphore(concurrency)
         show = sys.stderr.isatty() if progress is None else progress
-        bar = _Progress(len(items), enabled=show)
+        bar = ProgressBar(len(items), label="searching", enabled=show, count_failures=True)
 
         async def run_one(index: int, image: Any) -> SearchOutcome:
             outcome = SearchOutcome(index=index, source=describe_source(image))
@@ -290,42 +291,3 @@ def _make_cache(
     raise ConfigurationError(
         f"cache must be True, False, a path or a ResultCache, got {type(cache).__name__}."
     )
-
-
-class _Progress:
-    """A rich progress bar on stderr, or nothing."""
-
-    def __init__(self, total: int, *, enabled: bool) -> None:
-        self._progress = None
-        self._failed = 0
-        if enabled and total:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self._progress = Progress(
-                TextColumn("[bold]searching"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(),
-                TimeRemainingColumn(), console=Console(stderr=True), transient=False,
-            )
-            self._task = self._progress.add_task("search", total=total, failed=0)
-
-    def advance(self, *, ok: bool) -> None:
-        if self._progress is not None:
-            self._failed += 0 if ok else 1
-            self._progress.update(self._task, advance=1, failed=self._failed)
-
-    def __enter__(self) -> _Progress:
-        if self._progress is not None:
-            self._progress.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()

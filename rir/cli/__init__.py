@@ -2,8 +2,9 @@
 
 Each command lives in its own module exposing ``register(subparsers)``; the
 handler it sets with ``set_defaults(handler=...)`` returns an exit code.
-Errors become one line on stderr and an exit code: 2 for bad input or
-configuration, 1 for engine and other failures (``--debug`` shows tracebacks).
+Errors become one line on stderr and an exit code (see :mod:`rir.cli._errors`):
+2 for bad arguments, input or configuration, 1 for engine and other failures, and
+1 when some of the items a command was given failed (``--debug`` shows tracebacks).
 """
 
 from __future__ import annotations
@@ -13,42 +14,80 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any, NoReturn
 
-from rir.errors import (
-    ConfigurationError,
-    EngineError,
-    ImageFetchError,
-    InvalidImageError,
-    RIRError,
-    UnsafeURLError,
+from rir.cli._errors import (
+    EXIT_BAD_INPUT,
+    EXIT_CODES_HELP,
+    EXIT_FAILURE,
+    EXIT_OK,
+    error_line,
+    exit_code_for,
+    one_line,
 )
+from rir.errors import RIRError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILURE", "EXIT_OK", "build_parser", "main"]
-
-EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
-_BAD_INPUT = (InvalidImageError, ImageFetchError, UnsafeURLError, ConfigurationError)
 
 # Command modules under rir.cli, in help order.
 _COMMANDS = ("search", "index", "demo", "ask", "cache", "login", "eval")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Every parser of the CLI: exit codes in the epilog, argument errors as one line."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("epilog", EXIT_CODES_HELP)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"rir: error: {self.prog}: {message} "
+                  f"(see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="rir",
         description="Reverse image search for multimodal RAG: search the web or your own "
         "images for a picture, and hand what is found to a multimodal model.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
+                        help="print the version and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     parser.add_argument("-v", "--verbose", action="store_true", help="show progress logs")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                       parser_class=_Parser)
     for name in _COMMANDS:
         importlib.import_module(f"rir.cli.{name}").register(subparsers)
+    _record_flags(parser)
     return parser
+
+
+def _record_flags(parser: argparse.ArgumentParser) -> None:
+    """Give each command its option strings (``args.flags``), so hints name only real flags."""
+    flags = frozenset(s for action in parser._actions for s in action.option_strings)
+    parser.set_defaults(flags=flags)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                _record_flags(child)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("reverse-image-rag")
+    except PackageNotFoundError:  # a source checkout that was never installed
+        return "(not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a bad argument (already printed)
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -65,17 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RIRError as exc:
         if args.debug:
             raise
-        code = EXIT_BAD_INPUT if isinstance(exc, _BAD_INPUT) else EXIT_FAILURE
-        kind = "engine error" if isinstance(exc, EngineError) else "error"
-        print(f"rir: {kind}: {_one_line(exc)}", file=sys.stderr)
-        return code
+        print(error_line(exc, args.flags), file=sys.stderr)
+        return exit_code_for(exc)
     except Exception as exc:  # the CLI's last line of defence: one line, exit 1
         if args.debug:
             raise
-        print(f"rir: unexpected {type(exc).__name__}: {_one_line(exc)} "
+        print(f"rir: unexpected {type(exc).__name__}: {one_line(exc)} "
               "(rerun with --debug for the traceback)", file=sys.stderr)
         return EXIT_FAILURE
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__

@@ -1,39 +1,73 @@
-"""Shared pieces of the CLI commands: option parsing and result printing."""
+"""Shared pieces of the CLI commands: option parsing, result printing and diagnostics.
+
+Results go to stdout; everything else (skipped files, per-image errors, progress)
+goes to stderr, so ``rir ... --json | jq`` sees only results. Neither console wraps
+plain lines: a piped stdout is 80 columns to rich, and a wrapped path or URL
+cannot be copied back.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_data_dir
 from rich.console import Console
 from rich.markup import escape
+from rich.style import Style
 from rich.table import Table
+from rich.text import Text
 
 from rir.errors import ConfigurationError
 from rir.models import SearchResult
 
 __all__ = [
+    "add_image_limit_arguments",
     "add_index_argument",
-    "default_index_path",
+    "error_json",
     "escape",
+    "index_path",
+    "middle_truncate",
     "parse_engine_options",
+    "plural",
+    "positive_int",
     "print_result",
     "result_json",
+    "stderr",
     "stdout",
+    "url_cell",
+    "url_width",
+    "warn",
 ]
 
-stdout = Console(highlight=False, soft_wrap=False)
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+_URL_WIDTH = 60
 
 
-def default_index_path() -> Path:
-    """``$RIR_INDEX``, else ``index.rir`` in the user data dir."""
-    env = os.environ.get("RIR_INDEX")
-    return Path(env).expanduser() if env else Path(user_data_dir("reverse-image-rag")) / "index.rir"
+def warn(message: str) -> None:
+    """One diagnostic line on stderr (plain text: ``message`` is not rich markup)."""
+    stderr.print(message, markup=False)
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``plural(1, "image")`` -> "1 image", ``plural(2, "image")`` -> "2 images"."""
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count:,} {word}"
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
 
 
 def add_index_argument(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
@@ -41,6 +75,25 @@ def add_index_argument(parser: argparse.ArgumentParser, *, required: bool = Fals
         "--index", type=Path, default=None, required=required, metavar="PATH",
         help="the local index file (default: $RIR_INDEX, else index.rir in the user data dir)",
     )
+
+
+def add_image_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--max-bytes`` / ``--max-pixels``: the image loader's limits, which its errors name."""
+    from rir.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+
+    parser.add_argument("--max-bytes", type=positive_int, default=DEFAULT_MAX_BYTES, metavar="N",
+                        help="refuse query images larger than N bytes "
+                        f"(default {DEFAULT_MAX_BYTES:,})")
+    parser.add_argument("--max-pixels", type=positive_int, default=DEFAULT_MAX_PIXELS,
+                        metavar="N", help="refuse query images with more than N pixels, a guard "
+                        f"against decompression bombs (default {DEFAULT_MAX_PIXELS:,})")
+
+
+def index_path(given: Path | None) -> Path:
+    """The index file a command works on: ``--index``, else the default index."""
+    from rir.engines.local.location import default_index_path  # lazy: numpy-free --help
+
+    return given.expanduser() if given is not None else default_index_path()
 
 
 def parse_engine_options(pairs: Sequence[str] | None) -> dict[str, Any]:
@@ -63,27 +116,67 @@ def parse_engine_options(pairs: Sequence[str] | None) -> dict[str, Any]:
     return options
 
 
-def result_json(result: SearchResult) -> str:
-    """The result as JSON without the raw engine payloads and screenshot bytes."""
+def result_json(result: SearchResult, *, query: str | None = None, indent: int | None = 2) -> str:
+    """The result as JSON without the raw engine payloads and screenshot bytes.
+
+    ``query`` (the image as the user gave it) leads the object, so JSON Lines of several
+    searches say which line is which; ``indent=None`` gives one line.
+    """
     data = result.model_dump(mode="json", exclude={"screenshot": True,
                                                    "hits": {"__all__": {"raw"}}})
     data["has_screenshot"] = result.screenshot is not None
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    if query is not None:
+        data = {"query": query, **data}
+    return json.dumps(data, indent=indent, ensure_ascii=False)
+
+
+def error_json(query: str, exc: BaseException) -> str:
+    """One JSON Lines record for an image whose search failed."""
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    return json.dumps({"query": query, "error": {"type": type(exc).__name__, "message": message}},
+                      ensure_ascii=False)
+
+
+def middle_truncate(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters by an ellipsis in the middle (host and end stay)."""
+    if width < 5 or len(text) <= width:
+        return text
+    head = (width - 1) * 3 // 5
+    tail = width - 1 - head
+    return f"{text[:head]}…{text[-tail:]}"
+
+
+def url_width(urls: Sequence[str | None], *, spare: int) -> int:
+    """The width of a table's URL column: what ``spare`` columns leave, 24 to 60 characters.
+
+    A folded URL spans many lines and an end-cut one loses the part that tells pages
+    apart, so URLs are cut to this width in the middle (:func:`url_cell`).
+    """
+    longest = max((len(u) for u in urls if u), default=3)
+    return min(longest, max(24, min(_URL_WIDTH, stdout.width - spare)))
+
+
+def url_cell(url: str | None, width: int) -> Text:
+    """A URL cut to ``width`` in the middle; terminals with hyperlinks open the whole URL."""
+    if not url:
+        return Text("")
+    return Text(middle_truncate(url, width), style=Style(link=url), no_wrap=True)
 
 
 def print_result(result: SearchResult, *, title: str | None = None) -> None:
-    """A table of hits plus the best guess, for people."""
+    """A table of hits plus the best guess, for people (URLs shortened; --json has them whole)."""
+    width = url_width([hit.url for hit in result.hits], spare=56)
     table = Table(title=title, show_lines=False, expand=False)
-    table.add_column("#", justify="right", style="bold")
-    table.add_column("score", justify="right")
-    table.add_column("match")
-    table.add_column("title", overflow="fold", max_width=50)
-    table.add_column("site", overflow="fold", max_width=24)
-    table.add_column("url", overflow="fold", max_width=50)
+    table.add_column("#", justify="right", style="bold", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("match", no_wrap=True)
+    table.add_column("title", overflow="fold", min_width=10, max_width=50)
+    table.add_column("site", overflow="ellipsis", no_wrap=True, max_width=16)
+    table.add_column("url", no_wrap=True, min_width=width, max_width=width)
     for hit in result.hits:
         score = f"{hit.score:.2f}" if hit.score is not None else ""
         table.add_row(str(hit.position), score, hit.match_type, escape(hit.title or "(untitled)"),
-                      escape(hit.source or ""), escape(hit.url or ""))
+                      escape(hit.source or ""), url_cell(hit.url, width))
     if result.hits:
         stdout.print(table)
     else:
@@ -91,8 +184,7 @@ def print_result(result: SearchResult, *, title: str | None = None) -> None:
     if result.best_guess:
         stdout.print(f"[bold]Best guess:[/bold] {escape(result.best_guess)}")
     for failure in result.failures:
-        stdout.print(f"[dim]skipped {escape(failure.engine)}: {failure.error_type}: "
-                     f"{escape(failure.message)}[/dim]")
+        warn(f"skipped {failure.engine}: {failure.error_type}: {failure.message}")
     cached = " (from cache)" if result.from_cache else ""
-    stdout.print(f"[dim]{len(result.hits)} hits from {result.engine} in "
+    stdout.print(f"[dim]{plural(len(result.hits), 'hit')} from {result.engine} in "
                  f"{result.elapsed_s:.2f}s{cached}[/dim]")

@@ -6,7 +6,7 @@ import argparse
 import os
 import re
 
-from rir.cli._common import add_index_argument, parse_engine_options
+from rir.cli._common import add_index_argument, parse_engine_options, positive_int
 from rir.errors import ConfigurationError, EngineError, RIRError
 from rir.prompts import CONTEXT_MODES
 
@@ -29,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="engine name (default: local with --index, else auto)")
     parser.add_argument("--context", "-c", choices=CONTEXT_MODES, default="text",
                         help="how the results reach the model (default: text)")
-    parser.add_argument("-k", type=int, default=10, help="number of results (default 10)")
+    parser.add_argument("-k", type=positive_int, default=10, metavar="N",
+                        help="number of results (default 10)")
     parser.add_argument("--show", action="store_true",
                         help="draw the query beside the top hits (PNG when there is no display)")
     parser.add_argument("--headful", action="store_true",

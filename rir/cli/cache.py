@@ -6,6 +6,7 @@ import argparse
 import json
 
 from rir.cache import ResultCache
+from rir.cli._common import plural
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,5 +25,5 @@ def run_stats(args: argparse.Namespace) -> int:
 
 def run_clear(args: argparse.Namespace) -> int:
     removed = ResultCache().clear()
-    print(f"removed {removed} cached results")
+    print(f"removed {plural(removed, 'cached result')}")
     return 0

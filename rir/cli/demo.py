@@ -8,7 +8,7 @@ import time
 
 from rich.panel import Panel
 
-from rir.cli._common import escape, print_result, stdout
+from rir.cli._common import escape, plural, positive_int, print_result, stdout
 from rir.errors import EngineError
 from rir.prompts import CONTEXT_MODES, build_prompt
 
@@ -27,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="how search results reach the model (default: text)")
     parser.add_argument("--model", "-m", default=None,
                         help="chat model, e.g. openai:gpt-4o (default when OPENAI_API_KEY is set)")
-    parser.add_argument("-k", type=int, default=5, help="number of documents (default 5)")
+    parser.add_argument("-k", type=positive_int, default=5, metavar="N",
+                        help="number of documents (default 5)")
     parser.set_defaults(handler=run)
 
 
@@ -61,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     stdout.rule(f"[bold]3. The multimodal prompt (context mode: {args.context})")
     spec = build_prompt(question, image=query, result=result, mode=args.context)
     stdout.print(Panel(spec.render_text(), title="exact prompt sent to the model",
-                       subtitle=f"{len(spec.images)} image(s), {spec.context_chars} characters "
+                       subtitle=f"{plural(len(spec.images), 'image')}, "
+                       f"{plural(spec.context_chars, 'character')} "
                        "of context", expand=False), markup=False)
 
     stdout.rule("[bold]4. The answer")

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rir.cli._common import parse_engine_options
+from rir.cli._common import parse_engine_options, plural
 from rir.errors import ConfigurationError
 
 EXIT_INTERRUPTED = 130
@@ -38,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo = commands.add_parser("make-demo", help="write a small offline dataset of demo photos",
                                description="Write disguised copies of the demo photographs, a "
                                "dataset.jsonl of questions about them and a local index.")
-    demo.add_argument("folder", type=Path, metavar="FOLDER")
+    demo.add_argument("folder", type=Path, metavar="FOLDER",
+                      help="where to write the images, dataset.jsonl and the index")
     demo.add_argument("-n", type=int, default=20, help="number of items (1-20, default 20)")
     demo.set_defaults(handler=make_demo)
     parser.set_defaults(handler=lambda args: _usage(parser))
@@ -74,8 +75,10 @@ def _register_run(commands: argparse._SubParsersAction) -> None:
         description="Run the reverse-image-RAG chain over DATASET (JSONL). Rerunning with the "
         "same --out resumes: finished items are skipped, failed ones retried.",
     )
-    run.add_argument("dataset", type=Path, metavar="DATASET")
-    run.add_argument("--out", "-O", type=Path, required=True, metavar="RESULTS.jsonl")
+    run.add_argument("dataset", type=Path, metavar="DATASET",
+                     help="dataset JSONL: one question with its image per line")
+    run.add_argument("--out", "-O", type=Path, required=True, metavar="RESULTS.jsonl",
+                     help="results JSONL to write (a rerun resumes it)")
     run.add_argument("--model", required=True,
                      help="provider:name (openai:gpt-4o) or a fake for offline plumbing tests: "
                      "fake:parrot (echoes the prompt text), fake:best-guess (answers the "
@@ -165,7 +168,8 @@ def run_command(args: argparse.Namespace) -> int:
                                             concurrency=args.concurrency, **options))
     except KeyboardInterrupt:
         done = len(load_results(args.out)) if args.out.exists() else 0
-        print(f"rir: interrupted; {done} of {len(items)} items are in {args.out}. Run the same "
+        print(f"rir: interrupted; {done} of {plural(len(items), 'item')} are in {args.out}. Run "
+              "the same "
               "command again to resume.", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(summary)
@@ -185,7 +189,8 @@ def _register_score(commands: argparse._SubParsersAction) -> None:
         description="Score RESULTS.jsonl. The last line of the output is exactly "
         "'METRIC: XX.XX% (hits/total)'.",
     )
-    score.add_argument("results", type=Path, metavar="RESULTS.jsonl")
+    score.add_argument("results", type=Path, metavar="RESULTS.jsonl",
+                       help="a results file written by 'rir eval run'")
     _add_metric(score)
     score.set_defaults(handler=score_command)
 
@@ -226,8 +231,10 @@ def _register_compare(commands: argparse._SubParsersAction) -> None:
         "compare", help="lift of one run over another, with a bootstrap interval and flips",
         description="Compare BASELINE and TREATMENT results item by item (paired by id).",
     )
-    compare.add_argument("baseline", type=Path, metavar="BASELINE.jsonl")
-    compare.add_argument("treatment", type=Path, metavar="RIR.jsonl")
+    compare.add_argument("baseline", type=Path, metavar="BASELINE.jsonl",
+                         help="results of the run to compare against (e.g. no search)")
+    compare.add_argument("treatment", type=Path, metavar="RIR.jsonl",
+                         help="results of the run being measured")
     _add_metric(compare)
     compare.add_argument("--plot", type=Path, default=None, metavar="OUT.png",
                          help="draw per-category bars into this file")
@@ -276,9 +283,12 @@ def _register_convert(commands: argparse._SubParsersAction) -> None:
         description="Convert the paper's question files (images are not included: point "
         "--image-root at the folder or URL prefix holding them).",
     )
-    convert.add_argument("kind", choices=("infoseek", "snakeclef"))
-    convert.add_argument("questions", type=Path, metavar="QUESTIONS.json")
-    convert.add_argument("--out", "-O", type=Path, required=True, metavar="DATASET.jsonl")
+    convert.add_argument("kind", choices=("infoseek", "snakeclef"),
+                         help="which paper file QUESTIONS is")
+    convert.add_argument("questions", type=Path, metavar="QUESTIONS.json",
+                         help="the paper's question file")
+    convert.add_argument("--out", "-O", type=Path, required=True, metavar="DATASET.jsonl",
+                         help="dataset JSONL to write")
     convert.add_argument("--image-root", default=None, metavar="DIR_OR_URL",
                          help="prefix image names with this folder or URL")
     convert.set_defaults(handler=convert_command)
@@ -291,8 +301,8 @@ def convert_command(args: argparse.Namespace) -> int:
     items = convert(args.questions, image_root=args.image_root)
     write_dataset(items, args.out)
     categories = sorted({item.category for item in items if item.category})
-    print(f"{len(items)} items written to {args.out}"
-          + (f" ({len(categories)} categories)" if categories else ""))
+    print(f"{plural(len(items), 'item')} written to {args.out}"
+          + (f" ({plural(len(categories), 'category', 'categories')})" if categories else ""))
     return 0
 
 
@@ -303,8 +313,10 @@ def _register_paper(commands: argparse._SubParsersAction) -> None:
         "all files of a split run) to results JSONL, and check our metrics agree with the "
         "paper's logged verdicts item by item.",
     )
-    paper.add_argument("logs", type=Path, nargs="+", metavar="LOG.json")
-    paper.add_argument("--out", "-O", type=Path, required=True, metavar="RESULTS.jsonl")
+    paper.add_argument("logs", type=Path, nargs="+", metavar="LOG.json",
+                       help="the run's log files (all parts of a split run)")
+    paper.add_argument("--out", "-O", type=Path, required=True, metavar="RESULTS.jsonl",
+                       help="results JSONL to write")
     paper.add_argument("--questions", type=Path, default=None, metavar="INFOSEEK.json",
                        help="the paper's INFOSEEK question file: recovers ids and categories")
     paper.add_argument("--context", default=None,
@@ -339,7 +351,7 @@ def make_demo(args: argparse.Namespace) -> int:
 
     demo = build_demo_dataset(args.folder, n=args.n)
     folder = args.folder
-    print(f"{len(demo.items)} items in {demo.dataset}, images in {demo.images}, index "
+    print(f"{plural(len(demo.items), 'item')} in {demo.dataset}, images in {demo.images}, index "
           f"{demo.index}\nTry (offline, fake model):")
     for context, name in (("none", "base"), ("text", "rir")):
         print(f"  rir eval run {demo.dataset} --model fake:best-guess --index {demo.index} "

@@ -1,7 +1,7 @@
 """Reverse image search engines and the registry that builds them by name.
 
     >>> from rir.engines import get_engine
-    >>> engine = get_engine("local", path="photos.rir")
+    >>> engine = get_engine("local", path="photos.rir")  # no path: the default index
     >>> result = engine.search("query.jpg", k=5)
 
 Engines are imported lazily, so ``import rir`` stays fast and optional
@@ -23,7 +23,7 @@ __all__ = ["Engine", "available_engines", "check_k", "get_engine", "register_eng
 
 # name -> "module:attribute" (a class or a factory function), imported on first use.
 _REGISTRY: dict[str, str | Callable[..., Engine]] = {
-    "local": "rir.engines.local:LocalIndex",
+    "local": "rir.engines.local:open_index",  # an existing index only (create=False)
     "google_lens": "rir.engines.google_lens:GoogleLensEngine",
     "serpapi": "rir.engines.serpapi:SerpApiLensEngine",
     "cloud_vision": "rir.engines.cloud_vision:CloudVisionEngine",

@@ -49,7 +49,7 @@ def test_index_add_search_stats(capsys, folder: Path, tmp_path: Path) -> None:
     code, out, _ = run(capsys, "index", "search", str(query), "--index", str(index), "--json")
     assert code == 0 and json.loads(out)["hits"][0]["title"] == "Grace Hopper"
     code, out, _ = run(capsys, "index", "stats", "--index", str(index))
-    assert code == 0 and json.loads(out)["entries"] == 5
+    assert code == 0 and json.loads(out)["images"] == 5
     code, out, _ = run(capsys, "search", str(query), "--index", str(index), "-k", "1", "--json")
     result = json.loads(out)
     assert code == 0 and result["engine"] == "local" and len(result["hits"]) == 1
@@ -66,15 +66,16 @@ def test_default_index_location_from_env(capsys, folder: Path, tmp_path: Path,
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["search", "missing.jpg", "--engine", "local"], "No such file"),
+        (["search", "missing.jpg", "--index", "{index}"], "No such file"),
+        (["search", "{image}", "--engine", "local"], "No local index yet"),
         (["index", "search", "{notimage}", "--index", "{index}"], "not an image"),
         (["index", "search", "{image}", "--index", "{tmp}/nope.rir"], "No index at"),
-        (["index", "add", "{tmp}/nowhere", "--index", "{index}"], "Not a folder"),
+        (["index", "add", "{tmp}/nowhere", "--index", "{index}"], "No such file or folder"),
         (["search", "{image}", "--engine", "nonsense"], "Unknown engine"),
         (["search", "{image}", "--engine", "local", "-o", "colour=blue"], "Bad options"),
-        (["search", "{image}", "--engine", "local", "-k", "0"], "k must be"),
-        (["search", "http://127.0.0.1:9/a.jpg", "--engine", "local"], "loopback"),
-        (["search", "data:image/png;base64,xx!", "--engine", "local"], "not valid base64"),
+        (["search", "{image}", "--index", "{index}", "-k", "0"], "-k: must be 1 or more"),
+        (["search", "http://127.0.0.1:9/a.jpg", "--index", "{index}"], "loopback"),
+        (["search", "data:image/png;base64,xx!", "--index", "{index}"], "not valid base64"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path: Path, folder: Path,

@@ -83,15 +83,15 @@ def test_persistence_ids_and_updates(tmp_path: Path, photos: list) -> None:
     title, image = photos[0]
     first = index.add(image, title=title, caption="v1", url="https://a.example/1",
                       metadata={"tag": "x"})
-    again = index.add(image, title=title + " (updated)", caption="v2")
-    assert first == again and len(index) == 1
+    again = index.add(image, title=title + " (updated)", caption="v2", url="https://a.example/1")
+    assert first == again and len(index) == 1  # same image, same url: that page is updated
     index.add(photos[1][1], title=photos[1][0])
     index.close()
     reopened = LocalIndex(path)
     assert len(reopened) == 2
     hit = reopened.query(TRANSFORMS["crop_center_70"](image)).hits[0]
     assert hit.title == title + " (updated)" and hit.snippet == "v2"
-    assert hit.metadata["id"] == first
+    assert hit.metadata["id"] == hit.metadata["page_id"] == first
     assert reopened.remove(first) and not reopened.remove(first)
     assert reopened.query(image).hits == [] and len(reopened) == 1
 

@@ -163,6 +163,7 @@ def test_registry() -> None:
 def test_local_engine_by_name(tmp_path: Path) -> None:
     from rir.engines.local import LocalIndex
 
+    LocalIndex(tmp_path / "i.rir").close()  # by name the index must exist (see test_default_index)
     engine = get_engine("local", path=tmp_path / "i.rir")
     assert isinstance(engine, LocalIndex) and engine.path == tmp_path / "i.rir"
 

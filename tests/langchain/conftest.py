@@ -45,7 +45,7 @@ def web_index() -> LocalIndex:
     photos = {photo.title: (photo, path) for photo, path in available_demo_photos()}
     base = Image.open(photos["Grace Hopper"][1]).convert("RGB")
     width, height = base.size
-    index = LocalIndex()
+    index = LocalIndex(":memory:")
     for number, (title, url, scale, crop) in enumerate(HOPPER_PAGES):
         image = base.resize((int(width * scale), int(height * scale)))
         if crop:

@@ -203,6 +203,11 @@ def test_bad_options_are_configuration_errors(demo_index):
 
 
 def test_engine_by_name_with_options(tmp_path, demo_image):
+    from rir.engines.local import LocalIndex
+
+    with pytest.raises(ConfigurationError, match="rir index add"):  # by name: it must exist
+        ReverseImageRetriever("local", path=str(tmp_path / "empty.rir"), cache=False)
+    LocalIndex(tmp_path / "empty.rir").close()
     retriever = ReverseImageRetriever("local", path=str(tmp_path / "empty.rir"), cache=False)
     assert retriever.retrieve(demo_image.as_data_uri()) == []
     retriever.close()

@@ -1,7 +1,7 @@
 """``LocalIndex``: a reverse image search over your own images, in one SQLite file.
 
     >>> from rir.engines.local import LocalIndex
-    >>> index = LocalIndex("photos.rir")
+    >>> index = LocalIndex("photos.rir")  # LocalIndex() is the default index, ":memory:" RAM
     >>> index.add("eiffel.jpg", title="Eiffel Tower", caption="Paris, at dusk")
     >>> index.add_folder("archive/", captions="archive/captions.jsonl")
     >>> result = index.search("cropped_copy.jpg", k=5)
@@ -16,64 +16,68 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import logging
+import sqlite3
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from rir._aio import run_sync
 from rir.best_guess import guess_from_titles
-from rir.engines.base import Engine, check_k
+from rir.engines.base import Engine, check_k, finalize_result
 from rir.engines.local import features as F
 from rir.engines.local.candidates import CandidateIndex
 from rir.engines.local.captions import caption_for, load_captions, title_from_filename
-from rir.engines.local.store import EntryRecord, IndexStore
-from rir.errors import ConfigurationError, RIRError
+from rir.engines.local.folder import (
+    AddReport,
+    Progress,
+    fingerprint,
+    fingerprint_files,
+    list_images,
+    resolve_workers,
+)
+from rir.engines.local.location import missing_index_error, resolve_index_path
+from rir.engines.local.records import ImageData, IndexedPage, PageData
+from rir.engines.local.store import ImageInfo, IndexStore
+from rir.errors import ConfigurationError
 from rir.images import ImageInput, QueryImage, aload_image, load_image
 from rir.models import SearchHit, SearchResult
 from rir.render import SheetItem, render_results_sheet
 from rir.urls import site_of
 
-__all__ = ["AddReport", "LocalIndex"]
+__all__ = ["AddReport", "IndexedPage", "LocalIndex"]
 
 logger = logging.getLogger(__name__)
 
 Embedder = Callable[[Image.Image], Sequence[float]]
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
-_THUMB_SIDE = 160
+_WRITE_BATCH = 64  # images per transaction in add_folder
 
 
-@dataclass
-class AddReport:
-    """What :meth:`LocalIndex.add_folder` did: ids added and files that failed, with why."""
-
-    added: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return f"{len(self.added)} images indexed, {len(self.failed)} failed"
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    image: QueryImage
-    features: F.IndexFeatures
-    thumbnail: bytes
-    embedding: np.ndarray | None
+def _check_min_score(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ConfigurationError(f"min_score must be a number between 0 and 1, got {value!r}.")
+    return float(value)
 
 
 class LocalIndex(Engine):
     """A reverse image index of your own images (registry name ``local``).
 
+    An indexed image can be on many pages: adding the same picture with another
+    ``url`` adds a page, and a search returns every page that shows it.
+
     Args:
-        path: the index file; ``None`` keeps it in memory.
-        min_score: hits scoring below this (0-1) are not returned.
+        path: the index file; ``None`` for the default index (``$RIR_INDEX``, else
+            ``index.rir`` in the user data dir, where ``rir index add`` writes), or
+            ``":memory:"`` for an in-memory index.
+        create: create the index file when it does not exist; with ``False`` a missing
+            file is a :class:`~rir.errors.ConfigurationError` naming ``rir index add``
+            (what ``get_engine("local")`` uses: a search never runs on a new, empty file).
+        min_score: hits scoring below this (0-1) are not returned (per call too).
         embedder: optional callable image -> vector (e.g. a CLIP model you have) that
             adds semantically similar images as ``match_type="similar"`` hits.
         min_similarity: cosine similarity an embedding hit needs.
@@ -87,15 +91,16 @@ class LocalIndex(Engine):
         self,
         path: str | Path | None = None,
         *,
+        create: bool = True,
         min_score: float = 0.3,
         embedder: Embedder | None = None,
         min_similarity: float = 0.85,
         screenshot: bool = False,
     ) -> None:
-        if not 0.0 <= min_score <= 1.0:
-            raise ConfigurationError(f"min_score must be between 0 and 1, got {min_score!r}.")
-        self.path = None if path is None else Path(path).expanduser()
-        self.min_score = float(min_score)
+        self.min_score = _check_min_score(min_score)
+        self.path = resolve_index_path(path)
+        if not create and self.path is not None and not self.path.is_file():
+            raise missing_index_error(self.path, default=path is None)
         self.embedder = embedder
         self.min_similarity = float(min_similarity)
         self.screenshot = screenshot
@@ -114,23 +119,36 @@ class LocalIndex(Engine):
         title: str,
         caption: str | None = None,
         url: str | None = None,
+        image_url: str | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> str:
-        """Index ``image`` with a title (and optional caption, page URL, metadata).
+        """Index ``image`` as shown on a page (title, optional caption, url, metadata).
 
-        Returns the entry id (derived from the image bytes, so adding the same image
-        again updates its text instead of duplicating it).
+        Returns the page id. The image is stored once: the same image with a new
+        ``url`` adds a page; with the same url (or, without url, the same title) it
+        updates that page's text.
         """
-        if not isinstance(title, str) or not title.strip():
-            raise ConfigurationError("Each indexed image needs a non-empty title (what it shows).")
-        prepared = self._prepare(load_image(image))
-        return self._store_prepared(prepared, title=title.strip(), caption=caption, url=url,
-                                    image_url=prepared.image.url, metadata=dict(metadata or {}))
+        page = _page_data(title, caption, url, image_url, metadata)
+        query = image if isinstance(image, QueryImage) else load_image(image)
+        data = self._with_embedding(fingerprint(query), query.data)
+        if page.image_url is None and query.url is not None:
+            page = PageData(page.title, page.caption, page.url, query.url, page.metadata)
+        return self._store.write([(data, page)])[0]
 
-    async def aadd(self, image: ImageInput | Any, **kwargs: Any) -> str:
+    async def aadd(
+        self,
+        image: ImageInput | Any,
+        *,
+        title: str,
+        caption: str | None = None,
+        url: str | None = None,
+        image_url: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> str:
         """Async twin of :meth:`add` (loading and feature extraction off the event loop)."""
-        query = await aload_image(image)
-        return await asyncio.to_thread(self.add, query, **kwargs)
+        query = image if isinstance(image, QueryImage) else await aload_image(image)
+        return await asyncio.to_thread(self.add, query, title=title, caption=caption, url=url,
+                                       image_url=image_url, metadata=metadata)
 
     def add_folder(
         self,
@@ -138,85 +156,108 @@ class LocalIndex(Engine):
         captions: str | Path | None = None,
         *,
         recursive: bool = True,
-        workers: int = 2,
+        workers: int | None = None,
+        progress: Progress | None = None,
     ) -> AddReport:
         """Index every image in ``folder`` (titles from ``captions``, sidecars or file names).
 
-        A file that is not a valid image is reported in ``AddReport.failed``; the
-        others are still indexed.
+        Fingerprints are computed on ``workers`` processes (default: every core);
+        ``progress(done, total)`` is called after each file, indexed or failed. A
+        file that cannot be indexed is reported in ``AddReport.failed`` and the
+        others are still indexed; images are written in small atomic batches, so
+        an interrupted run leaves a consistent index holding the batches written.
         """
         root = Path(folder).expanduser()
-        if not root.is_dir():
-            raise ConfigurationError(f"Not a folder: '{root}'; pass a directory of images.")
         records = load_captions(captions) if captions is not None else None
-        pattern = "**/*" if recursive else "*"
-        files = sorted(p for p in root.glob(pattern)
-                       if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-        if not files:
-            raise ConfigurationError(
-                f"No images in '{root}' (looked for {', '.join(sorted(IMAGE_SUFFIXES))})."
-            )
+        files = list_images(root, recursive=recursive)
+        pool_size = resolve_workers(workers)
         report = AddReport()
-
-        def prepare(path: Path) -> tuple[Path, _Prepared | None, str | None]:
-            try:
-                return path, self._prepare(load_image(path)), None
-            except RIRError as exc:
-                return path, None, str(exc)
-
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for path, prepared, error in pool.map(prepare, files):
-                if prepared is None:
-                    report.failed.append((str(path), error or "unknown error"))
-                    continue
+        batch: list[tuple[Path, ImageData, PageData]] = []
+        for done, (path, data, error) in enumerate(fingerprint_files(files, workers=pool_size),
+                                                   start=1):
+            if data is None:
+                report.failed.append((str(path), error or "unknown error"))
+            else:
                 record = caption_for(path, root, records)
-                report.added.append(self._store_prepared(
-                    prepared,
-                    title=record.title or title_from_filename(path),
-                    caption=record.caption,
-                    url=record.url,
-                    image_url=record.image_url,
-                    metadata={"file": path.relative_to(root).as_posix(), **record.metadata},
-                ))
+                page = PageData(title=record.title or title_from_filename(path),
+                                caption=record.caption, url=record.url,
+                                image_url=record.image_url,
+                                metadata={"file": path.relative_to(root).as_posix(),
+                                          **record.metadata})
+                batch.append((path, self._with_embedding(data, path.read_bytes())
+                              if self.embedder else data, page))
+            if len(batch) >= _WRITE_BATCH:
+                self._write_batch(batch, report)
+            if progress is not None:
+                progress(done, len(files))
+        self._write_batch(batch, report)
         return report
 
-    def remove(self, entry_id: str) -> bool:
-        """Delete an entry by id; returns whether it existed."""
-        return self._store.delete(entry_id)
+    def _write_batch(self, batch: list[tuple[Path, ImageData, PageData]],
+                     report: AddReport) -> None:
+        if not batch:
+            return
+        try:
+            report.added.extend(self._store.write([(data, page) for _, data, page in batch]))
+        except sqlite3.Error as exc:  # e.g. disk full: nothing of this batch was written
+            report.failed.extend((str(path), f"not written to the index: {exc}")
+                                 for path, _, _ in batch)
+        batch.clear()
 
-    def _prepare(self, image: QueryImage) -> _Prepared:
-        pil = F.load_for_features(image.data)
-        features = F.extract_index_features(pil)
-        thumb = pil.convert("RGB")
-        thumb.thumbnail((_THUMB_SIDE, _THUMB_SIDE))
-        buffer = io.BytesIO()
-        thumb.save(buffer, "JPEG", quality=80)
-        embedding = None
-        if self.embedder is not None:
-            embedding = np.asarray(self.embedder(pil.convert("RGB")), dtype=np.float32).reshape(-1)
-        return _Prepared(image, features, buffer.getvalue(), embedding)
+    def _with_embedding(self, data: ImageData, image_bytes: bytes) -> ImageData:
+        """Add the optional embedder's vector (in this process: the embedder may not pickle)."""
+        if self.embedder is None:
+            return data
+        pil = F.load_for_features(image_bytes).convert("RGB")
+        vector = np.asarray(self.embedder(pil), dtype=np.float32).reshape(-1)
+        return ImageData(data.sha256, data.width, data.height, data.features, data.thumbnail,
+                         vector)
 
-    def _store_prepared(self, prepared: _Prepared, *, title: str, caption: str | None,
-                        url: str | None, image_url: str | None,
-                        metadata: dict[str, Any]) -> str:
-        entry_id = prepared.image.sha256[:20]
-        self._store.upsert(
-            entry_id=entry_id, sha256=prepared.image.sha256, title=title, caption=caption,
-            url=url, image_url=image_url, metadata=metadata, width=prepared.image.width,
-            height=prepared.image.height, thumbnail=prepared.thumbnail,
-            features=prepared.features, embedding=prepared.embedding,
-        )
-        return entry_id
+    # -- removing and listing -----------------------------------------------------------------
+
+    def remove(self, page_id: str) -> bool:
+        """Delete a page by id (an image left on no page goes too); whether it existed."""
+        return self._store.remove_page(page_id)
+
+    def remove_image(self, image_id: str) -> int:
+        """Delete an image and every page it is on; returns the number of pages removed."""
+        return self._store.remove_image(image_id)
+
+    def pages(self, image_id: str | None = None) -> list[IndexedPage]:
+        """The pages of one image (``metadata["image_id"]`` of a hit), or all pages."""
+        return self._store.pages(image_id)
 
     # -- searching ----------------------------------------------------------------------------
 
-    async def _asearch(self, image: QueryImage, *, k: int) -> SearchResult:
-        return await asyncio.to_thread(self._search, image, k)
-
-    def query(self, image: ImageInput | Any, *, k: int = 10) -> SearchResult:
-        """Search without the event loop (plain function call); same as :meth:`search`."""
+    async def asearch(self, image: ImageInput | Any, *, k: int = 10,
+                      min_score: float | None = None) -> SearchResult:
+        """Search for ``image``: at most ``k`` hits (pages), best image first."""
+        threshold = self.min_score if min_score is None else _check_min_score(min_score)
         check_k(k)
-        return self._search(load_image(image), k)
+        query = image if isinstance(image, QueryImage) else await aload_image(image)
+        return await asyncio.to_thread(self._finalized_search, query, k, threshold)
+
+    def search(self, image: ImageInput | Any, *, k: int = 10,
+               min_score: float | None = None) -> SearchResult:
+        """Synchronous twin of :meth:`asearch`."""
+        return run_sync(self.asearch(image, k=k, min_score=min_score))
+
+    def query(self, image: ImageInput | Any, *, k: int = 10,
+              min_score: float | None = None) -> SearchResult:
+        """Search without the event loop (a plain function call); same as :meth:`search`."""
+        threshold = self.min_score if min_score is None else _check_min_score(min_score)
+        check_k(k)
+        query = image if isinstance(image, QueryImage) else load_image(image)
+        return self._finalized_search(query, k, threshold)
+
+    async def _asearch(self, image: QueryImage, *, k: int) -> SearchResult:
+        return await asyncio.to_thread(self._search, image, k, self.min_score)
+
+    def _finalized_search(self, image: QueryImage, k: int, threshold: float) -> SearchResult:
+        started = time.perf_counter()
+        result = self._search(image, k, threshold)
+        return finalize_result(result, engine=self.name, query_sha256=image.sha256, k=k,
+                               elapsed_s=time.perf_counter() - started)
 
     def _sync_memory(self) -> CandidateIndex:
         """Bring the in-memory candidate index up to date with the file (other processes too)."""
@@ -235,32 +276,50 @@ class LocalIndex(Engine):
                 self._loaded_versions = (generation, deletions)
             return self._candidates
 
-    def _search(self, image: QueryImage, k: int) -> SearchResult:
+    def _search(self, image: QueryImage, k: int, threshold: float) -> SearchResult:
         candidates = self._sync_memory()
         pil = F.load_for_features(image.data)
         query = F.extract_query_features(pil)
         if len(candidates) == 0:
-            return SearchResult(metadata={"index_size": 0})
+            return SearchResult(metadata={"index_size": 0, "pages_not_shown": 0})
         votes = np.stack([candidates.lsh_votes(F.lsh_words(query.descriptors[0])),
                           candidates.lsh_votes(F.lsh_words(query.descriptors[1]))], axis=1)
         similarity = candidates.global_similarities(query.global_descs)
         exact = set(self._store.find_by_sha256(image.sha256))
 
-        scored = self._verify_candidates(candidates, query, votes, similarity, exact, k)
-        scored = {rowid: s for rowid, s in scored.items() if s[0] >= self.min_score}
+        scored = self._verify_candidates(candidates, query, votes, similarity, exact, k,
+                                         threshold)
+        scored = {rowid: s for rowid, s in scored.items() if s[0] >= threshold}
         similar = self._embedding_candidates(candidates, pil, exclude=set(scored), k=k)
         ranked = sorted(scored.items(), key=lambda item: -item[1][0])[:k]
-        records = self._store.load_records([r for r, _ in ranked] + [r for r, _ in similar])
-        hits = [self._hit(records[rowid], score, match, inliers)
-                for rowid, (score, match, inliers) in ranked if rowid in records]
-        hits += [self._hit(records[rowid], score, "similar", 0)
-                 for rowid, score in similar if rowid in records][: max(0, k - len(hits))]
+        ranked += [(rowid, (score, "similar", 0)) for rowid, score in similar]
+        return self._page_hits(ranked, k, index_size=len(candidates))
+
+    def _page_hits(self, ranked: list[tuple[int, tuple[float, str, int]]], k: int, *,
+                   index_size: int) -> SearchResult:
+        """One hit per page of each matched image, best image first, at most ``k``."""
+        rowids = [rowid for rowid, _ in ranked]
+        images, pages = self._store.image_info(rowids), self._store.pages_of(rowids)
+        hits: list[SearchHit] = []
+        thumbnails: list[bytes | None] = []
+        not_shown = 0
+        for rowid, (score, match, inliers) in ranked:
+            info = images.get(rowid)
+            if info is None:  # removed by another process since the candidate stage
+                continue
+            for page in pages.get(rowid, []):
+                if len(hits) >= k:
+                    not_shown += 1
+                    continue
+                hits.append(_hit(info, page, score, match, inliers))
+                thumbnails.append(info.thumbnail)
+        # Pages of matched images beyond k are counted, so a caller knows there is more.
         result = SearchResult(hits=hits, best_guess=_best_guess(hits),
-                              metadata={"index_size": len(candidates)})
+                              metadata={"index_size": index_size, "pages_not_shown": not_shown})
         if self.screenshot:
             result.screenshot = render_results_sheet(
-                [SheetItem(h.title, h.source or "", records[r].thumbnail)
-                 for h, (r, _) in zip(hits, ranked + similar, strict=False)],
+                [SheetItem(h.title, h.source or "", thumb)
+                 for h, thumb in zip(hits, thumbnails, strict=True)],
                 heading="Visual matches (local index)")
         return result
 
@@ -272,6 +331,7 @@ class LocalIndex(Engine):
         similarity: np.ndarray,
         exact: set[int],
         k: int,
+        threshold: float,
     ) -> dict[int, tuple[float, str, int]]:
         """Geometrically verify the most promising candidates; score each in [0, 1]."""
         best_votes = votes.max(axis=1)
@@ -299,8 +359,8 @@ class LocalIndex(Engine):
             if rowid in exact:
                 score = 1.0
             scored[rowid] = (round(score, 4), match, check.inliers)
-            misses = 0 if score >= self.min_score else misses + 1
-            if misses >= 4 and any(s[0] >= self.min_score for s in scored.values()):
+            misses = 0 if score >= threshold else misses + 1
+            if misses >= 4 and any(s[0] >= threshold for s in scored.values()):
                 break  # candidates are in vote order: the rest are weaker still
         return scored
 
@@ -319,26 +379,14 @@ class LocalIndex(Engine):
                 out.append((rowid, round(float(similarities[i]), 4)))
         return out[:k]
 
-    @staticmethod
-    def _hit(record: EntryRecord, score: float, match: str, inliers: int) -> SearchHit:
-        thumbnail = None
-        if record.thumbnail:
-            thumbnail = "data:image/jpeg;base64," + base64.b64encode(record.thumbnail).decode()
-        source = record.metadata.get("source") or site_of(record.url) or "local index"
-        return SearchHit(
-            title=record.title, url=record.url, source=str(source), image_url=record.image_url,
-            thumbnail_url=thumbnail, snippet=record.caption, score=score,
-            match_type=match,  # type: ignore[arg-type]
-            width=record.width, height=record.height,
-            metadata={**record.metadata, "id": record.id, "inliers": inliers},
-        )
-
     # -- housekeeping -------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return self._store.count()
+        """The number of pages (an image on three pages counts three times)."""
+        return self._store.count_pages()
 
     def stats(self) -> dict[str, Any]:
+        """images, pages, bytes (on disk), path, format and feature version."""
         return self._store.stats()
 
     def cache_key_options(self) -> Mapping[str, Any]:
@@ -351,7 +399,33 @@ class LocalIndex(Engine):
         self._store.close()
 
     def __repr__(self) -> str:
-        return f"LocalIndex(path={str(self.path) if self.path else None!r})"
+        return f"LocalIndex(path={str(self.path) if self.path else ':memory:'!r})"
+
+
+def _page_data(title: Any, caption: str | None, url: str | None, image_url: str | None,
+               metadata: Mapping[str, Any] | None) -> PageData:
+    if not isinstance(title, str) or not title.strip():
+        raise ConfigurationError("Each indexed image needs a non-empty title (what it shows).")
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise ConfigurationError(f"metadata must be a mapping, got {type(metadata).__name__}.")
+    return PageData(title=title.strip(), caption=caption, url=url or None,
+                    image_url=image_url or None, metadata=dict(metadata or {}))
+
+
+def _hit(info: ImageInfo, page: IndexedPage, score: float, match: str,
+         inliers: int) -> SearchHit:
+    thumbnail = None
+    if info.thumbnail:
+        thumbnail = "data:image/jpeg;base64," + base64.b64encode(info.thumbnail).decode()
+    source = page.metadata.get("source") or site_of(page.url) or "local index"
+    return SearchHit(
+        title=page.title, url=page.url, source=str(source), image_url=page.image_url,
+        thumbnail_url=thumbnail, snippet=page.caption, score=score,
+        match_type=match,  # type: ignore[arg-type]
+        width=info.width, height=info.height,
+        metadata={**page.metadata, "id": page.page_id, "page_id": page.page_id,
+                  "image_id": page.image_id, "inliers": inliers},
+    )
 
 
 def _top(values: np.ndarray, n: int) -> list[int]:

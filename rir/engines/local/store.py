@@ -1,13 +1,13 @@
-"""SQLite storage of a local index: one file (or memory) holding entries and features.
+"""SQLite storage of a local index: one file (or memory) holding images, pages and features.
 
-A ``generation`` counter in the meta table is bumped by every write, so an
-index opened by several processes notices the others' changes and reloads.
+A ``generation`` counter in the meta table is bumped by every write (and a
+``deletions`` counter by every removal of an image), so an index opened by
+several processes notices the others' changes.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -17,52 +17,30 @@ from typing import Any
 
 import numpy as np
 
-from rir.engines.local.features import FEATURE_VERSION, GLOBAL_DIM, IndexFeatures
-from rir.errors import ConfigurationError
+from rir.engines.local.features import GLOBAL_DIM
+from rir.engines.local.records import ImageData, IndexedPage, PageData, page_id_for
+from rir.engines.local.schema import open_database
 
-__all__ = ["EntryRecord", "IndexStore"]
+__all__ = ["ImageInfo", "IndexStore"]
 
-_FORMAT = "1"
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS entries (
-    rowid INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    sha256 TEXT NOT NULL,
-    title TEXT NOT NULL,
-    caption TEXT,
-    url TEXT,
-    image_url TEXT,
-    metadata TEXT NOT NULL DEFAULT '{}',
-    width INTEGER NOT NULL,
-    height INTEGER NOT NULL,
-    added_at REAL NOT NULL,
-    thumbnail BLOB,
-    global_desc BLOB NOT NULL,
-    words BLOB NOT NULL,
-    points BLOB NOT NULL,
-    descriptors BLOB NOT NULL,
-    embedding BLOB
-);
-CREATE INDEX IF NOT EXISTS entries_sha256 ON entries (sha256);
-"""
+_PAGE_COLUMNS = "p.id, i.id, p.title, p.caption, p.url, p.image_url, p.metadata, p.added_at"
 
 
 @dataclass(frozen=True)
-class EntryRecord:
-    """What a search hit needs to know about an indexed image."""
+class ImageInfo:
+    """What a search hit needs to know about an indexed image (its pages come separately)."""
 
     rowid: int
-    id: str
-    sha256: str
-    title: str
-    caption: str | None
-    url: str | None
-    image_url: str | None
-    metadata: dict[str, Any]
+    image_id: str
     width: int
     height: int
     thumbnail: bytes | None
+
+
+def _page(row: Sequence[Any]) -> IndexedPage:
+    return IndexedPage(page_id=row[0], image_id=row[1], title=row[2], caption=row[3], url=row[4],
+                       image_url=row[5], metadata=json.loads(row[6] or "{}"),
+                       added_at=float(row[7]))
 
 
 class IndexStore:
@@ -70,40 +48,8 @@ class IndexStore:
 
     def __init__(self, path: str | Path | None) -> None:
         self.path = None if path is None else Path(path).expanduser()
-        target = ":memory:" if self.path is None else str(self.path)
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        try:
-            self._conn = sqlite3.connect(target, timeout=30.0, isolation_level=None,
-                                         check_same_thread=False)
-            self._conn.execute("PRAGMA busy_timeout = 30000")
-            if self.path is not None:
-                self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.executescript(_SCHEMA)
-            self._check_format()
-        except sqlite3.DatabaseError as exc:
-            raise ConfigurationError(
-                f"Cannot open the local index {target}: {exc}. Pass a new path, or delete the "
-                "file and rebuild the index with 'rir index add'."
-            ) from None
-
-    def _check_format(self) -> None:
-        meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
-        if not meta:
-            self._conn.executemany(
-                "INSERT OR IGNORE INTO meta VALUES (?, ?)",
-                [("format", _FORMAT), ("features", FEATURE_VERSION), ("generation", "0"),
-                 ("deletions", "0"), ("created_at", str(time.time()))],
-            )
-            return
-        if meta.get("format") != _FORMAT or meta.get("features") != FEATURE_VERSION:
-            raise ConfigurationError(
-                f"The local index {self.path} was built by another version "
-                f"(format {meta.get('format')}, features {meta.get('features')}); this version "
-                f"needs format {_FORMAT}, features {FEATURE_VERSION}. Rebuild it with "
-                "'rir index add' into a new file."
-            )
+        self._conn = open_database(self.path)
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -114,28 +60,64 @@ class IndexStore:
                 "SELECT key, value FROM meta WHERE key IN ('generation', 'deletions')").fetchall())
         return int(meta.get("generation", 0)), int(meta.get("deletions", 0))
 
-    def count(self) -> int:
+    def count_pages(self) -> int:
         with self._lock:
-            return int(self._conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+            return int(self._conn.execute("SELECT COUNT(*) FROM pages").fetchone()[0])
+
+    def count_images(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM images").fetchone()[0])
 
     def find_by_sha256(self, sha256: str) -> list[int]:
         with self._lock:
-            rows = self._conn.execute("SELECT rowid FROM entries WHERE sha256 = ?",
+            rows = self._conn.execute("SELECT rowid FROM images WHERE sha256 = ?",
                                       (sha256,)).fetchall()
         return [int(r[0]) for r in rows]
 
-    def id_for_rowid(self, rowid: int) -> str | None:
+    def pages(self, image_id: str | None = None) -> list[IndexedPage]:
+        """Pages of one image (by id), or every page; in the order they were added."""
+        query = f"SELECT {_PAGE_COLUMNS} FROM pages p JOIN images i ON i.rowid = p.image"
         with self._lock:
-            row = self._conn.execute("SELECT id FROM entries WHERE rowid = ?", (rowid,)).fetchone()
-        return row[0] if row else None
+            if image_id is None:
+                rows = self._conn.execute(query + " ORDER BY p.rowid").fetchall()
+            else:
+                rows = self._conn.execute(query + " WHERE i.id = ? ORDER BY p.rowid",
+                                          (image_id,)).fetchall()
+        return [_page(r) for r in rows]
+
+    def pages_of(self, rowids: Iterable[int]) -> dict[int, list[IndexedPage]]:
+        """Pages of each image rowid, in the order they were added."""
+        wanted = [int(r) for r in rowids]
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT p.image, {_PAGE_COLUMNS} FROM pages p JOIN images i ON i.rowid = p.image "
+                f"WHERE p.image IN ({marks}) ORDER BY p.rowid", wanted).fetchall()
+        out: dict[int, list[IndexedPage]] = {}
+        for row in rows:
+            out.setdefault(int(row[0]), []).append(_page(row[1:]))
+        return out
+
+    def image_info(self, rowids: Iterable[int]) -> dict[int, ImageInfo]:
+        wanted = [int(r) for r in rowids]
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT rowid, id, width, height, thumbnail FROM images WHERE rowid IN ({marks})",
+                wanted).fetchall()
+        return {int(r[0]): ImageInfo(int(r[0]), r[1], int(r[2]), int(r[3]), r[4]) for r in rows}
 
     def load_search_arrays(
         self, after_rowid: int = 0
     ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[bytes | None]]:
-        """rowids, global descriptors, word arrays and embeddings of entries after a rowid."""
+        """rowids, global descriptors, word arrays and embeddings of images after a rowid."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT rowid, global_desc, words, embedding FROM entries WHERE rowid > ? "
+                "SELECT rowid, global_desc, words, embedding FROM images WHERE rowid > ? "
                 "ORDER BY rowid", (after_rowid,)
             ).fetchall()
         rowids = np.array([r[0] for r in rows], dtype=np.int64)
@@ -152,7 +134,7 @@ class IndexStore:
         marks = ",".join("?" * len(rowids))
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT rowid, points, descriptors FROM entries WHERE rowid IN ({marks})",
+                f"SELECT rowid, points, descriptors FROM images WHERE rowid IN ({marks})",
                 [int(r) for r in rowids],
             ).fetchall()
         return {
@@ -161,110 +143,127 @@ class IndexStore:
             for r in rows
         }
 
-    def load_records(self, rowids: Iterable[int]) -> dict[int, EntryRecord]:
-        wanted = [int(r) for r in rowids]
-        if not wanted:
-            return {}
-        marks = ",".join("?" * len(wanted))
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT rowid, id, sha256, title, caption, url, image_url, metadata, width, "
-                f"height, thumbnail FROM entries WHERE rowid IN ({marks})", wanted,
-            ).fetchall()
-        return {
-            int(r[0]): EntryRecord(rowid=int(r[0]), id=r[1], sha256=r[2], title=r[3],
-                                   caption=r[4], url=r[5], image_url=r[6],
-                                   metadata=json.loads(r[7] or "{}"), width=int(r[8]),
-                                   height=int(r[9]), thumbnail=r[10])
-            for r in rows
-        }
-
     def stats(self) -> dict[str, Any]:
         with self._lock:
-            count, size = self._conn.execute(
+            images, size = self._conn.execute(
                 "SELECT COUNT(*), COALESCE(SUM(LENGTH(points) + LENGTH(descriptors) + "
                 "LENGTH(words) + LENGTH(global_desc) + COALESCE(LENGTH(thumbnail), 0)), 0) "
-                "FROM entries").fetchone()
-            with_captions = self._conn.execute(
-                "SELECT COUNT(*) FROM entries WHERE caption IS NOT NULL AND caption != ''"
-            ).fetchone()[0]
+                "FROM images").fetchone()
+            pages, with_captions = self._conn.execute(
+                "SELECT COUNT(*), COUNT(NULLIF(caption, '')) FROM pages").fetchone()
             meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
-        return {"path": str(self.path) if self.path else ":memory:", "entries": int(count),
-                "with_captions": int(with_captions), "feature_bytes": int(size),
+            page_size, page_count = (self._conn.execute("PRAGMA page_size").fetchone()[0],
+                                     self._conn.execute("PRAGMA page_count").fetchone()[0])
+        on_disk = self.path.stat().st_size if self.path is not None and self.path.exists() else 0
+        return {"path": str(self.path) if self.path else ":memory:", "images": int(images),
+                "pages": int(pages), "with_captions": int(with_captions),
+                "bytes": int(on_disk or page_size * page_count), "feature_bytes": int(size),
                 "features": meta.get("features"), "format": meta.get("format")}
 
     # -- writes -------------------------------------------------------------------------------
 
-    def upsert(
-        self,
-        *,
-        entry_id: str,
-        sha256: str,
-        title: str,
-        caption: str | None,
-        url: str | None,
-        image_url: str | None,
-        metadata: dict[str, Any],
-        width: int,
-        height: int,
-        thumbnail: bytes | None,
-        features: IndexFeatures,
-        embedding: np.ndarray | None,
-    ) -> tuple[int, bool]:
-        """Insert an entry, or update the text of an existing one. Returns (rowid, created)."""
-        metadata_json = json.dumps(metadata, ensure_ascii=False, default=str)
+    def write(self, items: Sequence[tuple[ImageData, PageData]]) -> list[str]:
+        """Add images (once each) and their pages in one transaction; returns the page ids.
+
+        A page that exists (same image, same url, or same title without url) has its
+        text updated. Either every item is written or, on an error, none is.
+        """
+        now = time.time()
+        page_ids = []
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                row = self._conn.execute("SELECT rowid FROM entries WHERE id = ?",
-                                         (entry_id,)).fetchone()
-                if row is not None:
-                    self._conn.execute(
-                        "UPDATE entries SET title = ?, caption = ?, url = ?, image_url = ?, "
-                        "metadata = ? WHERE rowid = ?",
-                        (title, caption, url, image_url, metadata_json, row[0]),
-                    )
-                    rowid, created = int(row[0]), False
-                else:
-                    cursor = self._conn.execute(
-                        "INSERT INTO entries (id, sha256, title, caption, url, image_url, "
-                        "metadata, width, height, added_at, thumbnail, global_desc, words, points,"
-                        " descriptors, embedding) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        (entry_id, sha256, title, caption, url, image_url, metadata_json, width,
-                         height, time.time(), thumbnail, features.global_desc.tobytes(),
-                         features.words.astype(np.uint32).tobytes(),
-                         features.points.astype(np.float32).tobytes(),
-                         features.descriptors.astype(np.uint8).tobytes(),
-                         None if embedding is None else embedding.astype(np.float32).tobytes()),
-                    )
-                    rowid, created = int(cursor.lastrowid or 0), True
-                self._bump_generation()
+                for image, page in items:
+                    rowid = self._image_rowid(image, now)
+                    page_ids.append(self._upsert_page(rowid, image.image_id, page, now))
+                self._bump("generation")
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
-        return rowid, created
+        return page_ids
 
-    def delete(self, entry_id: str) -> bool:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                deleted = self._conn.execute("DELETE FROM entries WHERE id = ?",
-                                             (entry_id,)).rowcount
-                if deleted:
-                    self._bump_generation()
-                    self._conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
-                                       "WHERE key = 'deletions'")
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-        return bool(deleted)
-
-    def _bump_generation(self) -> None:
-        self._conn.execute(
-            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
+    def _image_rowid(self, image: ImageData, now: float) -> int:
+        row = self._conn.execute("SELECT rowid FROM images WHERE id = ?",
+                                 (image.image_id,)).fetchone()
+        if row is not None:
+            return int(row[0])
+        features = image.features
+        cursor = self._conn.execute(
+            "INSERT INTO images (id, sha256, width, height, added_at, thumbnail, global_desc, "
+            "words, points, descriptors, embedding) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (image.image_id, image.sha256, image.width, image.height, now, image.thumbnail,
+             features.global_desc.astype(np.float32).tobytes(),
+             features.words.astype(np.uint32).tobytes(),
+             features.points.astype(np.float32).tobytes(),
+             features.descriptors.astype(np.uint8).tobytes(),
+             None if image.embedding is None else image.embedding.astype(np.float32).tobytes()),
         )
+        return int(cursor.lastrowid or 0)
+
+    def _upsert_page(self, rowid: int, image_id: str, page: PageData, now: float) -> str:
+        page_id = page_id_for(image_id, page.key)
+        metadata = json.dumps(page.metadata, ensure_ascii=False, default=str)
+        updated = self._conn.execute(
+            "UPDATE pages SET title = ?, caption = ?, url = ?, image_url = ?, metadata = ? "
+            "WHERE id = ?", (page.title, page.caption, page.url, page.image_url, metadata, page_id),
+        ).rowcount
+        if not updated:
+            self._conn.execute(
+                "INSERT INTO pages (id, image, title, caption, url, image_url, metadata, "
+                "added_at) VALUES (?,?,?,?,?,?,?,?)",
+                (page_id, rowid, page.title, page.caption, page.url, page.image_url, metadata,
+                 now),
+            )
+        return page_id
+
+    def remove_page(self, page_id: str) -> bool:
+        """Delete a page; an image left without pages is deleted with it."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._conn.execute("SELECT image FROM pages WHERE id = ?",
+                                         (page_id,)).fetchone()
+                if row is not None:
+                    self._conn.execute("DELETE FROM pages WHERE id = ?", (page_id,))
+                    left = self._conn.execute("SELECT 1 FROM pages WHERE image = ? LIMIT 1",
+                                              (row[0],)).fetchone()
+                    if left is None:
+                        self._delete_images([int(row[0])])
+                    self._bump("generation")
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return row is not None
+
+    def remove_image(self, image_id: str) -> int:
+        """Delete an image and all its pages; returns how many pages went."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._conn.execute("SELECT rowid FROM images WHERE id = ?",
+                                         (image_id,)).fetchone()
+                removed = 0
+                if row is not None:
+                    removed = self._conn.execute("DELETE FROM pages WHERE image = ?",
+                                                 (row[0],)).rowcount
+                    self._delete_images([int(row[0])])
+                    self._bump("generation")
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return int(removed)
+
+    def _delete_images(self, rowids: list[int]) -> None:
+        marks = ",".join("?" * len(rowids))
+        self._conn.execute(f"DELETE FROM images WHERE rowid IN ({marks})", rowids)
+        self._bump("deletions")
+
+    def _bump(self, counter: str) -> None:
+        self._conn.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?", (counter,))
 
     def close(self) -> None:
         with self._lock:

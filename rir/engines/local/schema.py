@@ -1,0 +1,185 @@
+"""The local index file: its SQLite schema, format checks and migration of older files.
+
+Format 2 stores images and pages separately (one photo on many pages). A
+format-1 file (one row per image, one page each) is migrated in place on open,
+after a consistent copy of it is saved next to it as ``NAME.v1.bak``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+from rir.engines.local.features import FEATURE_VERSION
+from rir.engines.local.records import page_id_for, page_key
+from rir.errors import ConfigurationError
+
+__all__ = ["FORMAT", "open_database"]
+
+FORMAT = 2
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS images (
+    rowid INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: postings refer to rowids
+    id TEXT NOT NULL UNIQUE,
+    sha256 TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    added_at REAL NOT NULL,
+    thumbnail BLOB,
+    global_desc BLOB NOT NULL,
+    words BLOB NOT NULL,
+    points BLOB NOT NULL,
+    descriptors BLOB NOT NULL,
+    embedding BLOB
+);
+CREATE INDEX IF NOT EXISTS images_sha256 ON images (sha256);
+CREATE TABLE IF NOT EXISTS pages (
+    rowid INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    image INTEGER NOT NULL REFERENCES images (rowid),
+    title TEXT NOT NULL,
+    caption TEXT,
+    url TEXT,
+    image_url TEXT,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    added_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pages_image ON pages (image);
+"""
+
+_MIGRATE_1_TO_2 = """
+INSERT INTO images (rowid, id, sha256, width, height, added_at, thumbnail, global_desc, words,
+                    points, descriptors, embedding)
+    SELECT rowid, id, sha256, width, height, added_at, thumbnail, global_desc, words, points,
+           descriptors, embedding FROM entries ORDER BY rowid;
+INSERT INTO pages (id, image, title, caption, url, image_url, metadata, added_at)
+    SELECT rir_page_id(id, url, title), rowid, title, caption, url, image_url, metadata, added_at
+    FROM entries ORDER BY rowid;
+DROP TABLE entries;
+UPDATE meta SET value = '2' WHERE key = 'format';
+UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key IN ('generation', 'deletions');
+"""
+
+
+def open_database(path: Path | None) -> sqlite3.Connection:
+    """Open (creating or migrating) an index database; ``None`` is a new in-memory one.
+
+    Raises ConfigurationError naming the file and the fix when it is not a local
+    index, is damaged, or was written by another version.
+    """
+    target = ":memory:" if path is None else str(path)
+    if path is not None:
+        if path.is_dir():
+            raise ConfigurationError(f"The local index path '{path}' is a folder; pass a file "
+                                     "path such as 'photos.rir'.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = sqlite3.connect(target, timeout=30.0, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and "meta" not in tables:
+            raise ConfigurationError(
+                f"'{target}' is an SQLite file but not a local index (tables: "
+                f"{', '.join(sorted(tables)[:5])}); pass another path for the index."
+            )
+        if path is not None:
+            conn.execute("PRAGMA journal_mode = WAL")
+        if not tables:
+            _create(conn)
+        else:
+            _check_or_migrate(conn, path)
+        return conn
+    except sqlite3.DatabaseError as exc:
+        if conn is not None:
+            conn.close()
+        raise ConfigurationError(
+            f"Cannot open the local index {target}: {exc} (the file is damaged or not an index)."
+            " Pass another path, or move this file away and rebuild with 'rir index add'."
+        ) from None
+    except BaseException:
+        if conn is not None:
+            conn.close()
+        raise
+
+
+def _create(conn: sqlite3.Connection) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        _run_script(conn, SCHEMA)
+        conn.executemany(
+            "INSERT OR IGNORE INTO meta VALUES (?, ?)",
+            [("format", str(FORMAT)), ("features", FEATURE_VERSION), ("generation", "0"),
+             ("deletions", "0"), ("created_at", str(time.time()))],
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _check_or_migrate(conn: sqlite3.Connection, path: Path | None) -> None:
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    where = path or ":memory:"
+    raw_format = meta.get("format", "")
+    if not raw_format.isdigit():
+        raise ConfigurationError(
+            f"The local index {where} has no valid format marker ({raw_format!r}); it is damaged. "
+            "Move it away and rebuild with 'rir index add'."
+        )
+    version = int(raw_format)
+    if version > FORMAT:
+        raise ConfigurationError(
+            f"The local index {where} was written by a newer version of reverse-image-rag "
+            f"(format {version}; this version reads formats 1-{FORMAT}). Upgrade with: "
+            "pip install -U reverse-image-rag"
+        )
+    if meta.get("features") != FEATURE_VERSION:
+        raise ConfigurationError(
+            f"The local index {where} was built with other image features "
+            f"({meta.get('features')}; this version uses {FEATURE_VERSION}). Rebuild it with "
+            "'rir index add' into a new file."
+        )
+    if version == 1:
+        _migrate_1_to_2(conn, path)
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    # Statement by statement: executescript() would commit the open transaction first.
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _backup_path(path: Path) -> Path:
+    candidate = path.with_name(path.name + ".v1.bak")
+    number = 1
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}.v1.{number}.bak")
+        number += 1
+    return candidate
+
+
+def _migrate_1_to_2(conn: sqlite3.Connection, path: Path | None) -> None:
+    """Format 1 (one page per image, in ``entries``) -> images + pages, in one transaction."""
+    if path is not None:
+        backup = _backup_path(path)
+        with sqlite3.connect(str(backup)) as copy:
+            conn.backup(copy)
+        copy.close()
+    conn.create_function("rir_page_id", 3,
+                         lambda image_id, url, title: page_id_for(image_id, page_key(url, title)),
+                         deterministic=True)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()[0] == "1":
+            _run_script(conn, SCHEMA + _MIGRATE_1_TO_2)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

@@ -1,8 +1,8 @@
 """What a run will do and how it reports: shared by the asyncio runner and the Ray executor.
 
-:func:`plan_run` decides which items still need answering (resume, setup check),
-:class:`RunSummary` says what a run did, and :class:`Progress` draws the bar. Both
-executors import this module; neither imports the other's internals.
+:func:`plan_run` decides which items still need answering (resume, setup check) and
+:class:`RunSummary` says what a run did. Both executors import this module; neither
+imports the other's internals.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Any
 from rir.errors import ConfigurationError
 from rir.eval.datasets import EvalItem
 from rir.eval.item import RunConfig
-from rir.eval.results import ResultRecord, load_results
+from rir.eval.results import load_results
 
-__all__ = ["Progress", "RunSummary", "check_concurrency", "plan_run"]
+__all__ = ["RunSummary", "check_concurrency", "plan_run"]
 
 
 @dataclass
@@ -69,45 +69,6 @@ def plan_run(
             )
     done = {r.id for r in existing if r.ok or not retry_failed}
     return [item for item in items if item.id not in done]
-
-
-class Progress:
-    """A rich progress bar with counts and ETA on stderr, or nothing."""
-
-    def __init__(self, total: int, *, enabled: bool, label: str = "evaluating") -> None:
-        self._bar: Any = None
-        self.failed = 0
-        if enabled and total:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-            from rich.progress import Progress as RichProgress
-
-            self._bar = RichProgress(
-                TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(),
-                TextColumn("ETA"), TimeRemainingColumn(), console=Console(stderr=True),
-            )
-            self._task = self._bar.add_task(label, total=total, failed=0)
-
-    def advance(self, record: ResultRecord) -> None:
-        self.failed += 0 if record.ok else 1
-        if self._bar is not None:
-            self._bar.update(self._task, advance=1, failed=self.failed)
-
-    def __enter__(self) -> Progress:
-        if self._bar is not None:
-            self._bar.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
 
 
 def check_concurrency(concurrency: Any) -> int:

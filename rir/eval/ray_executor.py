@@ -27,9 +27,10 @@ from typing import Any
 from rir.errors import ConfigurationError
 from rir.eval.datasets import EvalItem
 from rir.eval.item import ItemRunner, RunConfig, describe_error
-from rir.eval.plan import Progress, RunSummary, plan_run
+from rir.eval.plan import RunSummary, plan_run
 from rir.eval.ratelimit import StartSpacer
 from rir.eval.results import ResultRecord, ResultsWriter
+from rir.progress import ProgressBar
 
 __all__ = ["run_eval_ray", "run_item_in_worker"]
 
@@ -115,8 +116,9 @@ def run_eval_ray(
     counts = {"ok": 0, "failed": 0}
     show = sys.stderr.isatty() if progress is None else progress
     try:
-        with ResultsWriter(out) as writer, Progress(len(pending), enabled=show,
-                                                    label="evaluating (ray)") as bar:
+        with ResultsWriter(out) as writer, ProgressBar(len(pending), enabled=show,
+                                                       label="evaluating (ray)",
+                                                       count_failures=True) as bar:
             while queue or in_flight:
                 while queue and len(in_flight) < max_in_flight:
                     if spacer is not None:
@@ -137,7 +139,7 @@ def run_eval_ray(
                                               error=describe_error(exc))
                     writer.write(record)
                     counts["ok" if record.ok else "failed"] += 1
-                    bar.advance(record)
+                    bar.advance(ok=record.ok)
     finally:
         for ref in in_flight:
             ray.cancel(ref, force=True)

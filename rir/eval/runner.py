@@ -29,8 +29,9 @@ from rir.engines import Engine
 from rir.errors import ConfigurationError
 from rir.eval.datasets import EvalItem
 from rir.eval.item import ItemRunner, RunConfig
-from rir.eval.plan import Progress, RunSummary, check_concurrency, plan_run
+from rir.eval.plan import RunSummary, check_concurrency, plan_run
 from rir.eval.results import ResultRecord, ResultsWriter
+from rir.progress import ProgressBar
 
 __all__ = ["RunSummary", "arun_eval", "plan_run", "run_eval"]
 
@@ -69,7 +70,8 @@ async def arun_eval(
     counts = {"ok": 0, "failed": 0}
     show = sys.stderr.isatty() if progress is None else progress
 
-    with ResultsWriter(out) as writer, Progress(len(pending), enabled=show) as bar:
+    with ResultsWriter(out) as writer, ProgressBar(len(pending), label="evaluating", enabled=show,
+                                                    count_failures=True) as bar:
 
         async def worker() -> None:
             while True:
@@ -82,7 +84,7 @@ async def arun_eval(
                 counts["ok" if record.ok else "failed"] += 1
                 if not record.ok:
                     logger.info("item %s failed: %s", record.id, record.error)
-                bar.advance(record)
+                bar.advance(ok=record.ok)
                 if on_record is not None:
                     on_record(record)
 

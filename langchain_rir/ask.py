@@ -21,30 +21,10 @@ from langchain_rir.chain import create_rir_chain
 from langchain_rir.models import DEFAULT_MODEL, resolve_chat_model
 from langchain_rir.retriever import ReverseImageRetriever
 from rir._aio import run_sync
+from rir.engines import display_options
 from rir.prompts import check_context_mode
 
-__all__ = ["aask", "ask", "engine_options_for"]
-
-
-def engine_options_for(
-    engine: Any,
-    *,
-    context: str,
-    headless: bool,
-    engine_options: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Engine options for ``ask``: browser visibility, and a results screenshot when the
-    ``screenshot`` context needs one (the browser engine photographs the results page;
-    other engines get a rendered results sheet)."""
-    options = dict(engine_options or {})
-    lens = {"headless": headless}
-    if context == "screenshot":
-        lens["screenshot"] = "viewport"
-    if engine == "google_lens":
-        return {**lens, **options}
-    if engine == "auto":  # options reach google_lens only if auto picks it
-        return {**options, "google_lens": {**lens, **dict(options.get("google_lens") or {})}}
-    return options
+__all__ = ["aask", "ask"]
 
 
 def _build(
@@ -61,8 +41,9 @@ def _build(
     llm = resolve_chat_model(model, **dict(model_options or {}))  # fail fast: before searching
     retriever = ReverseImageRetriever(
         engine=engine, k=k, allow_local_files=True,
-        engine_options=engine_options_for(engine, context=context, headless=headless,
-                                          engine_options=engine_options)
+        engine_options=display_options(engine, headless=headless,
+                                       screenshot=context == "screenshot",
+                                       options=engine_options)
         if isinstance(engine, str) else dict(engine_options or {}),
         **retriever_options,
     )

@@ -6,6 +6,7 @@ import argparse
 import os
 import re
 
+from rir.cli._adapters import require_langchain_adapter
 from rir.cli._common import add_index_argument, parse_engine_options, positive_int
 from rir.errors import ConfigurationError, EngineError, RIRError
 from rir.prompts import CONTEXT_MODES
@@ -58,13 +59,14 @@ def run(args: argparse.Namespace) -> int:
             "(e.g. anthropic:claude-sonnet-4-5 with its package and key), or use --dry-run "
             "to print the prompt without calling a model."
         )
-    from langchain_rir.ask import engine_options_for
+    require_langchain_adapter("ask")
     from langchain_rir.chain import aprepare_prompt, create_rir_chain
     from langchain_rir.documents import format_documents
     from langchain_rir.models import resolve_chat_model
     from langchain_rir.retriever import ReverseImageRetriever
     from rir._aio import run_sync
     from rir.cost import measure_prompt
+    from rir.engines import display_options
 
     llm = resolve_chat_model(model) if model is not None else None  # fail before searching
     engine = args.engine or ("local" if args.index else "auto")
@@ -74,8 +76,8 @@ def run(args: argparse.Namespace) -> int:
     retriever = ReverseImageRetriever(
         engine=engine, k=args.k, allow_local_files=True, cache=not args.no_cache,
         allow_private_urls=args.allow_private_urls, enrich_captions=args.enrich,
-        engine_options=engine_options_for(engine, context=args.context,
-                                          headless=not args.headful, engine_options=options),
+        engine_options=display_options(engine, headless=not args.headful,
+                                       screenshot=args.context == "screenshot", options=options),
     )
     try:
         if llm is None:

@@ -8,6 +8,7 @@ import time
 
 from rich.panel import Panel
 
+from rir.cli._adapters import require_langchain_adapter
 from rir.cli._common import escape, plural, positive_int, print_result, stdout
 from rir.errors import EngineError
 from rir.prompts import CONTEXT_MODES, build_prompt
@@ -74,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
                      "--model anthropic:claude-sonnet-4-5 with that provider's package and key) "
                      "and run 'rir demo' again.")
         return 0
+    require_langchain_adapter("demo")
     from langchain_rir.messages import to_langchain_messages
     from langchain_rir.models import resolve_chat_model
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from rir.engines.base import Engine, check_k
 from rir.errors import ConfigurationError
 
-__all__ = ["Engine", "available_engines", "check_k", "get_engine", "register_engine"]
+__all__ = ["Engine", "available_engines", "check_k", "display_options", "get_engine",
+           "register_engine"]
 
 # name -> "module:attribute" (a class or a factory function), imported on first use.
 _REGISTRY: dict[str, str | Callable[..., Engine]] = {
@@ -31,6 +32,10 @@ _REGISTRY: dict[str, str | Callable[..., Engine]] = {
     "fusion": "rir.engines.combine:FusionEngine",
     "auto": "rir.engines.auto:auto_engine",
 }
+# Engines that drive a browser: they can run visibly and photograph their results page.
+_BROWSER_ENGINES = ("google_lens",)
+# Engines that pick another engine and pass it the options nested under its name.
+_CHOOSING_ENGINES = ("auto",)
 # "picimagesearch:<provider>" names go to this factory with provider=<provider>.
 _PREFIXED: dict[str, str] = {
     "picimagesearch": "rir.engines.picimagesearch:PicImageSearchEngine",
@@ -107,3 +112,29 @@ def _check_options(factory: Callable[..., Engine], options: dict[str, Any], name
         signature.bind(**options)
     except TypeError as exc:
         raise ConfigurationError(f"Bad options for engine '{name}': {exc}.") from None
+
+
+def display_options(
+    engine: str,
+    *,
+    headless: bool = True,
+    screenshot: bool = False,
+    options: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``options`` for ``get_engine(engine, ...)`` plus how the search should be shown.
+
+    A browser engine takes ``headless`` (``False``: watch it work) and, with
+    ``screenshot=True``, photographs its results page; an engine that picks another
+    (``auto``) gets them nested under the browser engine's name, used if it picks it;
+    other engines take neither (a caller wanting a picture renders a results sheet).
+    The caller's own ``options`` win.
+    """
+    browser = {"headless": headless, **({"screenshot": "viewport"} if screenshot else {})}
+    given = dict(options or {})
+    key = engine.strip().lower()
+    if key in _BROWSER_ENGINES:
+        return {**browser, **given}
+    if key in _CHOOSING_ENGINES:
+        nested = {name: {**browser, **dict(given.get(name) or {})} for name in _BROWSER_ENGINES}
+        return {**given, **nested}
+    return given

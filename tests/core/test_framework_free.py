@@ -50,3 +50,20 @@ print("ok")
                           timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("ok")
+
+
+def test_cli_commands_that_call_a_model_say_when_the_adapter_is_missing(tmp_path) -> None:
+    code = BLOCKER + f"""
+import rir.cli
+from rir.demo import demo_query
+query, _ = demo_query()
+path = {str(tmp_path / "q.jpg")!r}
+open(path, "wb").write(query.data)
+raise SystemExit(rir.cli.main(["ask", path, "Who is this?", "--dry-run", "--engine", "local"]))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 2, done.stderr[-2000:]
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "LangChain adapter cannot be imported" in lines[0], lines
+    assert "Traceback" not in done.stderr

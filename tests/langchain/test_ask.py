@@ -9,7 +9,7 @@ import pytest
 
 import rir.cli as cli
 from langchain_rir import aask, ask
-from langchain_rir.ask import engine_options_for
+from rir.engines import display_options
 from rir.errors import ConfigurationError
 from rir.prompts import FENCE_CLOSE, FENCE_OPEN
 
@@ -48,14 +48,14 @@ def test_ask_fails_fast_without_a_model_key(query_image, monkeypatch) -> None:
         ask(query_image.data, QUESTION, engine="serpapi")  # no engine is built either
 
 
-def test_engine_options_for_browser_and_auto() -> None:
-    assert engine_options_for("google_lens", context="screenshot", headless=False) == {
+def test_display_options_for_browser_and_auto() -> None:
+    assert display_options("google_lens", screenshot=True, headless=False) == {
         "headless": False, "screenshot": "viewport"}
-    assert engine_options_for("auto", context="text", headless=True,
-                              engine_options={"hl": "de"}) == {
+    assert display_options("auto", headless=True, options={"hl": "de"}) == {
         "hl": "de", "google_lens": {"headless": True}}
-    assert engine_options_for("serpapi", context="text", headless=True,
-                              engine_options={"hl": "de"}) == {"hl": "de"}
+    assert display_options("auto", headless=False, options={
+        "google_lens": {"headless": True}}) == {"google_lens": {"headless": True}}
+    assert display_options("serpapi", headless=True, options={"hl": "de"}) == {"hl": "de"}
 
 
 # -- the command line --------------------------------------------------------------------------

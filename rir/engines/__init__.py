@@ -28,8 +28,8 @@ _REGISTRY: dict[str, str | Callable[..., Engine]] = {
     "google_lens": "rir.engines.google_lens:GoogleLensEngine",
     "serpapi": "rir.engines.serpapi:SerpApiLensEngine",
     "cloud_vision": "rir.engines.cloud_vision:CloudVisionEngine",
-    "fallback": "rir.engines.combine:FallbackEngine",
-    "fusion": "rir.engines.combine:FusionEngine",
+    "fallback": "rir.engines.fallback:FallbackEngine",
+    "fusion": "rir.engines.fusion:FusionEngine",
     "auto": "rir.engines.auto:auto_engine",
 }
 # Engines that drive a browser: they can run visibly and photograph their results page.

@@ -14,7 +14,8 @@ from pydantic import SecretStr
 
 import rir
 from rir.engines.cloud_vision import CloudVisionEngine
-from rir.engines.combine import FallbackEngine, FusionEngine
+from rir.engines.fallback import FallbackEngine
+from rir.engines.fusion import FusionEngine
 from rir.engines.http import RateLimit, redact_text, scrub
 from rir.engines.picimagesearch import PicImageSearchEngine
 from rir.engines.serpapi import SerpApiLensEngine

@@ -38,7 +38,7 @@ print(len(names), "modules ok")
 def test_core_imports_and_searches_without_frameworks() -> None:
     code = BLOCKER + """
 import rir, rir.cli, rir.eval, rir.context, rir.extract, rir.prompts, rir.documents, rir.cost
-from rir.engines import google_lens, serpapi, cloud_vision, combine, auto
+from rir.engines import google_lens, serpapi, cloud_vision, fallback, fusion, auto
 from rir.demo import build_demo_index, demo_query
 query, _ = demo_query()
 result = rir.ReverseImageSearch(build_demo_index(), cache=False).search(query, k=2)

@@ -1,17 +1,10 @@
-"""Combining engines so that one blocked or failing engine does not take an application down.
+"""``FusionEngine``: engines queried concurrently, their hits merged by reciprocal-rank fusion.
 
     >>> from rir.engines import get_engine
-    >>> chain = get_engine("fallback", engines=["serpapi", "cloud_vision", "google_lens"])
     >>> fused = get_engine("fusion", engines=["serpapi", "picimagesearch:bing"])
 
-* :class:`FallbackEngine` tries its engines in order and answers with the first that
-  succeeds. Engine failures (blocked, rate-limited after retries, timeouts, bad keys,
-  provider errors) move on to the next engine; input errors (an invalid image) do not.
-  ``result.failures`` lists the engines that failed and why, ``result.metadata``
-  names the engine that answered (``answered_by``) and those not tried.
-* :class:`FusionEngine` queries all its engines concurrently and merges their hits by
-  canonical URL with reciprocal-rank fusion; each hit keeps its provenance in
-  ``metadata["provenance"]``. Whatever succeeded is returned; failures are listed.
+Hits are merged by canonical URL; each keeps its provenance in
+``metadata["provenance"]``. Whatever succeeded is returned; failures are listed.
 """
 
 from __future__ import annotations
@@ -24,140 +17,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rir.engines.base import Engine
+from rir.engines.composite import CompositeEngine, EngineSpec, engine_failure, failure_summary
 from rir.engines.http.secrets import protect_logger, redact_text
-from rir.errors import (
-    AllEnginesFailedError,
-    ConfigurationError,
-    EngineError,
-    EngineTimeoutError,
-    InvalidImageError,
-)
+from rir.errors import AllEnginesFailedError, ConfigurationError, EngineError, InvalidImageError
 from rir.images import QueryImage
 from rir.models import EngineFailure, Entity, SearchHit, SearchResult
 from rir.urls import canonical_url
 
-__all__ = ["AllEnginesFailedError", "FallbackEngine", "FusionEngine"]
+__all__ = ["AllEnginesFailedError", "FusionEngine"]
 
 logger = logging.getLogger(__name__)
 protect_logger(__name__)
-
-EngineSpec = str | Engine | tuple[str, Mapping[str, Any]]
-
-
-
-
-def _resolve(engines: Sequence[EngineSpec], owner: str) -> list[Engine]:
-    from rir.engines import get_engine  # the registry imports this module lazily
-
-    if isinstance(engines, (str, Engine)) or not isinstance(engines, Sequence) or not engines:
-        raise ConfigurationError(
-            f"{owner}: engines must be a non-empty list of engine names or Engine instances, "
-            f"e.g. engines=['serpapi', 'google_lens']; got {engines!r}."
-        )
-    resolved = []
-    for spec in engines:
-        if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], Mapping):
-            resolved.append(get_engine(spec[0], **dict(spec[1])))
-        else:
-            resolved.append(get_engine(spec))
-    return resolved
-
-
-def _failure(engine: Engine, exc: BaseException) -> EngineFailure:
-    if isinstance(exc, asyncio.TimeoutError):
-        return EngineFailure(engine=engine.name, error_type="EngineTimeoutError",
-                             message=f"{engine.name} did not answer in time.")
-    return EngineFailure(engine=engine.name, error_type=type(exc).__name__,
-                         message=redact_text(str(exc)))
-
-
-def _summary(failures: Sequence[EngineFailure]) -> str:
-    return "; ".join(f"{f.engine}: {f.error_type}: {f.message}" for f in failures)
-
-
-class _CombinedEngine(Engine):
-    """Shared behaviour: resolving the inner engines, cache key, closing."""
-
-    def __init__(self, engines: Sequence[EngineSpec], *, timeout_s: float | None) -> None:
-        self.engines: list[Engine] = _resolve(engines, self.name)
-        if timeout_s is not None and not timeout_s > 0:
-            raise ConfigurationError(f"{self.name}: timeout_s must be > 0, got {timeout_s!r}.")
-        self.timeout_s = timeout_s
-        self.cacheable = all(engine.cacheable for engine in self.engines)  # type: ignore[misc]
-
-    def cache_key_options(self) -> Mapping[str, Any]:
-        return {"engines": [{"name": e.name, **e.cache_key_options()} for e in self.engines]}
-
-    async def _run(self, engine: Engine, image: QueryImage, k: int) -> SearchResult:
-        if self.timeout_s is None:
-            return await engine.asearch(image, k=k)
-        try:
-            return await asyncio.wait_for(engine.asearch(image, k=k), self.timeout_s)
-        except asyncio.TimeoutError:
-            raise EngineTimeoutError(
-                f"{engine.name} did not answer within {self.timeout_s:g} s inside {self.name}.",
-                engine=engine.name,
-            ) from None
-
-    async def aclose(self) -> None:
-        await asyncio.gather(*(engine.aclose() for engine in self.engines))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(engines={[e.name for e in self.engines]!r})"
-
-
-class FallbackEngine(_CombinedEngine):
-    """Try ``engines`` in order; answer with the first that succeeds.
-
-    Args:
-        engines: engine names, ``(name, options)`` pairs or :class:`Engine` instances.
-        on_empty: also move on when an engine answers with no hits.
-        timeout_s: give each engine at most this long (then count it as timed out).
-    """
-
-    name = "fallback"
-
-    def __init__(self, engines: Sequence[EngineSpec], *, on_empty: bool = False,
-                 timeout_s: float | None = None) -> None:
-        super().__init__(engines, timeout_s=timeout_s)
-        self.on_empty = bool(on_empty)
-
-    def cache_key_options(self) -> Mapping[str, Any]:
-        return {**super().cache_key_options(), "on_empty": self.on_empty}
-
-    async def _asearch(self, image: QueryImage, *, k: int) -> SearchResult:
-        failures: list[EngineFailure] = []
-        last = len(self.engines) - 1
-        for index, engine in enumerate(self.engines):
-            try:
-                result = await self._run(engine, image, k)
-            except InvalidImageError:
-                raise  # the input is wrong: another engine will not fix it
-            except EngineError as exc:
-                failures.append(_failure(engine, exc))
-                logger.info("fallback: %s failed (%s: %s)%s", engine.name, type(exc).__name__,
-                            redact_text(str(exc)), "; trying the next engine" if index < last
-                            else "")
-                continue
-            if self.on_empty and not result.hits and index < last:
-                failures.append(EngineFailure(engine=engine.name, error_type="NoResults",
-                                              message=f"{engine.name} returned no hits."))
-                logger.info("fallback: %s returned no hits; trying the next engine", engine.name)
-                continue
-            metadata = {
-                **result.metadata,
-                "answered_by": engine.name,
-                "fallback": {
-                    "tried": [e.name for e in self.engines[: index + 1]],
-                    "not_tried": [e.name for e in self.engines[index + 1:]],
-                },
-            }
-            return result.model_copy(update={"failures": [*failures, *result.failures],
-                                             "metadata": metadata})
-        raise AllEnginesFailedError(
-            f"All {len(self.engines)} engines of the fallback chain failed: "
-            f"{_summary(failures)}", engine=self.name, failures=failures,
-        )
 
 
 @dataclass
@@ -167,7 +37,7 @@ class _Bucket:
     shares: list[float] = field(default_factory=list)  # each entry's weighted contribution
 
 
-class FusionEngine(_CombinedEngine):
+class FusionEngine(CompositeEngine):
     """Query ``engines`` concurrently and merge their hits with reciprocal-rank fusion.
 
     A page's fused score is the sum over engines of ``weight / (rrf_k + rank)``; hits are
@@ -207,7 +77,7 @@ class FusionEngine(_CombinedEngine):
         failures: list[EngineFailure] = []
         for engine, outcome in zip(self.engines, outcomes, strict=True):
             if isinstance(outcome, (EngineError, InvalidImageError)):
-                failures.append(_failure(engine, outcome))
+                failures.append(engine_failure(engine, outcome))
                 logger.info("fusion: %s failed (%s: %s)", engine.name, type(outcome).__name__,
                             redact_text(str(outcome)))
             elif isinstance(outcome, BaseException):
@@ -216,7 +86,8 @@ class FusionEngine(_CombinedEngine):
                 answered.append((engine, outcome))
         if not answered:
             raise AllEnginesFailedError(
-                f"All {len(self.engines)} engines of the fusion failed: {_summary(failures)}",
+                f"All {len(self.engines)} engines of the fusion failed: "
+                f"{failure_summary(failures)}",
                 engine=self.name, failures=failures,
             )
         return SearchResult(

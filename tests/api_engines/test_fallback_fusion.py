@@ -10,7 +10,8 @@ import pytest
 import rir
 from rir.engines import Engine, get_engine
 from rir.engines.cloud_vision import CloudVisionEngine
-from rir.engines.combine import AllEnginesFailedError, FallbackEngine, FusionEngine
+from rir.engines.fallback import AllEnginesFailedError, FallbackEngine
+from rir.engines.fusion import FusionEngine
 from rir.engines.http import RateLimit
 from rir.engines.picimagesearch import PicImageSearchEngine
 from rir.engines.serpapi import SerpApiLensEngine

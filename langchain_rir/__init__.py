@@ -11,11 +11,11 @@
 """
 
 from langchain_rir.ask import aask, ask
+from langchain_rir.attachments import latest_image_in_messages
 from langchain_rir.chain import RIRChain, aprepare_prompt, create_rir_chain
+from langchain_rir.chat_models import DEFAULT_MODEL, resolve_chat_model
 from langchain_rir.documents import format_documents, hits_to_documents
-from langchain_rir.images import latest_image_in_messages
 from langchain_rir.messages import to_langchain_messages
-from langchain_rir.models import DEFAULT_MODEL, resolve_chat_model
 from langchain_rir.retriever import RetrievalResult, ReverseImageRetriever
 from langchain_rir.tool import ReverseImageSearchInput, ReverseImageSearchTool
 

@@ -17,7 +17,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from langchain_rir.chain import create_rir_chain
-from langchain_rir.models import resolve_chat_model
+from langchain_rir.chat_models import resolve_chat_model
 from langchain_rir.retriever import ReverseImageRetriever
 from langchain_rir.testing import fake_model
 from rir.engines import Engine

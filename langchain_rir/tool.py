@@ -35,7 +35,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.tools import BaseTool, InjectedToolArg, ToolException
 from pydantic import BaseModel, ConfigDict, Field
 
-from langchain_rir.images import latest_image_in_messages
+from langchain_rir.attachments import latest_image_in_messages
 from langchain_rir.retriever import ReverseImageRetriever
 from rir._aio import run_sync
 from rir.errors import (

@@ -7,7 +7,7 @@
     >>> response.response, response.metadata["best_guess"], response.source_nodes
 
 Unlike LlamaIndex's own query engines, this one sends the *query* image: it
-searches it, builds the prompt with :func:`rir.context.abuild_context_prompt` (the
+searches it, builds the prompt with :func:`rir.prompt_builder.abuild_context_prompt` (the
 same fenced, untrusted-context prompt the LangChain chain sends) and passes one
 ``ChatMessage`` with the image as an ``ImageBlock`` plus ``TextBlock``s to any
 LlamaIndex LLM that accepts images.
@@ -43,8 +43,8 @@ from llama_index_rir._inputs import is_image_reference
 from llama_index_rir.messages import to_chat_messages
 from llama_index_rir.retriever import ReverseImageRetriever
 from rir._aio import run_sync
-from rir.context import PromptOptions, abuild_context_prompt
 from rir.errors import ConfigurationError
+from rir.prompt_builder import PromptOptions, abuild_context_prompt
 from rir.prompts import PromptSpec
 
 __all__ = ["DEFAULT_QUESTION", "PreparedQuery", "ReverseImageQueryEngine", "default_llm"]
@@ -101,7 +101,7 @@ class ReverseImageQueryEngine(BaseQueryEngine):
         llm: the LLM; default ``OpenAI(model="gpt-4o")`` (needs ``OPENAI_API_KEY``).
         context: ``"text"``, ``"screenshot"``, ``"thumbnails"`` or ``"none"``.
         max_hits: hits placed in the context.
-        prompt: the other prompt settings (:class:`rir.context.PromptOptions`:
+        prompt: the other prompt settings (:class:`rir.prompt_builder.PromptOptions`:
             ``max_context_chars``, ``max_thumbnails``, ``render_missing_screenshot``); they
             may also be passed as keywords. ``render_missing_screenshot=False`` makes
             ``screenshot`` mode raise ConfigurationError when the engine took none.

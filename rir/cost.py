@@ -216,9 +216,10 @@ async def ameasure_modes(
 ) -> dict[str, ContextSize]:
     """Build the prompt in each of ``modes`` for the same result and size it.
 
-    ``prompt_options``: other :class:`rir.context.PromptOptions` settings (``max_hits``, ...).
+    ``prompt_options``: other :class:`rir.prompt_builder.PromptOptions` settings
+    (``max_hits``, ...).
     """
-    from rir.context import PromptOptions, abuild_context_prompt
+    from rir.prompt_builder import PromptOptions, abuild_context_prompt
 
     sizes: dict[str, ContextSize] = {}
     for mode in modes:

@@ -61,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
         )
     require_langchain_adapter("ask")
     from langchain_rir.chain import aprepare_prompt, create_rir_chain
+    from langchain_rir.chat_models import resolve_chat_model
     from langchain_rir.documents import format_documents
-    from langchain_rir.models import resolve_chat_model
     from langchain_rir.retriever import ReverseImageRetriever
     from rir._aio import run_sync
     from rir.cost import measure_prompt

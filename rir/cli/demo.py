@@ -76,8 +76,8 @@ def run(args: argparse.Namespace) -> int:
                      "and run 'rir demo' again.")
         return 0
     require_langchain_adapter("demo")
+    from langchain_rir.chat_models import resolve_chat_model
     from langchain_rir.messages import to_langchain_messages
-    from langchain_rir.models import resolve_chat_model
 
     model = resolve_chat_model(model_name)
     try:

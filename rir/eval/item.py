@@ -20,10 +20,10 @@ from typing import Any
 
 from rir._aio import run_sync
 from rir.engines import Engine, check_k, get_engine
+from rir.engines.rate_limited import RateLimitedEngine
 from rir.errors import ConfigurationError
 from rir.eval.backends import Answer, Answerer, get_backend
 from rir.eval.datasets import EvalItem
-from rir.eval.ratelimit import RateLimitedEngine
 from rir.eval.results import ResultRecord
 from rir.prompts import check_context_mode
 

@@ -28,8 +28,8 @@ from rir.errors import ConfigurationError
 from rir.eval.datasets import EvalItem
 from rir.eval.item import ItemRunner, RunConfig, describe_error
 from rir.eval.plan import RunSummary, plan_run
-from rir.eval.ratelimit import StartSpacer
 from rir.eval.results import ResultRecord, ResultsWriter
+from rir.pacing import StartSpacer
 from rir.progress import ProgressBar
 
 __all__ = ["run_eval_ray", "run_item_in_worker"]

@@ -37,7 +37,7 @@ print(len(names), "modules ok")
 
 def test_core_imports_and_searches_without_frameworks() -> None:
     code = BLOCKER + """
-import rir, rir.cli, rir.eval, rir.context, rir.extract, rir.prompts, rir.documents, rir.cost
+import rir, rir.cli, rir.eval, rir.prompt_builder, rir.extract, rir.prompts, rir.documents, rir.cost
 from rir.engines import google_lens, serpapi, cloud_vision, fallback, fusion, auto
 from rir.demo import build_demo_index, demo_query
 query, _ = demo_query()

@@ -56,7 +56,7 @@ def broken_tree(tmp_path: Path) -> Path:
     (core / "typed.py").write_text(
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from rir.extract import f\n")
     (core / "judge.py").write_text("def ask():\n    from langchain_core.messages import Human\n")
-    (core / "models.py").write_text("import langchain_rir.models\n")
+    (core / "models.py").write_text("import langchain_rir.chat_models\n")
     (core / "cli" / "__init__.py").write_text("")
     (core / "cli" / "ask.py").write_text("def run():\n    from langchain_rir.ask import ask\n")
     (core / "cli" / "eager.py").write_text("from llama_index_rir import Retriever\n")
@@ -76,5 +76,5 @@ def test_the_framework_check_finds_lazy_and_adapter_imports(broken_tree: Path) -
     assert framework_violations(broken_tree) == [
         "rir/cli/eager.py:1 imports llama_index_rir.Retriever",
         "rir/judge.py:2 imports langchain_core.messages.Human",
-        "rir/models.py:1 imports langchain_rir.models",
+        "rir/models.py:1 imports langchain_rir.chat_models",
     ]

@@ -94,8 +94,8 @@ def test_context_is_capped() -> None:
 
 
 def test_prompt_options_one_definition_for_every_component() -> None:
-    from rir.context import PromptOptions
     from rir.errors import ConfigurationError
+    from rir.prompt_builder import PromptOptions
 
     options = {"max_thumbnails": 2, "engine": "local"}
     taken = PromptOptions.take_from(PromptOptions(context="thumbnails"), options)
@@ -132,3 +132,15 @@ def test_a_hit_with_an_overlong_url_is_left_out_whole_and_said_so() -> None:
     # dropping tracking parameters can bring a URL under the cap: then it is shown
     tracked = "https://c.example/p?id=1&" + "&".join(f"utm_x{i}=1" for i in range(400))
     assert "url: https://c.example/p?id=1" in format_hits([SearchHit(title="T", url=tracked)])
+
+
+def test_the_old_module_name_still_works_for_one_release() -> None:
+    import importlib
+    import sys
+
+    sys.modules.pop("rir.context", None)
+    with pytest.warns(DeprecationWarning, match="rir.prompt_builder"):
+        old = importlib.import_module("rir.context")
+    from rir.prompt_builder import PromptOptions
+
+    assert old.PromptOptions is PromptOptions

@@ -112,7 +112,7 @@ def test_cli_answers_with_sources(rir_main, demo_files, monkeypatch, capsys) -> 
         assert name == "fake:recording"
         return model
 
-    monkeypatch.setattr("langchain_rir.models.resolve_chat_model", resolve)
+    monkeypatch.setattr("langchain_rir.chat_models.resolve_chat_model", resolve)
     index, query = demo_files
     code = rir_main(["ask", str(query), QUESTION, "--index", str(index), "--model",
                      "fake:recording", "--sources", "-k", "3"])
@@ -131,7 +131,7 @@ def test_cli_model_failure_is_one_line_without_the_key(rir_main, demo_files, mon
         def _generate(self, *args: Any, **kwargs: Any) -> Any:
             raise RuntimeError(f"Incorrect API key provided: {secret}.")
 
-    monkeypatch.setattr("langchain_rir.models.resolve_chat_model", lambda *a, **k: Failing())
+    monkeypatch.setattr("langchain_rir.chat_models.resolve_chat_model", lambda *a, **k: Failing())
     index, query = demo_files
     code = rir_main(["ask", str(query), QUESTION, "--index", str(index)])
     err = capsys.readouterr().err

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import rir.cost as cost
-from rir.context import PromptOptions, abuild_context_prompt
 from rir.cost import ameasure_modes, image_tokens, measure_prompt
 from rir.extract import postprocess
+from rir.prompt_builder import PromptOptions, abuild_context_prompt
 
 from .conftest import web_index
 

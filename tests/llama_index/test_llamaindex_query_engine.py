@@ -12,9 +12,9 @@ from llama_index.core.schema import QueryBundle
 import rir._aio
 from llama_index_rir import DEFAULT_QUESTION, ReverseImageQueryEngine, ReverseImageRetriever
 from llama_index_rir.testing import MOCK_LABEL, RecordingMultimodalLLM
-from rir.context import PromptOptions, abuild_context_prompt
 from rir.errors import ConfigurationError, EngineTimeoutError, InvalidImageError
 from rir.models import SearchResult
+from rir.prompt_builder import PromptOptions, abuild_context_prompt
 from rir.prompts import FENCE_CLOSE, FENCE_OPEN, SYSTEM_BY_MODE, ImagePart
 from tests.news_engine import GALLERY_URL, STORY_URL, NewsEngine
 
@@ -88,7 +88,7 @@ async def test_aquery_sends_image_and_context_in_each_mode(mode, demo_index, dem
 
 
 async def test_same_context_as_rir_context_and_the_langchain_translation(demo_index, demo_image):
-    """The engine sends exactly the prompt rir.context builds, as the LangChain side does."""
+    """The engine sends exactly the prompt rir.prompt_builder builds, as the LangChain side does."""
     from langchain_rir.messages import to_langchain_messages
 
     for mode in MODES:

@@ -1,4 +1,5 @@
-"""A per-engine request budget for evaluation runs, whatever the engine.
+"""``RateLimitedEngine``: a per-engine request budget, whatever the engine (evaluation runs
+use it for ``--rate-limit``).
 
 :class:`RateLimitedEngine` wraps any engine and spaces the starts of its
 searches at least ``1 / requests_per_second`` apart, across every task and
@@ -18,7 +19,7 @@ from rir.images import QueryImage
 from rir.models import SearchResult
 from rir.pacing import StartSpacer
 
-__all__ = ["RateLimitedEngine", "StartSpacer"]
+__all__ = ["RateLimitedEngine"]
 
 
 class RateLimitedEngine(Engine):

@@ -38,10 +38,10 @@ from rir.errors import (
     EngineError,
     EngineRateLimitedError,
     EngineTimeoutError,
-    redact_url,
 )
 from rir.pacing import StartSpacer
 from rir.urlfetch import USER_AGENT
+from rir.urls import redact_url
 
 __all__ = ["ApiHttp", "RateLimit", "RetryPolicy", "check_base_url"]
 

@@ -28,8 +28,8 @@ from rir.errors import (
     EngineServerError,
     EngineTimeoutError,
     EngineUnsupportedInputError,
-    redact_url,
 )
+from rir.urls import redact_url
 
 __all__ = [
     "EngineAuthenticationError",

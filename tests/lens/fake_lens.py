@@ -149,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(400, "<h1>Missing url</h1>")
                 return
             self._redirect(f"{base}/search?vsrid=fake1&udm=26&lns_mode=un&hl="
-                           f"{query.get('hl', ['en'])[0]}")
+                           f"{query.get('hl', ['en'])[0]}{_served_gl(scenario)}")
         elif path == "/search":
             self._search(scenario, base, query)
         elif path == "/consent":
@@ -181,7 +181,8 @@ class _Handler(BaseHTTPRequestHandler):
             if field_name != "encoded_image" or not data.startswith(_IMAGE_MAGIC):
                 self._send(400, "<h1>No image in encoded_image</h1>")
                 return
-            self._redirect(f"{base}/search?vsrid=fake2&udm=26&lns_mode=un", status=303)
+            self._redirect(f"{base}/search?vsrid=fake2&udm=26&lns_mode=un"
+                           f"{_served_gl(scenario)}", status=303)
         elif scenario is not None and path == "/consent/save":
             form = parse_qs(body.decode("utf-8", "replace"))
             self._record(scenario, path, query, form=form)
@@ -290,6 +291,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(0.05)
         self.wfile.write(b"0\r\n\r\n")
+
+
+def _served_gl(scenario: Scenario) -> str:
+    """``&gl=XX`` when the scenario plays Google choosing the region (``gl=XX``)."""
+    gl = scenario.options.get("gl")
+    return f"&gl={gl}" if gl else ""
 
 
 def _multipart_file(content_type: str, body: bytes) -> tuple[str | None, str | None, str | None,

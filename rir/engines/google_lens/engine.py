@@ -29,6 +29,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from rir.engines.base import Engine
 from rir.engines.google_lens.browser import BrowserPool
+from rir.engines.google_lens.completeness import END, locale_warnings
 from rir.engines.google_lens.network_read import NetworkReader
 from rir.engines.google_lens.options import DEFAULT_BASE_URL, LensOptions
 from rir.engines.google_lens.page_flow import (
@@ -266,6 +267,7 @@ class GoogleLensEngine(Engine):
             if network is not None:
                 verdict, content, slim, analysis = NETWORK, network.html, False, network.analysis
                 query.read_from = NETWORK
+                query.server_count = _card_count(analysis)
             else:
                 waiting = asyncio.ensure_future(wait_for_page_state(
                     page, deadline, settled_only=settled_only, watch=query.navigation))
@@ -278,6 +280,7 @@ class GoogleLensEngine(Engine):
                 content = await page_html(page, slim=slim)
                 analysis = await self._parser.analyse(content, page_url=page.url)
                 query.read_from = "page"
+                query.dom_count = _card_count(analysis)
             kind = analysis.state.kind
             if kind is PageKind.CONSENT and query.consent_clicks < _MAX_CONSENT_CLICKS \
                     and await click_consent_reject(page, deadline):
@@ -332,6 +335,7 @@ class GoogleLensEngine(Engine):
         metadata.update(blocked_requests=query.blocked_requests,
                         consent_clicks=query.consent_clicks,
                         read_from=query.read_from)
+        metadata.update(self._completeness(result, k, query, analysis.page_url or page.url))
         if saved:
             metadata["saved_html"] = str(saved)
         screenshot = None
@@ -356,6 +360,23 @@ class GoogleLensEngine(Engine):
         timeout = max(1.0, deadline - loop.time()) * 1000
         return await page.screenshot(type="png", full_page=full, clip=clip, timeout=timeout)
 
+    def _completeness(self, result: SearchResult, k: int, query: QueryState,
+                      page_url: str) -> dict[str, Any]:
+        """``complete`` (the list visibly ended or k was reached), the card counts seen,
+        the view and the language/region Google used."""
+        ended = result.metadata.get("list_end") == END or query.scrolled_to_end \
+            or _is_no_results(result)
+        found: dict[str, Any] = {
+            "complete": len(result.hits) >= k or ended,
+            "card_counts": query.card_counts(),
+        }
+        if query.handovers:
+            found["handovers"] = list(query.handovers)
+        found.update(locale_warnings(page_url, self.options.hl, self.options.country))
+        for warning in found.get("warnings", ()):
+            logger.warning("Google Lens: %s (%s)", warning, redact_url(page_url))
+        return found
+
     def _save_html(self, content: str, analysis: PageAnalysis) -> Path:
         target = self.options.save_html
         assert target is not None
@@ -372,6 +393,15 @@ def _outside_hosts_pattern(hosts: frozenset[str]) -> re.Pattern[str]:
     """Matches http(s)/ws URLs whose host is not one of ``hosts`` (any port)."""
     names = "|".join(re.escape(host) for host in sorted(hosts))
     return re.compile(rf"^(?!(https?|wss?)://({names})(:\d+)?([/?#]|$))[a-z]+://")
+
+
+def _card_count(analysis: PageAnalysis) -> int | None:
+    return None if analysis.result is None else len(analysis.result.hits)
+
+
+def _is_no_results(result: SearchResult) -> bool:
+    """An explicit "no matches" page: the list ended before it began."""
+    return result.metadata.get("page_state") == PageKind.NO_RESULTS.value
 
 
 async def _document_status(page: Page) -> int | None:

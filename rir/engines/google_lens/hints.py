@@ -16,9 +16,11 @@ import re
 __all__ = [
     "AI_OVERVIEW_LABELS",
     "BLOCK_PHRASES",
-        "CONSENT_PHRASES",
+    "CONSENT_PHRASES",
     "CONSENT_REJECT_LABELS",
+    "END_OF_LIST_PHRASES",
     "HINTS",
+    "MORE_RESULTS_LABELS",
     "NO_RESULTS_PHRASES",
     "SECTION_LABELS",
     "section_kind",
@@ -105,6 +107,29 @@ CONSENT_PHRASES: tuple[str, ...] = (
     "avant d'accéder à google",
     "antes de ir a google",
     "prima di continuare su google",
+)
+
+# Controls after a results list that lead to more of it (lower-case, the whole label
+# or its start: "See more", "More results"). The real All view ends its 60-card
+# visual-matches preview with "See more" when the Visual matches view holds more.
+MORE_RESULTS_LABELS: tuple[str, ...] = (
+    "see more", "more results", "show more results", "more visual matches",
+    "more exact matches", "more products", "mehr anzeigen", "weitere ergebnisse",
+    "voir plus", "plus de résultats", "ver más", "más resultados", "mostra altro",
+    "ver mais", "meer weergeven",
+)
+
+# Messages that end a scrolling results list (visible text, lower-case).
+END_OF_LIST_PHRASES: tuple[str, ...] = (
+    "looks like you've reached the end",
+    "looks like you’ve reached the end",
+    "you've reached the end of the results",
+    "you’ve reached the end of the results",
+    "no more results",
+    "that's all the results",
+    "keine weiteren ergebnisse",
+    "il n'y a plus de résultats",
+    "no hay más resultados",
 )
 
 # Buttons that decline non-essential cookies on Google's consent page.

@@ -16,6 +16,7 @@ from lxml import etree
 
 from rir.engines.google_lens import hints
 from rir.engines.google_lens.cards import Card, find_cards, page_key
+from rir.engines.google_lens.completeness import list_end, page_udm
 from rir.engines.google_lens.dom import load_document, visible_text
 from rir.engines.google_lens.overview import read_overview
 from rir.engines.google_lens.states import (
@@ -30,10 +31,13 @@ from rir.engines.google_lens.thumbnails import read_image_maps
 from rir.extract import canonical_url, site_of
 from rir.models import MatchType, SearchHit, SearchResult
 
-__all__ = ["PageAnalysis", "analyse_lens_html", "parse_lens_html"]
+__all__ = ["UDM_VIEWS", "PageAnalysis", "analyse_lens_html", "parse_lens_html"]
 
 # Lens's tabs in Google Search, by their ``udm`` parameter.
-_UDM_MATCH_TYPES: dict[str, MatchType] = {"48": "exact", "44": "visual", "26": "visual"}
+_UDM_MATCH_TYPES: dict[str, MatchType] = {"48": "exact", "44": "visual", "26": "visual",
+                                           "37": "product"}
+# ... and the view names ``match_type`` uses for them.
+UDM_VIEWS: dict[str, str] = {"26": "all", "44": "visual", "48": "exact", "37": "products"}
 _SECTION_MATCH_TYPES: dict[str, MatchType] = {
     "visual": "visual", "exact": "exact", "product": "product",
 }
@@ -117,9 +121,14 @@ def analyse_lens_html(page: str, *, page_url: str | None = None) -> PageAnalysis
             seen.add(key)
             hits.append(_hit(card, match_type).model_copy(update={"position": len(hits) + 1}))
     overview = read_overview(doc)
+    udm = page_udm(page_url)
     metadata: dict[str, Any] = {
         "page_state": state.kind.value,
         "match_type": match_type,
+        "udm": udm,
+        "view": UDM_VIEWS.get(udm or ""),
+        "card_count": len(hits),
+        "list_end": list_end(doc, [c.anchor for c in image_cards if c.anchor is not None], udm),
         "skipped": {kind: sum(c.kind == kind for c in cards)
                     for kind in ("web", "video", "ai_overview")},
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
@@ -28,6 +28,17 @@ class QueryState:
     navigation: NavigationWatch | None = None
     reader: NetworkReader | None = None
     read_from: str = "page"  # where the final page was read: "page" (DOM) or "network"
+    # Image cards seen: in the HTML the server sent, in the rendered DOM, after each scroll.
+    server_count: int | None = None
+    dom_count: int | None = None
+    scroll_counts: list[int] = field(default_factory=list)
+    scrolled_to_end: bool = False  # a scroll to the bottom brought no new cards
+    handovers: list[str] = field(default_factory=list)  # why a read was not trusted
+    views: list[str] = field(default_factory=list)  # the udm views visited, in order
+
+    def card_counts(self) -> dict[str, Any]:
+        return {"server": self.server_count, "dom": self.dom_count,
+                "scrolls": list(self.scroll_counts)}
 
     async def unless_network(self, step: Awaitable[Any]) -> bool:
         """Run ``step`` (a navigation, a click, a wait) unless a results page is read

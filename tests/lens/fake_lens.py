@@ -12,7 +12,9 @@ serves exact-matches), ``empty`` (no results), ``consent`` (a consent wall
 until the consent cookie is set), ``sorry`` (a /sorry/ captcha page, HTTP 429),
 ``interstitial`` (the JavaScript interstitial), ``unblock`` (an interstitial that
 clears itself), ``unknown``, ``dynamic`` (results rendered late by script),
-``error500``, ``drop`` (connection closed without an answer), ``hang`` (never
+``webonly`` / ``aionly`` / ``verifying`` / ``webhp`` (degraded pages), ``flaky`` (degraded
+once, then results), ``nourl`` / ``urlwrong`` (``/uploadbyurl`` cannot use the URL;
+uploads work), ``error500``, ``drop`` (connection closed without an answer), ``hang`` (never
 answers), ``stall`` (headers and half the page, then nothing). ``charset=NAME``
 serves the page in that encoding; ``stream=gzip`` sends it gzipped and chunked,
 in pieces, as Google does. ``page=real`` serves the real saved Lens page from ../shared.
@@ -148,6 +150,9 @@ class _Handler(BaseHTTPRequestHandler):
             if not query.get("url"):
                 self._send(400, "<h1>Missing url</h1>")
                 return
+            if scenario.name in _URL_FAILURES:  # Google could not use the URL
+                self._send(200, _page(_URL_FAILURES[scenario.name]))
+                return
             self._redirect(f"{base}/search?vsrid=fake1&udm=26&lns_mode=un&hl="
                            f"{query.get('hl', ['en'])[0]}{_served_gl(scenario)}")
         elif path == "/search":
@@ -158,6 +163,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, page)
         elif path.startswith("/sorry/"):
             self._send(429, _page("sorry"))
+        elif path == "/webhp":
+            self._send(200, _page("webhp"))
         elif path == "/":
             # Lens' home page, where `rir login` starts; it sets a session cookie.
             self._send(200, "<html><body><h1>Google Lens</h1></body></html>",
@@ -254,8 +261,18 @@ class _Handler(BaseHTTPRequestHandler):
         if name == "unblock" and "bgpass" not in self._cookies():
             self._send(200, _page("unblock"))
             return
+        if name == "webhp":
+            self._redirect(f"{base}/webhp?hl=en")
+            return
+        if name == "flaky":  # degraded the first time, results when asked again
+            with self.server.lock:
+                seen = self.server.served.get(scenario.text, 0)
+                self.server.served[scenario.text] = seen + 1
+            if seen == 0:
+                self._send(200, _page("web-results-only"))
+                return
         simple = {"interstitial": scenario.options.get("page", "js-interstitial"),
-                  "empty": "no-results", "unknown": "unknown"}
+                  "empty": "no-results", "unknown": "unknown", **_DEGRADED}
         if name in simple:
             self._send(200, _page(simple[name]))
             return
@@ -293,6 +310,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
 
+# Scenario -> the page /search serves (degraded answers real users hit).
+_DEGRADED = {"webonly": "web-results-only", "aionly": "ai-overview-unavailable",
+             "verifying": "verifying"}
+# Scenario -> what /uploadbyurl answers instead of redirecting to results.
+_URL_FAILURES = {"nourl": "no-image-at-url", "urlwrong": "something-went-wrong"}
+
+
 def _served_gl(scenario: Scenario) -> str:
     """``&gl=XX`` when the scenario plays Google choosing the region (``gl=XX``)."""
     gl = scenario.options.get("gl")
@@ -328,6 +352,7 @@ class _Server(ThreadingHTTPServer):
     lock: threading.Lock
     inflight: dict[str, int]
     max_inflight: dict[str, int]
+    served: dict[str, int]
 
 
 class FakeLens:
@@ -341,6 +366,7 @@ class FakeLens:
         self._server.lock = threading.Lock()
         self._server.inflight = {}
         self._server.max_inflight = {}
+        self._server.served = {}
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="fake-lens", daemon=True)
 

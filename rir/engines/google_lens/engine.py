@@ -46,7 +46,7 @@ from rir.engines.google_lens.parse_worker import PageParser
 from rir.engines.google_lens.parser import PageAnalysis
 from rir.engines.google_lens.query_state import NETWORK, QueryState
 from rir.engines.google_lens.session import StorageOption, load_session, resolve_storage_path
-from rir.engines.google_lens.states import ENGINE, PageKind, PageState
+from rir.engines.google_lens.states import ENGINE, PageKind, PageState, degraded_error
 from rir.errors import EngineError, EngineRateLimitedError, EngineTimeoutError, redact_url
 from rir.images import QueryImage
 from rir.models import SearchResult
@@ -236,16 +236,21 @@ class GoogleLensEngine(Engine):
 
     # -- one query --------------------------------------------------------------------------
 
-    async def _open(self, page: Page, image: QueryImage, deadline: float) -> None:
+    async def _open(self, page: Page, image: QueryImage, deadline: float, query: QueryState,
+                    *, upload: bool = False) -> None:
+        """Send the query: an image URL to ``/uploadbyurl`` (unless ``upload``), else the
+        bytes to ``/v3/upload``."""
         o = self.options
         loop = asyncio.get_running_loop()
         params = {"hl": o.hl} | ({"gl": o.country} if o.country else {})
-        if image.url and image.url.startswith(("http://", "https://")):
+        if not upload and image.url and image.url.startswith(("http://", "https://")):
+            query.opened_by = "url"
             target = (f"{o.base_url}/uploadbyurl?url={quote(image.url, safe='')}&"
                       f"{urlencode(params)}")
             await page.goto(target, wait_until="commit",
                             timeout=max(1.0, deadline - loop.time()) * 1000)
             return
+        query.opened_by = "upload"
         params |= {"re": "df", "stcs": str(int(time.time() * 1000)),
                    "vpw": str(_VIEWPORT["width"]), "vph": str(_VIEWPORT["height"])}
         upload = image.downscaled(_UPLOAD_MAX_SIDE, max_bytes=_UPLOAD_MAX_BYTES)
@@ -315,13 +320,23 @@ class GoogleLensEngine(Engine):
 
     async def _drive(self, page: Page, image: QueryImage, k: int, deadline: float,
                      query: QueryState) -> SearchResult:
-        await query.unless_network(self._open(page, image, deadline))
-        analysis, content, slim = await self._settle(page, deadline, query)
-        saved = None
-        if self.options.save_html and content:
-            if slim:  # a bug report needs the whole page, scripts and styles included
-                content = await page.content()
-            saved = await asyncio.to_thread(self._save_html, content, analysis)
+        await query.unless_network(self._open(page, image, deadline, query))
+        while True:
+            analysis, content, slim = await self._settle(page, deadline, query)
+            query.pages_seen.append(analysis.state.kind.value)
+            saved = None
+            if self.options.save_html and content:
+                if slim:  # a bug report needs the whole page, scripts and styles included
+                    content = await page.content()
+                saved = await asyncio.to_thread(self._save_html, content, analysis)
+                query.saved_pages.append(str(saved))
+            retry = self._retry_rule(analysis, query)
+            if retry is None:
+                break
+            why, upload = retry
+            query.retries.append(why)
+            logger.info("Google Lens: %s", why)
+            await query.unless_network(self._open(page, image, deadline, query, upload=upload))
         kind = analysis.state.kind
         if kind is PageKind.UNKNOWN:
             # An unrecognised page may simply be an HTTP error page: say so. (Read from
@@ -330,6 +345,9 @@ class GoogleLensEngine(Engine):
             query.status = await _document_status(page)
             if query.status is not None and query.status >= 400:
                 raise _http_error(query, page.url, saved)
+        if kind is PageKind.NO_IMAGE_AT_URL or kind is PageKind.DEGRADED:
+            raise degraded_error(analysis.state, analysis.page_url or page.url,
+                                 retried=bool(query.retries), image_url=image.url)
         result = analysis.raise_for_state(saved_to=str(saved) if saved else None)
         metadata = dict(result.metadata)
         metadata.update(blocked_requests=query.blocked_requests,
@@ -338,6 +356,9 @@ class GoogleLensEngine(Engine):
         metadata.update(self._completeness(result, k, query, analysis.page_url or page.url))
         if saved:
             metadata["saved_html"] = str(saved)
+        if query.retries:
+            metadata["retries"] = list(query.retries)
+        metadata["pages_seen"] = list(query.pages_seen)
         screenshot = None
         if self.options.screenshot != "off" and kind is PageKind.RESULTS:
             screenshot = await self._screenshot(page, result, k, deadline, metadata)
@@ -359,6 +380,26 @@ class GoogleLensEngine(Engine):
         metadata["screenshot_clip"] = clip
         timeout = max(1.0, deadline - loop.time()) * 1000
         return await page.screenshot(type="png", full_page=full, clip=clip, timeout=timeout)
+
+    @staticmethod
+    def _retry_rule(analysis: PageAnalysis, query: QueryState) -> tuple[str, bool] | None:
+        """Why and how to send the query again after a page that is not Lens' answer:
+        ``(reason, as_upload)``, or None.
+
+        A URL Google could not use is sent once more as the image's bytes (which the
+        engine already holds: a URL query image is downloaded through the SSRF-guarded
+        fetch before any engine runs); a degraded page is retried once, the same way
+        as before. Blocks are not retried here (hammering a block makes it last longer).
+        """
+        kind, reason = analysis.state.kind, analysis.state.reason
+        if kind is PageKind.NO_IMAGE_AT_URL and query.opened_by == "url" \
+                and not query.upload_retried:
+            query.upload_retried = True
+            return f"/uploadbyurl could not use the URL ({reason}); retrying as an upload", True
+        if kind in (PageKind.DEGRADED, PageKind.NO_IMAGE_AT_URL) and not query.degraded_retried:
+            query.degraded_retried = True
+            return f"degraded page ({reason}); retrying once", query.opened_by == "upload"
+        return None
 
     def _completeness(self, result: SearchResult, k: int, query: QueryState,
                       page_url: str) -> dict[str, Any]:

@@ -18,11 +18,14 @@ __all__ = [
     "BLOCK_PHRASES",
     "CONSENT_PHRASES",
     "CONSENT_REJECT_LABELS",
+    "DEGRADED_PHRASES",
     "END_OF_LIST_PHRASES",
     "HINTS",
     "MORE_RESULTS_LABELS",
     "NO_RESULTS_PHRASES",
     "SECTION_LABELS",
+    "URL_FAILURE_PHRASES",
+    "VERIFYING_PHRASES",
     "section_kind",
 ]
 
@@ -99,6 +102,38 @@ BLOCK_PHRASES: tuple[str, ...] = (
     "ungewöhnlichen datenverkehr",
     "trafic exceptionnel",
     "tráfico inusual",
+)
+
+# The bot check's holding page; it usually clears itself like the JavaScript interstitial.
+VERIFYING_PHRASES: tuple[str, ...] = (
+    "verifying your request",
+    "verifying you are human",
+    "anfrage wird überprüft",
+    "vérification de votre requête",
+    "verificando tu solicitud",
+)
+
+# /uploadbyurl could not use the image URL (Google could not fetch it, the site
+# blocks Google, or Lens failed on it): the engine uploads the bytes instead.
+URL_FAILURE_PHRASES: tuple[str, ...] = (
+    "no image at the url",
+    "no image at this url",
+    "couldn't find an image at",
+    "couldn’t find an image at",
+    "the url doesn't point to an image",
+    "couldn't load the image",
+    "something went wrong",
+    "etwas ist schiefgelaufen",
+    "une erreur s'est produite",
+    "algo salió mal",
+)
+
+# A page holding only these (and no matches) is a degraded Lens answer, not "no results".
+DEGRADED_PHRASES: tuple[str, ...] = (
+    "an ai overview is not available for this search",
+    "can't generate an ai overview right now",
+    "can’t generate an ai overview right now",
+    "für diese suche ist keine übersicht mit ki verfügbar",
 )
 
 CONSENT_PHRASES: tuple[str, ...] = (

@@ -158,7 +158,10 @@ async def wait_for_page_state(page: Page, deadline: float, *, settled_only: bool
     reloads end it with :data:`RELOAD_LOOP`. Raises ``asyncio.TimeoutError`` at
     the deadline.
     """
-    args = [SETTLE_MS, list(hints.NO_RESULTS_PHRASES), list(hints.BLOCK_PHRASES), settled_only]
+    # Explicit messages end the wait at once; Python then names the page's state.
+    messages = hints.NO_RESULTS_PHRASES + hints.URL_FAILURE_PHRASES + hints.DEGRADED_PHRASES
+    args = [SETTLE_MS, list(messages), list(hints.BLOCK_PHRASES + hints.VERIFYING_PHRASES),
+            settled_only]
     poll = asyncio.ensure_future(_poll_state(page, deadline, args))
     if watch is None:
         return await poll

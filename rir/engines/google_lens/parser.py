@@ -24,6 +24,7 @@ from rir.engines.google_lens.states import (
     PageKind,
     PageState,
     blocked_error,
+    degraded_error,
     detect_state,
     unknown_page_error,
 )
@@ -52,10 +53,13 @@ class PageAnalysis:
     result: SearchResult | None
     page_url: str | None = None
 
-    def raise_for_state(self, *, saved_to: str | None = None) -> SearchResult:
+    def raise_for_state(self, *, saved_to: str | None = None,
+                        retried: bool = False) -> SearchResult:
         """The result, or the error the page's state calls for."""
         if self.state.kind in (PageKind.BLOCKED, PageKind.CONSENT):
             raise blocked_error(self.state, self.page_url)
+        if self.state.kind in (PageKind.DEGRADED, PageKind.NO_IMAGE_AT_URL):
+            raise degraded_error(self.state, self.page_url, retried=retried)
         if self.result is None:
             raise unknown_page_error(self.state, self.page_url, saved_to)
         return self.result

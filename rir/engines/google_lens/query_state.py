@@ -35,6 +35,12 @@ class QueryState:
     scrolled_to_end: bool = False  # a scroll to the bottom brought no new cards
     handovers: list[str] = field(default_factory=list)  # why a read was not trusted
     views: list[str] = field(default_factory=list)  # the udm views visited, in order
+    opened_by: str = ""  # how the query reached Lens: "url" (/uploadbyurl) or "upload"
+    retries: list[str] = field(default_factory=list)  # each retry and why
+    upload_retried: bool = False
+    degraded_retried: bool = False
+    pages_seen: list[str] = field(default_factory=list)  # page states, in order
+    saved_pages: list[str] = field(default_factory=list)  # files save_html wrote
 
     def card_counts(self) -> dict[str, Any]:
         return {"server": self.server_count, "dom": self.dom_count,

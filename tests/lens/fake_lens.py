@@ -7,9 +7,10 @@ server serves every test at once::
 
     http://127.0.0.1:PORT/s/<scenario>[+delay=0.5][+page=real]/uploadbyurl?url=...
 
-Scenarios: ``results`` (default page: few-cards), ``exact`` (the udm=48 tab
-serves exact-matches), ``empty`` (no results), ``consent`` (a consent wall
-until the consent cookie is set), ``sorry`` (a /sorry/ captcha page, HTTP 429),
+Scenarios: ``results`` (default page: few-cards; the udm=48 view serves exact-matches,
+udm=37 products, udm=44 the scenario's page), ``exact``, ``empty`` (no results),
+``consent`` (a consent wall until the consent cookie is set), ``sorry`` (a /sorry/
+captcha page, HTTP 429),
 ``interstitial`` (the JavaScript interstitial), ``unblock`` (an interstitial that
 clears itself), ``unknown``, ``dynamic`` (results rendered late by script),
 ``webonly`` / ``aionly`` / ``verifying`` / ``webhp`` (degraded pages), ``flaky`` (degraded
@@ -282,6 +283,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if query.get("udm") == ["48"]:
             self._send(200, _page("exact-matches"))
+            return
+        if query.get("udm") == ["37"]:
+            self._send(200, _page("products"))
             return
         page = _page(scenario.options.get("page", "few-cards"))
         charset = scenario.options.get("charset")

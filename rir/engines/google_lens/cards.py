@@ -50,6 +50,10 @@ _GOOGLE_OTHER = re.compile(
     r"googlesyndication\.com|g\.co|goo\.gl|googleapis\.com)$"
 )
 _DURATION = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
+# A price as product cards show it: "$24.99", "US$ 1,299", "24,99 €", "£8", "From $12".
+_PRICE = re.compile(
+    r"^(?:from\s+)?(?:(?:[A-Z]{1,3})?[$€£¥₹]\s?\d[\d.,\s]*|\d[\d.,\s]*\s?(?:[$€£¥₹]|zł|kr|"
+    r"USD|EUR|GBP|CHF))$", re.IGNORECASE)
 _DIMENSIONS = re.compile(r"^(\d{2,5})\s*[x×]\s*(\d{2,5})$")
 _BREADCRUMB = re.compile(r"^https?://\S+|\s›\s")
 _MAX_SITE_CHARS = 80
@@ -71,6 +75,7 @@ class Card:
     snippet: str | None = None
     width: int | None = None
     height: int | None = None
+    price: str | None = None
     anchor: etree._Element | None = field(default=None, repr=False)
 
 
@@ -255,11 +260,14 @@ def find_cards(doc: etree._Element, maps: ImageMaps) -> list[Card]:
         if site is None:
             site = _site_label(info.blocks, title_element, title, info.favicons)
         width = height = None
+        price = None
         extras: list[str] = []
         for _, text in info.blocks:
             dims = _DIMENSIONS.match(text)
             if dims:
                 width, height = int(dims.group(1)), int(dims.group(2))
+            elif price is None and text != title and _PRICE.match(text):
+                price = text
             elif (text not in (title, site) and not _is_meta(text) and title not in text
                   and text not in extras):
                 extras.append(text)
@@ -267,6 +275,7 @@ def find_cards(doc: etree._Element, maps: ImageMaps) -> list[Card]:
         cards.append(Card(
             url=url, href=anchor.get("href") or "", title=title, kind=info.kind,
             section=section, site=site, thumbnail=thumbnail,
-            snippet=" · ".join(extras)[:300] or None, width=width, height=height, anchor=anchor,
+            snippet=" · ".join(extras)[:300] or None, width=width, height=height, price=price,
+            anchor=anchor,
         ))
     return cards

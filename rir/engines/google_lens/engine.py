@@ -31,7 +31,7 @@ from rir.engines.base import Engine
 from rir.engines.google_lens.browser import BrowserPool
 from rir.engines.google_lens.completeness import END, locale_warnings
 from rir.engines.google_lens.network_read import NetworkReader
-from rir.engines.google_lens.options import DEFAULT_BASE_URL, LensOptions
+from rir.engines.google_lens.options import DEFAULT_BASE_URL, VIEW_UDM, LensOptions
 from rir.engines.google_lens.page_flow import (
     RELOAD_LOOP,
     NavigationWatch,
@@ -76,7 +76,11 @@ class GoogleLensEngine(Engine):
         headless: False shows the browser window (debugging).
         timeout_s: deadline of one query, from the moment a browser context is ready.
         max_concurrency: queries in flight at once per event loop (one browser, N tabs).
-        match_type: ``"visual"`` (visual matches, default) or ``"exact"`` (exact-matches tab).
+        match_type: the Lens view to read: ``"all"`` (default: the All view, ``udm=26``,
+            whose visual-matches preview holds up to ~60 cards; a larger ``k`` moves on to
+            the Visual matches view), ``"visual"`` (Visual matches, ``udm=44``),
+            ``"exact"`` (Exact matches, ``udm=48``) or ``"products"`` (``udm=37``; hits
+            carry ``metadata["price"]`` and ``["merchant"]`` when the card shows them).
         screenshot: ``"off"``, ``"viewport"`` or ``"full"``: fill ``SearchResult.screenshot``
             with a PNG of the results area.
         storage_state: session file with Google cookies (consent, sign-in): a Playwright storage
@@ -105,7 +109,7 @@ class GoogleLensEngine(Engine):
         headless: bool = True,
         timeout_s: float = 30.0,
         max_concurrency: int = 4,
-        match_type: str = "visual",
+        match_type: str = "all",
         screenshot: str = "off",
         storage_state: StorageOption = None,
         base_url: str = DEFAULT_BASE_URL,
@@ -134,8 +138,10 @@ class GoogleLensEngine(Engine):
 
     def cache_key_options(self) -> Mapping[str, Any]:
         o = self.options
+        # "udm" also keeps entries from before the views apart: "visual" used to
+        # name the All view.
         key: dict[str, Any] = {"hl": o.hl, "country": o.country, "match_type": o.match_type,
-                               "screenshot": o.screenshot}
+                               "udm": VIEW_UDM[o.match_type], "screenshot": o.screenshot}
         if o.base_url != DEFAULT_BASE_URL:
             key["base_url"] = o.base_url
         if self._renders_results:
@@ -304,19 +310,27 @@ class GoogleLensEngine(Engine):
             if kind is PageKind.UNKNOWN and not settled_only and verdict != "settled":
                 settled_only = True  # the first look was early; judge the finished page
                 continue
+            udm = VIEW_UDM[self.options.match_type]
             if kind in (PageKind.RESULTS, PageKind.NO_RESULTS) and not switched_tab \
-                    and self.options.match_type == "exact" \
                     and analysis.result is not None \
-                    and analysis.result.metadata.get("match_type") != "exact":
+                    and analysis.result.metadata.get("udm") != udm \
+                    and (self.options.match_type != "all"
+                         or analysis.result.metadata.get("udm") is not None):
                 switched_tab = True
-                await query.unless_network(page.goto(
-                    _exact_tab_url(analysis.page_url or page.url, content), wait_until="commit",
-                    timeout=max(1.0, deadline - loop.time()) * 1000))
+                await self._switch_view(page, analysis, content, udm, deadline, query)
                 settled_only = False
                 continue
             if query.reader is not None and query.reader.arrived.is_set():
                 continue  # results came off the network meanwhile: they win
             return analysis, content, slim
+
+    async def _switch_view(self, page: Page, analysis: PageAnalysis, content: str, udm: str,
+                           deadline: float, query: QueryState) -> None:
+        """Open the same results in another Lens view (its ``udm`` tab)."""
+        url = _view_url(analysis.page_url or page.url, content, udm)
+        query.views.append(udm)
+        timeout = max(1.0, deadline - asyncio.get_running_loop().time()) * 1000
+        await query.unless_network(page.goto(url, wait_until="commit", timeout=timeout))
 
     async def _drive(self, page: Page, image: QueryImage, k: int, deadline: float,
                      query: QueryState) -> SearchResult:
@@ -474,20 +488,24 @@ async def _navigated(page: Page, until: float) -> bool:
     return True
 
 
-def _exact_tab_url(page_url: str, content: str) -> str:
-    """The exact-matches tab of a Lens results page (``udm=48``)."""
+_VIEW_NAMES = {udm: name for name, udm in VIEW_UDM.items()}
+
+
+def _view_url(page_url: str, content: str, udm: str) -> str:
+    """The same Lens results in the view ``udm`` (26 all, 44 visual, 48 exact, 37 products)."""
     parts = urlsplit(page_url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     if any(key == "udm" for key, _ in query):
-        query = [(key, "48" if key == "udm" else value) for key, value in query]
+        query = [(key, udm if key == "udm" else value) for key, value in query]
         return urlunsplit(parts._replace(query=urlencode(query)))
-    match = re.search(r'href="([^"]*[?&;]udm=48[^"]*)"', content)
+    match = re.search(rf'href="([^"]*[?&;]udm={udm}(?![0-9])[^"]*)"', content)
     if match:
         return urljoin(page_url, html_lib.unescape(match.group(1)))
+    name = _VIEW_NAMES.get(udm, udm)
     raise EngineError(
-        f"match_type='exact' but the Lens results page at '{redact_url(page_url)}' has no "
-        "'Exact matches' tab; Google may have changed its layout. Use match_type='visual'.",
-        engine=ENGINE)
+        f"match_type={name!r} but the Lens results page at '{redact_url(page_url)}' has no "
+        f"link to that view (udm={udm}); Google may have changed its layout. Use "
+        "match_type='all'.", engine=ENGINE)
 
 
 def _http_error(query: QueryState, page_url: str, saved: Path | None) -> EngineError:

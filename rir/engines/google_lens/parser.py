@@ -79,17 +79,23 @@ def _page_match_type(doc: etree._Element, page_url: str | None) -> MatchType:
 
 
 def _hit(card: Card, match_type: MatchType) -> SearchHit:
+    kind = _SECTION_MATCH_TYPES.get(card.section or "", match_type)
+    metadata: dict[str, Any] = {"site": site_of(card.url)}
+    if card.price:
+        metadata["price"] = card.price
+    if kind == "product" and card.site:
+        metadata["merchant"] = card.site
     return SearchHit(
         title=card.title,
         url=card.url,
         source=card.site or site_of(card.url) or None,
         thumbnail_url=card.thumbnail,
         snippet=card.snippet,
-        match_type=_SECTION_MATCH_TYPES.get(card.section or "", match_type),
+        match_type=kind,
         width=card.width,
         height=card.height,
         engine=ENGINE,
-        metadata={"site": site_of(card.url)},
+        metadata=metadata,
         raw={"href": card.href, "section": card.section},
     )
 

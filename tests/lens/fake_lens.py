@@ -13,7 +13,8 @@ udm=37 products, udm=44 the scenario's page), ``exact``, ``empty`` (no results),
 captcha page, HTTP 429),
 ``interstitial`` (the JavaScript interstitial), ``unblock`` (an interstitial that
 clears itself), ``unknown``, ``dynamic`` (results rendered late by script),
-``webonly`` / ``aionly`` / ``verifying`` / ``webhp`` (degraded pages), ``flaky`` (degraded
+``scroll`` (lands on the Visual matches view, udm=44, whose cards arrive by
+script as it is scrolled: 12 sent, 60 in all), ``webonly`` / ``aionly`` / ``verifying`` / ``webhp`` (degraded pages), ``flaky`` (degraded
 once, then results), ``nourl`` / ``urlwrong`` (``/uploadbyurl`` cannot use the URL;
 uploads work), ``error500``, ``drop`` (connection closed without an answer), ``hang`` (never
 answers), ``stall`` (headers and half the page, then nothing). ``charset=NAME``
@@ -154,8 +155,8 @@ class _Handler(BaseHTTPRequestHandler):
             if scenario.name in _URL_FAILURES:  # Google could not use the URL
                 self._send(200, _page(_URL_FAILURES[scenario.name]))
                 return
-            self._redirect(f"{base}/search?vsrid=fake1&udm=26&lns_mode=un&hl="
-                           f"{query.get('hl', ['en'])[0]}{_served_gl(scenario)}")
+            self._redirect(f"{base}/search?vsrid=fake1&lns_mode=un&hl="
+                           f"{query.get('hl', ['en'])[0]}{_landing(scenario)}")
         elif path == "/search":
             self._search(scenario, base, query)
         elif path == "/consent":
@@ -189,8 +190,8 @@ class _Handler(BaseHTTPRequestHandler):
             if field_name != "encoded_image" or not data.startswith(_IMAGE_MAGIC):
                 self._send(400, "<h1>No image in encoded_image</h1>")
                 return
-            self._redirect(f"{base}/search?vsrid=fake2&udm=26&lns_mode=un"
-                           f"{_served_gl(scenario)}", status=303)
+            self._redirect(f"{base}/search?vsrid=fake2&lns_mode=un{_landing(scenario)}",
+                           status=303)
         elif scenario is not None and path == "/consent/save":
             form = parse_qs(body.decode("utf-8", "replace"))
             self._record(scenario, path, query, form=form)
@@ -273,7 +274,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, _page("web-results-only"))
                 return
         simple = {"interstitial": scenario.options.get("page", "js-interstitial"),
-                  "empty": "no-results", "unknown": "unknown", **_DEGRADED}
+                  "empty": "no-results", "unknown": "unknown", "scroll": "scroll-cards",
+                  **_DEGRADED}
         if name in simple:
             self._send(200, _page(simple[name]))
             return
@@ -321,10 +323,13 @@ _DEGRADED = {"webonly": "web-results-only", "aionly": "ai-overview-unavailable",
 _URL_FAILURES = {"nourl": "no-image-at-url", "urlwrong": "something-went-wrong"}
 
 
-def _served_gl(scenario: Scenario) -> str:
-    """``&gl=XX`` when the scenario plays Google choosing the region (``gl=XX``)."""
+def _landing(scenario: Scenario) -> str:
+    """The results URL's view and region: ``udm`` (the ``scroll`` scenario lands on the
+    Visual matches view, 44, others on All, 26) and ``&gl=XX`` when the scenario plays
+    Google choosing the region (``gl=XX``)."""
+    udm = scenario.options.get("udm", "44" if scenario.name == "scroll" else "26")
     gl = scenario.options.get("gl")
-    return f"&gl={gl}" if gl else ""
+    return f"&udm={udm}" + (f"&gl={gl}" if gl else "")
 
 
 def _multipart_file(content_type: str, body: bytes) -> tuple[str | None, str | None, str | None,

@@ -116,20 +116,28 @@ def list_end(doc: etree._Element, anchors: list[etree._Element], udm: str | None
     return END if (udm or ALL_VIEW) == ALL_VIEW else None
 
 
-def thin_reason(result: SearchResult, k: int) -> str | None:
-    """Why ``result`` (one read of a page) may hold less than exists; None if it is whole."""
-    hits = result.hits
-    top = hits[:_BARE_TOP]
+def bare_reason(result: SearchResult) -> str | None:
+    """Why the top of the list looks unfinished (cards whose thumbnails scripts add)."""
+    top = result.hits[:_BARE_TOP]
     bare = sum(1 for hit in top if not hit.thumbnail_url)
     if len(top) >= _BARE_MIN_HITS and bare >= _BARE_SHARE * len(top):
         return f"{bare} of the first {len(top)} cards have no thumbnail (filled in by script)"
-    if len(hits) >= k:
-        return None
-    if result.metadata.get("list_end") == END:
+    return None
+
+
+def short_reason(result: SearchResult, k: int) -> str | None:
+    """Why ``result`` may hold fewer hits than exist for ``k``; None if it is enough."""
+    hits = len(result.hits)
+    if hits >= k or result.metadata.get("list_end") == END:
         return None
     if result.metadata.get("list_end") == MORE:
-        return f"{len(hits)} hits < k={k} and the page offers more"
-    return f"{len(hits)} hits < k={k} and no end-of-list sign"
+        return f"{hits} hits < k={k} and the page offers more"
+    return f"{hits} hits < k={k} and no end-of-list sign"
+
+
+def thin_reason(result: SearchResult, k: int) -> str | None:
+    """Why ``result`` (one read of a page) may hold less than exists; None if it is whole."""
+    return bare_reason(result) or short_reason(result, k)
 
 
 def locale_warnings(page_url: str | None, hl: str, country: str | None) -> dict[str, object]:

@@ -12,6 +12,7 @@ a screenshot of the results area (the paper's context for the model).
 from __future__ import annotations
 
 import asyncio
+import functools
 import html as html_lib
 import logging
 import re
@@ -29,7 +30,13 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from rir.engines.base import Engine
 from rir.engines.google_lens.browser import BrowserPool
-from rir.engines.google_lens.completeness import END, locale_warnings
+from rir.engines.google_lens.completeness import (
+    END,
+    MORE,
+    bare_reason,
+    locale_warnings,
+    short_reason,
+)
 from rir.engines.google_lens.network_read import NetworkReader
 from rir.engines.google_lens.options import DEFAULT_BASE_URL, VIEW_UDM, LensOptions
 from rir.engines.google_lens.page_flow import (
@@ -38,6 +45,7 @@ from rir.engines.google_lens.page_flow import (
     click_consent_reject,
     page_html,
     results_clip,
+    scroll_once,
     submit_upload,
     wait_consent_gone,
     wait_for_page_state,
@@ -63,6 +71,10 @@ _VIEWPORT = {"width": 1366, "height": 900}
 _INTERSTITIAL_GRACE_S = 3.0
 _MAX_CONSENT_CLICKS = 2
 _IMAGES_WAIT_S = 3.0
+# How long a scroll to the bottom may take to bring new cards before the list counts
+# as ended (Lens fetches its next batch in well under a second).
+_SCROLL_WAIT_S = 1.5
+_READ_MARGIN_S = 1.0  # of timeout_s, kept for reading the page after the last scroll
 _UA_PLATFORM = {"darwin": "Macintosh; Intel Mac OS X 10_15_7",
                 "win32": "Windows NT 10.0; Win64; x64"}
 
@@ -170,6 +182,7 @@ class GoogleLensEngine(Engine):
                 query.navigation = NavigationWatch(page)
                 if not self._renders_results:
                     query.reader = await NetworkReader.attach(page, self._parser)
+                    query.reader.hand_over = functools.partial(self._hand_over_reason, k=k)
                 deadline = asyncio.get_running_loop().time() + self.options.timeout_s
                 try:
                     return await self._drive(page, image, k, deadline, query)
@@ -262,8 +275,8 @@ class GoogleLensEngine(Engine):
         upload = image.downscaled(_UPLOAD_MAX_SIDE, max_bytes=_UPLOAD_MAX_BYTES)
         await submit_upload(page, f"{o.base_url}/v3/upload?{urlencode(params)}", upload, deadline)
 
-    async def _settle(self, page: Page, deadline: float,
-                      query: QueryState) -> tuple[PageAnalysis, str, bool]:
+    async def _settle(self, page: Page, deadline: float, query: QueryState,
+                      k: int) -> tuple[PageAnalysis, str, bool]:
         """Wait and act until the page is results, no results, or definitely not.
 
         Returns the analysis, the HTML it was made from and whether that HTML was
@@ -310,14 +323,23 @@ class GoogleLensEngine(Engine):
             if kind is PageKind.UNKNOWN and not settled_only and verdict != "settled":
                 settled_only = True  # the first look was early; judge the finished page
                 continue
+            # "all" reads whichever view Lens opens (the All view, as before); the
+            # others move to their tab.
             udm = VIEW_UDM[self.options.match_type]
             if kind in (PageKind.RESULTS, PageKind.NO_RESULTS) and not switched_tab \
-                    and analysis.result is not None \
-                    and analysis.result.metadata.get("udm") != udm \
-                    and (self.options.match_type != "all"
-                         or analysis.result.metadata.get("udm") is not None):
+                    and analysis.result is not None and self.options.match_type != "all" \
+                    and analysis.result.metadata.get("udm") != udm:
                 switched_tab = True
                 await self._switch_view(page, analysis, content, udm, deadline, query)
+                settled_only = False
+                continue
+            if self._wants_visual_view(analysis, k, query):
+                query.handovers.append(
+                    f"{_card_count(analysis)} hits < k={k} in the All view, which offers more: "
+                    "reading the Visual matches view (udm=44)")
+                switched_tab = True
+                await self._switch_view(page, analysis, content, VIEW_UDM["visual"], deadline,
+                                        query)
                 settled_only = False
                 continue
             if query.reader is not None and query.reader.arrived.is_set():
@@ -336,7 +358,7 @@ class GoogleLensEngine(Engine):
                      query: QueryState) -> SearchResult:
         await query.unless_network(self._open(page, image, deadline, query))
         while True:
-            analysis, content, slim = await self._settle(page, deadline, query)
+            analysis, content, slim = await self._settle(page, deadline, query, k)
             query.pages_seen.append(analysis.state.kind.value)
             saved = None
             if self.options.save_html and content:
@@ -352,6 +374,14 @@ class GoogleLensEngine(Engine):
             logger.info("Google Lens: %s", why)
             await query.unless_network(self._open(page, image, deadline, query, upload=upload))
         kind = analysis.state.kind
+        if query.reader is not None and query.reader.handed_over:
+            for reason, hits in query.reader.handed_over:
+                query.handovers.append(f"network read of {hits} hits handed over to the "
+                                       f"rendered page: {reason}")
+            if query.read_from == "page":  # the final page is the last one handed over
+                query.server_count = query.reader.handed_over[-1][1]
+        if kind is PageKind.RESULTS and query.read_from == "page":
+            analysis = await self._scroll_for_more(page, analysis, k, deadline, query)
         if kind is PageKind.UNKNOWN:
             # An unrecognised page may simply be an HTTP error page: say so. (Read from
             # the page, not a response listener: that would cost a round trip per
@@ -394,6 +424,55 @@ class GoogleLensEngine(Engine):
         metadata["screenshot_clip"] = clip
         timeout = max(1.0, deadline - loop.time()) * 1000
         return await page.screenshot(type="png", full_page=full, clip=clip, timeout=timeout)
+
+    def _hand_over_reason(self, analysis: PageAnalysis, *, k: int) -> str | None:
+        """Why a results page read off the network should be rendered instead (None: it
+        is whole, or the engine moves on to the Visual matches view anyway)."""
+        result = analysis.result
+        if result is None:
+            return None
+        bare = bare_reason(result)
+        if bare:
+            return bare
+        if self._offers_visual_view(result):
+            return None
+        return short_reason(result, k)
+
+    def _offers_visual_view(self, result: SearchResult) -> bool:
+        """An All-view page whose preview says more matches exist (match_type "all")."""
+        return (self.options.match_type == "all" and result.metadata.get("view") == "all"
+                and result.metadata.get("list_end") == MORE)
+
+    def _wants_visual_view(self, analysis: PageAnalysis, k: int, query: QueryState) -> bool:
+        result = analysis.result
+        return (analysis.state.kind is PageKind.RESULTS and result is not None
+                and len(result.hits) < k and self._offers_visual_view(result)
+                and VIEW_UDM["visual"] not in query.views)
+
+    async def _scroll_for_more(self, page: Page, analysis: PageAnalysis, k: int,
+                               deadline: float, query: QueryState) -> PageAnalysis:
+        """Scroll the rendered page until it holds ``k`` hits or stops growing.
+
+        Bounded by the query's deadline (minus a moment to read the page); a scroll
+        the deadline cut short leaves the result marked incomplete.
+        """
+        result = analysis.result
+        read_by = deadline - _READ_MARGIN_S
+        while result is not None and len(result.hits) < k \
+                and result.metadata.get("list_end") != END:
+            grew = await scroll_once(page, _SCROLL_WAIT_S, read_by)
+            if grew is None:
+                break
+            if not grew:
+                query.scrolled_to_end = True
+                break
+            content = await page_html(page, slim=True)
+            scrolled = await self._parser.analyse(content, page_url=page.url)
+            if scrolled.state.kind is not PageKind.RESULTS or scrolled.result is None:
+                break
+            analysis, result = scrolled, scrolled.result
+            query.scroll_counts.append(len(result.hits))
+        return analysis
 
     @staticmethod
     def _retry_rule(analysis: PageAnalysis, query: QueryState) -> tuple[str, bool] | None:

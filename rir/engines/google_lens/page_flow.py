@@ -29,6 +29,7 @@ __all__ = [
     "click_consent_reject",
     "page_html",
     "results_clip",
+    "scroll_once",
     "submit_upload",
     "wait_consent_gone",
     "wait_for_page_state",
@@ -97,6 +98,22 @@ _STATE_JS = """
   return (d.readyState === 'complete' && quiet >= settleMs) ? 'settled' : false;
 }
 """
+
+# The in-page card count (the same rule as the state check above): links out of
+# Google holding a heading or an image. It counts web and video cards too, so it
+# only tells whether a scroll brought anything; the parser counts the hits.
+_COUNT_CARDS_JS = """
+() => {
+  const internal = /(^|\\.)google\\.[a-z.]+$|(^|\\.)(gstatic|googleusercontent)\\.com$/;
+  let n = 0;
+  for (const a of document.querySelectorAll('a[href^="http"]')) {
+    if (internal.test(a.hostname)) continue;
+    if (a.querySelector('[role=heading], h1, h2, h3, h4, img')) n++;
+  }
+  return n;
+}
+"""
+_SCROLL_JS = "() => window.scrollTo(0, document.documentElement.scrollHeight)"
 
 _DESTROYED = re.compile(r"context was destroyed|navigat|Target page, context or browser", re.I)
 
@@ -217,6 +234,26 @@ async def wait_consent_gone(page: Page, deadline: float) -> None:
     except PlaywrightError as exc:
         if not _DESTROYED.search(str(exc)):
             raise
+
+
+async def scroll_once(page: Page, wait_s: float, deadline: float) -> bool | None:
+    """Scroll to the bottom and wait up to ``wait_s`` for new cards.
+
+    True: cards were added; False: none came in the whole wait (the list ended);
+    None: the deadline cut the wait short (nothing can be said).
+    """
+    loop = asyncio.get_running_loop()
+    before = await page.evaluate(_COUNT_CARDS_JS)
+    await page.evaluate(_SCROLL_JS)
+    wait = min(wait_s, deadline - loop.time())
+    if wait <= 0:
+        return None
+    try:
+        await page.wait_for_function(f"n => ({_COUNT_CARDS_JS.strip()})() > n", arg=before,
+                                     polling=_POLL_MS, timeout=wait * 1000)
+    except PlaywrightTimeoutError:
+        return False if wait >= wait_s else None
+    return True
 
 
 _UPLOAD_FORM = """

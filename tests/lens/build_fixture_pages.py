@@ -1,4 +1,4 @@
-"""Builds the degraded-page fixtures in ``pages/`` from the real saved Lens page.
+"""Builds fixture pages in ``pages/`` from the real saved Lens page.
 
 Real users hit these pages (issue 14): Google's web results instead of Lens, a page
 holding only an unavailable AI overview, "Verifying your request", a bounce to
@@ -8,14 +8,20 @@ Google bar, the view tabs, ``#rcnt > #center_col > #search > #rso``, the footer
 with its location line) and swaps the results for what that page shows; styles,
 scripts, SVG paths and ``data-*`` attributes are dropped to keep the files small.
 
+``scroll-cards.html`` is the Visual matches view (``udm=44``) as Lens serves it on
+a slow scroll: the real page's 60 visual-match cards (inline thumbnails shrunk to
+one tiny JPEG), of which the server sends 12 and the page's script adds 12 more
+each time the reader scrolls to the bottom.
+
 Run from the repository root when the real page changes::
 
-    python -m tests.lens.build_degraded_pages
+    python -m tests.lens.build_fixture_pages
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -30,9 +36,30 @@ _DROP = [(re.compile(r"<style\b[^>]*>[\s\S]*?</style>", re.I), ""),
          (re.compile(r"<script\b[^>]*>[\s\S]*?</script>", re.I), "")]
 _NOTE = ("<!-- Built by tests/lens/build_degraded_pages.py from the real Lens page "
          "(2026-05): its frame, with the results replaced by: {what}. -->\n")
+# A 1x1 JPEG standing in for every inline thumbnail and site icon of the scroll page.
+_TINY_JPEG = ("data:image/jpeg;base64,/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsL"
+              "DBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/wAALCAABAAEBAREA/8QAFAAB"
+              "AAAAAAAAAAAAAAAAAAAACf/EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AKp//2Q==")
+_SERVED_CARDS = 12
+_SCROLL_SCRIPT = """
+(function () {
+  var more = %s, grid = document.getElementById('rir-grid'), loading = false;
+  function next() {
+    if (loading || !more.length) return;
+    loading = true;
+    setTimeout(function () {  // the next batch "arrives from the network"
+      grid.insertAdjacentHTML('beforeend', more.splice(0, %d).join(''));
+      loading = false;
+    }, 150);
+  }
+  addEventListener('scroll', function () {
+    if (innerHeight + scrollY >= document.documentElement.scrollHeight - 300) next();
+  });
+})();
+"""
 
 
-def _slim(page: str) -> lxml_html.HtmlElement:
+def _slim(page: str, *, keep_images: bool = False) -> lxml_html.HtmlElement:
     for pattern, replacement in _DROP:
         page = pattern.sub(replacement, page)
     doc = lxml_html.fromstring(page)
@@ -42,7 +69,7 @@ def _slim(page: str) -> lxml_html.HtmlElement:
         for name in [n for n in element.attrib if n.startswith(("data-", "jsaction", "ping"))]:
             del element.attrib[name]
         if (element.get("src") or "").startswith("data:"):
-            element.set("src", "")
+            element.set("src", _TINY_JPEG if keep_images else "")
     return doc
 
 
@@ -131,5 +158,30 @@ def build() -> None:
         _write(name, f"/uploadbyurl's '{title}' answer", doc)
 
 
+def build_scroll_page() -> None:
+    real = _slim(REAL_PAGE.read_text(encoding="utf-8"), keep_images=True)
+    doc = _frame(copy.deepcopy(real))
+    block = next(b for b in real.xpath("//*[@id='rso']/*") if "Visual matches" in b.text_content())
+    block = copy.deepcopy(block)
+    grid = block.xpath(".//div[count(div[contains(@class, 'kb0PBd')]) > 10]")[0]
+    cards = list(grid)
+    for card in cards[_SERVED_CARDS:]:
+        grid.remove(card)
+    grid.set("id", "rir-grid")
+    for control in block.xpath(".//div[normalize-space(.)='See more']"):
+        control.getparent().remove(control)  # the Visual matches view has no "See more"
+    doc.xpath("//*[@id='rso']")[0].append(block)
+    later = [lxml_html.tostring(card, encoding="unicode") for card in cards[_SERVED_CARDS:]]
+    script = lxml_html.Element("script")
+    script.text = _SCROLL_SCRIPT % (json.dumps(later).replace("</", "<\\/"), _SERVED_CARDS)
+    doc.find("body").append(script)
+    style = lxml_html.Element("style")
+    style.text = ".kb0PBd{display:block;min-height:220px}"  # cards as tall as Lens draws them
+    doc.find("head").append(style)
+    _write("scroll-cards", f"the Visual matches view, {_SERVED_CARDS} of its {len(cards)} cards "
+           "sent, the rest added by script on scroll", doc)
+
+
 if __name__ == "__main__":
+    build_scroll_page()
     build()

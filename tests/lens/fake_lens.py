@@ -7,19 +7,20 @@ server serves every test at once::
 
     http://127.0.0.1:PORT/s/<scenario>[+delay=0.5][+page=real]/uploadbyurl?url=...
 
-Scenarios: ``results`` (default page: few-cards; the udm=48 view serves exact-matches,
-udm=37 products, udm=44 the scenario's page), ``exact``, ``empty`` (no results),
-``consent`` (a consent wall until the consent cookie is set), ``sorry`` (a /sorry/
-captcha page, HTTP 429),
-``interstitial`` (the JavaScript interstitial), ``unblock`` (an interstitial that
-clears itself), ``unknown``, ``dynamic`` (results rendered late by script),
-``scroll`` (lands on the Visual matches view, udm=44, whose cards arrive by
-script as it is scrolled: 12 sent, 60 in all), ``webonly`` / ``aionly`` / ``verifying`` / ``webhp`` (degraded pages), ``flaky`` (degraded
-once, then results), ``nourl`` / ``urlwrong`` (``/uploadbyurl`` cannot use the URL;
-uploads work), ``error500``, ``drop`` (connection closed without an answer), ``hang`` (never
-answers), ``stall`` (headers and half the page, then nothing). ``charset=NAME``
-serves the page in that encoding; ``stream=gzip`` sends it gzipped and chunked,
-in pieces, as Google does. ``page=real`` serves the real saved Lens page from ../shared.
+Scenarios: ``results`` (default page: few-cards; the udm=48 view serves
+exact-matches, udm=37 products, udm=44 the scenario's page), ``exact``, ``empty``
+(no results), ``consent`` (a consent wall until the consent cookie is set),
+``sorry`` (a /sorry/ captcha page, HTTP 429), ``interstitial`` (the JavaScript
+interstitial), ``unblock`` (an interstitial that clears itself), ``unknown``,
+``dynamic`` (results rendered late by script), ``scroll`` (lands on the Visual
+matches view, udm=44, whose cards arrive by script as it is scrolled: 12 sent, 60
+in all), ``webonly`` / ``aionly`` / ``verifying`` / ``webhp`` (degraded pages),
+``flaky`` (degraded once, then results), ``nourl`` / ``urlwrong`` (``/uploadbyurl``
+cannot use the URL; uploads work), ``error500``, ``drop`` (connection closed without
+an answer), ``hang`` (never answers), ``stall`` (headers and half the page, then
+nothing). ``charset=NAME`` serves the page in that encoding; ``stream=gzip`` sends
+it gzipped and chunked, in pieces, as Google does. ``page=real`` serves the real
+saved Lens page from ../shared.
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import html as html_lib
 import logging
 import re
 import sys
@@ -22,7 +21,7 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode
 
 from playwright.async_api import BrowserContext, Page, Route
 from playwright.async_api import Error as PlaywrightError
@@ -30,13 +29,6 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from rir.engines.base import Engine
 from rir.engines.google_lens.browser import BrowserPool
-from rir.engines.google_lens.completeness import (
-    END,
-    MORE,
-    bare_reason,
-    locale_warnings,
-    short_reason,
-)
 from rir.engines.google_lens.network_read import NetworkReader
 from rir.engines.google_lens.options import DEFAULT_BASE_URL, VIEW_UDM, LensOptions
 from rir.engines.google_lens.page_flow import (
@@ -45,7 +37,6 @@ from rir.engines.google_lens.page_flow import (
     click_consent_reject,
     page_html,
     results_clip,
-    scroll_once,
     submit_upload,
     wait_consent_gone,
     wait_for_page_state,
@@ -53,6 +44,14 @@ from rir.engines.google_lens.page_flow import (
 from rir.engines.google_lens.parse_worker import PageParser
 from rir.engines.google_lens.parser import PageAnalysis
 from rir.engines.google_lens.query_state import NETWORK, QueryState
+from rir.engines.google_lens.read_policy import (
+    completeness,
+    hand_over_reason,
+    retry_rule,
+    scroll_for_more,
+    view_url,
+    wants_visual_view,
+)
 from rir.engines.google_lens.session import StorageOption, load_session, resolve_storage_path
 from rir.engines.google_lens.states import ENGINE, PageKind, PageState, degraded_error
 from rir.errors import EngineError, EngineRateLimitedError, EngineTimeoutError, redact_url
@@ -71,10 +70,6 @@ _VIEWPORT = {"width": 1366, "height": 900}
 _INTERSTITIAL_GRACE_S = 3.0
 _MAX_CONSENT_CLICKS = 2
 _IMAGES_WAIT_S = 3.0
-# How long a scroll to the bottom may take to bring new cards before the list counts
-# as ended (Lens fetches its next batch in well under a second).
-_SCROLL_WAIT_S = 1.5
-_READ_MARGIN_S = 1.0  # of timeout_s, kept for reading the page after the last scroll
 _UA_PLATFORM = {"darwin": "Macintosh; Intel Mac OS X 10_15_7",
                 "win32": "Windows NT 10.0; Win64; x64"}
 
@@ -182,7 +177,8 @@ class GoogleLensEngine(Engine):
                 query.navigation = NavigationWatch(page)
                 if not self._renders_results:
                     query.reader = await NetworkReader.attach(page, self._parser)
-                    query.reader.hand_over = functools.partial(self._hand_over_reason, k=k)
+                    query.reader.hand_over = functools.partial(hand_over_reason, self.options,
+                                                               k=k)
                 deadline = asyncio.get_running_loop().time() + self.options.timeout_s
                 try:
                     return await self._drive(page, image, k, deadline, query)
@@ -333,7 +329,7 @@ class GoogleLensEngine(Engine):
                 await self._switch_view(page, analysis, content, udm, deadline, query)
                 settled_only = False
                 continue
-            if self._wants_visual_view(analysis, k, query):
+            if wants_visual_view(self.options, analysis, k, query):
                 query.handovers.append(
                     f"{_card_count(analysis)} hits < k={k} in the All view, which offers more: "
                     "reading the Visual matches view (udm=44)")
@@ -349,7 +345,7 @@ class GoogleLensEngine(Engine):
     async def _switch_view(self, page: Page, analysis: PageAnalysis, content: str, udm: str,
                            deadline: float, query: QueryState) -> None:
         """Open the same results in another Lens view (its ``udm`` tab)."""
-        url = _view_url(analysis.page_url or page.url, content, udm)
+        url = view_url(analysis.page_url or page.url, content, udm)
         query.views.append(udm)
         timeout = max(1.0, deadline - asyncio.get_running_loop().time()) * 1000
         await query.unless_network(page.goto(url, wait_until="commit", timeout=timeout))
@@ -366,7 +362,7 @@ class GoogleLensEngine(Engine):
                     content = await page.content()
                 saved = await asyncio.to_thread(self._save_html, content, analysis)
                 query.saved_pages.append(str(saved))
-            retry = self._retry_rule(analysis, query)
+            retry = retry_rule(analysis, query)
             if retry is None:
                 break
             why, upload = retry
@@ -381,7 +377,7 @@ class GoogleLensEngine(Engine):
             if query.read_from == "page":  # the final page is the last one handed over
                 query.server_count = query.reader.handed_over[-1][1]
         if kind is PageKind.RESULTS and query.read_from == "page":
-            analysis = await self._scroll_for_more(page, analysis, k, deadline, query)
+            analysis = await scroll_for_more(page, self._parser, analysis, k, deadline, query)
         if kind is PageKind.UNKNOWN:
             # An unrecognised page may simply be an HTTP error page: say so. (Read from
             # the page, not a response listener: that would cost a round trip per
@@ -397,7 +393,8 @@ class GoogleLensEngine(Engine):
         metadata.update(blocked_requests=query.blocked_requests,
                         consent_clicks=query.consent_clicks,
                         read_from=query.read_from)
-        metadata.update(self._completeness(result, k, query, analysis.page_url or page.url))
+        metadata.update(completeness(self.options, result, k, query,
+                                     analysis.page_url or page.url))
         if saved:
             metadata["saved_html"] = str(saved)
         if query.retries:
@@ -425,92 +422,6 @@ class GoogleLensEngine(Engine):
         timeout = max(1.0, deadline - loop.time()) * 1000
         return await page.screenshot(type="png", full_page=full, clip=clip, timeout=timeout)
 
-    def _hand_over_reason(self, analysis: PageAnalysis, *, k: int) -> str | None:
-        """Why a results page read off the network should be rendered instead (None: it
-        is whole, or the engine moves on to the Visual matches view anyway)."""
-        result = analysis.result
-        if result is None:
-            return None
-        bare = bare_reason(result)
-        if bare:
-            return bare
-        if self._offers_visual_view(result):
-            return None
-        return short_reason(result, k)
-
-    def _offers_visual_view(self, result: SearchResult) -> bool:
-        """An All-view page whose preview says more matches exist (match_type "all")."""
-        return (self.options.match_type == "all" and result.metadata.get("view") == "all"
-                and result.metadata.get("list_end") == MORE)
-
-    def _wants_visual_view(self, analysis: PageAnalysis, k: int, query: QueryState) -> bool:
-        result = analysis.result
-        return (analysis.state.kind is PageKind.RESULTS and result is not None
-                and len(result.hits) < k and self._offers_visual_view(result)
-                and VIEW_UDM["visual"] not in query.views)
-
-    async def _scroll_for_more(self, page: Page, analysis: PageAnalysis, k: int,
-                               deadline: float, query: QueryState) -> PageAnalysis:
-        """Scroll the rendered page until it holds ``k`` hits or stops growing.
-
-        Bounded by the query's deadline (minus a moment to read the page); a scroll
-        the deadline cut short leaves the result marked incomplete.
-        """
-        result = analysis.result
-        read_by = deadline - _READ_MARGIN_S
-        while result is not None and len(result.hits) < k \
-                and result.metadata.get("list_end") != END:
-            grew = await scroll_once(page, _SCROLL_WAIT_S, read_by)
-            if grew is None:
-                break
-            if not grew:
-                query.scrolled_to_end = True
-                break
-            content = await page_html(page, slim=True)
-            scrolled = await self._parser.analyse(content, page_url=page.url)
-            if scrolled.state.kind is not PageKind.RESULTS or scrolled.result is None:
-                break
-            analysis, result = scrolled, scrolled.result
-            query.scroll_counts.append(len(result.hits))
-        return analysis
-
-    @staticmethod
-    def _retry_rule(analysis: PageAnalysis, query: QueryState) -> tuple[str, bool] | None:
-        """Why and how to send the query again after a page that is not Lens' answer:
-        ``(reason, as_upload)``, or None.
-
-        A URL Google could not use is sent once more as the image's bytes (which the
-        engine already holds: a URL query image is downloaded through the SSRF-guarded
-        fetch before any engine runs); a degraded page is retried once, the same way
-        as before. Blocks are not retried here (hammering a block makes it last longer).
-        """
-        kind, reason = analysis.state.kind, analysis.state.reason
-        if kind is PageKind.NO_IMAGE_AT_URL and query.opened_by == "url" \
-                and not query.upload_retried:
-            query.upload_retried = True
-            return f"/uploadbyurl could not use the URL ({reason}); retrying as an upload", True
-        if kind in (PageKind.DEGRADED, PageKind.NO_IMAGE_AT_URL) and not query.degraded_retried:
-            query.degraded_retried = True
-            return f"degraded page ({reason}); retrying once", query.opened_by == "upload"
-        return None
-
-    def _completeness(self, result: SearchResult, k: int, query: QueryState,
-                      page_url: str) -> dict[str, Any]:
-        """``complete`` (the list visibly ended or k was reached), the card counts seen,
-        the view and the language/region Google used."""
-        ended = result.metadata.get("list_end") == END or query.scrolled_to_end \
-            or _is_no_results(result)
-        found: dict[str, Any] = {
-            "complete": len(result.hits) >= k or ended,
-            "card_counts": query.card_counts(),
-        }
-        if query.handovers:
-            found["handovers"] = list(query.handovers)
-        found.update(locale_warnings(page_url, self.options.hl, self.options.country))
-        for warning in found.get("warnings", ()):
-            logger.warning("Google Lens: %s (%s)", warning, redact_url(page_url))
-        return found
-
     def _save_html(self, content: str, analysis: PageAnalysis) -> Path:
         target = self.options.save_html
         assert target is not None
@@ -531,11 +442,6 @@ def _outside_hosts_pattern(hosts: frozenset[str]) -> re.Pattern[str]:
 
 def _card_count(analysis: PageAnalysis) -> int | None:
     return None if analysis.result is None else len(analysis.result.hits)
-
-
-def _is_no_results(result: SearchResult) -> bool:
-    """An explicit "no matches" page: the list ended before it began."""
-    return result.metadata.get("page_state") == PageKind.NO_RESULTS.value
 
 
 async def _document_status(page: Page) -> int | None:
@@ -565,26 +471,6 @@ async def _navigated(page: Page, until: float) -> bool:
     except PlaywrightTimeoutError:
         return False
     return True
-
-
-_VIEW_NAMES = {udm: name for name, udm in VIEW_UDM.items()}
-
-
-def _view_url(page_url: str, content: str, udm: str) -> str:
-    """The same Lens results in the view ``udm`` (26 all, 44 visual, 48 exact, 37 products)."""
-    parts = urlsplit(page_url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    if any(key == "udm" for key, _ in query):
-        query = [(key, udm if key == "udm" else value) for key, value in query]
-        return urlunsplit(parts._replace(query=urlencode(query)))
-    match = re.search(rf'href="([^"]*[?&;]udm={udm}(?![0-9])[^"]*)"', content)
-    if match:
-        return urljoin(page_url, html_lib.unescape(match.group(1)))
-    name = _VIEW_NAMES.get(udm, udm)
-    raise EngineError(
-        f"match_type={name!r} but the Lens results page at '{redact_url(page_url)}' has no "
-        f"link to that view (udm={udm}); Google may have changed its layout. Use "
-        "match_type='all'.", engine=ENGINE)
 
 
 def _http_error(query: QueryState, page_url: str, saved: Path | None) -> EngineError:

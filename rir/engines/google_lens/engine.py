@@ -15,7 +15,6 @@ import asyncio
 import functools
 import logging
 import re
-import sys
 import time
 import uuid
 from collections.abc import Mapping
@@ -29,6 +28,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from rir.engines.base import Engine
 from rir.engines.google_lens.browser import BrowserPool
+from rir.engines.google_lens.client_hints import ClientHints
 from rir.engines.google_lens.network_read import NetworkReader
 from rir.engines.google_lens.options import DEFAULT_BASE_URL, VIEW_UDM, LensOptions
 from rir.engines.google_lens.page_flow import (
@@ -70,8 +70,6 @@ _VIEWPORT = {"width": 1366, "height": 900}
 _INTERSTITIAL_GRACE_S = 3.0
 _MAX_CONSENT_CLICKS = 2
 _IMAGES_WAIT_S = 3.0
-_UA_PLATFORM = {"darwin": "Macintosh; Intel Mac OS X 10_15_7",
-                "win32": "Windows NT 10.0; Win64; x64"}
 
 
 class GoogleLensEngine(Engine):
@@ -173,6 +171,10 @@ class GoogleLensEngine(Engine):
         context_options = await self._context_options()
         try:
             async with self._pool.page(**context_options) as page:
+                hints = await self._client_hints()
+                if hints is not None:
+                    await hints.apply(page, context_options["extra_http_headers"][
+                        "Accept-Language"])
                 await self._install_routes(page.context, query)
                 query.navigation = NavigationWatch(page)
                 if not self._renders_results:
@@ -203,18 +205,22 @@ class GoogleLensEngine(Engine):
             "viewport": _VIEWPORT,
             "extra_http_headers": {"Accept-Language": f"{language},{o.hl[:2]};q=0.9"},
         }
-        if o.headless:
-            # Headless Chromium says "HeadlessChrome" in its user agent, which Google
-            # treats as a bot; present the same browser as a regular Chrome.
-            browser = await self._pool.browser()
-            major = browser.version.split(".")[0]
-            platform = _UA_PLATFORM.get(sys.platform, "X11; Linux x86_64")
-            options["user_agent"] = (f"Mozilla/5.0 ({platform}) AppleWebKit/537.36 (KHTML, like "
-                                     f"Gecko) Chrome/{major}.0.0.0 Safari/537.36")
+        hints = await self._client_hints()
+        if hints is not None:
+            options["user_agent"] = hints.user_agent
+            options["extra_http_headers"].update(hints.headers())
         session = resolve_storage_path(o.storage_state)
         if session is not None:
             options["storage_state"] = await asyncio.to_thread(load_session, session)
         return options
+
+    async def _client_hints(self) -> ClientHints | None:
+        """Headless Chromium says "HeadlessChrome" in its user agent and client hints,
+        which Google treats as a bot: present the same browser as a regular Chrome."""
+        if not self.options.headless:
+            return None
+        browser = await self._pool.browser()
+        return ClientHints.for_version(browser.version)
 
     async def _install_routes(self, context: BrowserContext, query: QueryState) -> None:
         """Abort every request to a host outside ``allowed_hosts`` (when set).

@@ -29,7 +29,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 _BAD_INPUT = (InvalidImageError, ImageFetchError, UnsafeURLError, ConfigurationError)
 
 # Command modules under rir.cli, in help order.
-_COMMANDS = ("search", "index", "demo", "ask", "cache", "login", "eval")
+_COMMANDS = ("search", "index", "demo", "ask", "cache", "login", "eval", "doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _print(report: DoctorReport) -> None:
     table = Table(title="rir doctor", show_lines=True, expand=False)
-    table.add_column("check")
+    table.add_column("check", overflow="fold")
     table.add_column("status")
     table.add_column("detail", overflow="fold", max_width=70)
     table.add_column("fix", overflow="fold", max_width=40)

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 from lxml import etree
 
 from rir.engines.google_lens import hints
-from rir.engines.google_lens.dom import is_heading, norm, visible_text
+from rir.engines.google_lens.dom import in_landmark, is_heading, norm, visible_text
 from rir.models import SearchResult
 
 __all__ = [
@@ -80,14 +80,13 @@ def _holds_card_or_heading(element: etree._Element, anchors: set[etree._Element]
                for e in element.iter())
 
 
-def list_end(doc: etree._Element, anchors: list[etree._Element], udm: str | None) -> str | None:
+def list_end(anchors: list[etree._Element], udm: str | None) -> str | None:
     """:data:`MORE`, :data:`END` or None (the page does not say) for the image-card list.
 
-    ``anchors`` are the image cards' links in page order.
+    ``anchors`` are the image cards' links in page order. Only what follows the list
+    is read (a "See more" control, an end-of-list message, a link on to the Visual
+    matches view), not the whole page: this runs on every results page.
     """
-    text = visible_text(doc).lower()
-    if any(phrase in text for phrase in hints.END_OF_LIST_PHRASES):
-        return END
     if not anchors:
         return None
     members = set(anchors)
@@ -106,11 +105,18 @@ def list_end(doc: etree._Element, anchors: list[etree._Element], udm: str | None
             if isinstance(sibling.tag, str):
                 if _is_more_control(sibling):
                     return MORE
-                if _holds_card_or_heading(sibling, members) or visible_text(sibling):
+                text = visible_text(sibling).lower()
+                if any(phrase in text for phrase in hints.END_OF_LIST_PHRASES):
+                    return END
+                if text or _holds_card_or_heading(sibling, members):
                     element = None  # other content follows: no control for this list
                     break
             sibling = sibling.getnext()
         element = element.getparent() if element is not None else None
+    # A link on to the Visual matches view below the list (not the tab bar above it).
+    if grid is not None and any(not in_landmark(a) for a in grid.xpath(
+            "following::a[contains(@href, 'udm=44')]")):
+        return MORE
     # The All view's preview shows everything when it offers no more; the scrolling
     # views do not say (their next cards come with a scroll).
     return END if (udm or ALL_VIEW) == ALL_VIEW else None

@@ -138,7 +138,7 @@ def analyse_lens_html(page: str, *, page_url: str | None = None) -> PageAnalysis
         "udm": udm,
         "view": UDM_VIEWS.get(udm or ""),
         "card_count": len(hits),
-        "list_end": list_end(doc, [c.anchor for c in image_cards if c.anchor is not None], udm),
+        "list_end": list_end([c.anchor for c in image_cards if c.anchor is not None], udm),
         "skipped": {kind: sum(c.kind == kind for c in cards)
                     for kind in ("web", "video", "ai_overview")},
     }

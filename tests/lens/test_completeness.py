@@ -32,7 +32,8 @@ class TestListEnd:
     def test_a_link_on_to_visual_matches_below_the_list_offers_more(self) -> None:
         html = page("few-cards").replace(
             "<h2>Related searches</h2>",
-            '<a href="/search?vsrid=1&amp;udm=44">Explore all visual matches</a><h2>Related searches</h2>')
+            '<a href="/search?vsrid=1&amp;udm=44">Explore all visual matches</a>'
+            "<h2>Related searches</h2>")
         result = analyse_lens_html(html, page_url=ALL_VIEW).result
         assert result is not None and result.metadata["list_end"] == "more"
 

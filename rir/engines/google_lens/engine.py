@@ -403,6 +403,8 @@ class GoogleLensEngine(Engine):
                                      analysis.page_url or page.url))
         if saved:
             metadata["saved_html"] = str(saved)
+        if len(query.saved_pages) > 1:  # a retried query: every page it settled on
+            metadata["saved_pages"] = list(query.saved_pages)
         if query.retries:
             metadata["retries"] = list(query.retries)
         metadata["pages_seen"] = list(query.pages_seen)

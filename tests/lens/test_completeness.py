@@ -37,6 +37,18 @@ class TestListEnd:
         result = analyse_lens_html(html, page_url=ALL_VIEW).result
         assert result is not None and result.metadata["list_end"] == "more"
 
+    def test_skeleton_cards_without_titles_make_a_read_thin(self) -> None:
+        skeletons = "".join(
+            f'<div class="kb0PBd"><a href="https://shop{i}.example.com/p"><img alt="" '
+            f'src="data:image/jpeg;base64,/9j/4AAQ" width="120" height="90"></a></div>'
+            for i in range(4))
+        html = page("few-cards").replace("<h2>Related searches</h2>",
+                                         skeletons + "<h2>Related searches</h2>")
+        result = analyse_lens_html(html, page_url=ALL_VIEW).result
+        assert result is not None and len(result.hits) == 3  # skeletons are never hits
+        assert result.metadata["untitled_cards"] == 4
+        assert "no title yet" in str(thin_reason(result, 3))
+
     def test_a_scrolling_view_does_not_say(self) -> None:
         url = ALL_VIEW.replace("udm=26", "udm=44")
         result = analyse_lens_html(page("few-cards"), page_url=url).result

@@ -10,7 +10,9 @@ Cards are then sorted into kinds:
 * ``web``: classic web results and video results, recognised by their ``<cite>``
   breadcrumb (kept in metadata, never mixed into hits);
 * ``video``: cards with a play-length badge ("13:03");
-* cards under an "AI Overview" heading are dropped: they are the overview's sources.
+* cards under an "AI Overview" heading are dropped: they are the overview's sources;
+* ``untitled``: a thumbnail with no text at all (a card its scripts have not filled
+  in yet), counted so a thin read can be told from a whole one, never a hit.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ class Card:
     url: str
     href: str
     title: str
-    kind: str  # "image" | "web" | "video" | "ai_overview"
+    kind: str  # "image" | "web" | "video" | "ai_overview" | "untitled"
     section: str | None
     site: str | None = None
     thumbnail: str | None = None
@@ -245,6 +247,9 @@ def find_cards(doc: etree._Element, maps: ImageMaps) -> list[Card]:
     roots = _card_roots(links)
     described: dict[etree._Element, _Root] = {}  # links of one card share its root
     cards: list[Card] = []
+    # Cards with a thumbnail and no text at all: skeletons whose scripts add the title.
+    bare_roots: dict[etree._Element, tuple[str, etree._Element]] = {}
+    titled_roots: set[etree._Element] = set()
     for index, (anchor, url, section) in enumerate(links):
         root = roots[index]
         info = described.get(root)
@@ -253,7 +258,10 @@ def find_cards(doc: etree._Element, maps: ImageMaps) -> list[Card]:
         anchor_blocks = text_blocks(anchor)
         title_element, title = _title(anchor, anchor_blocks, bool(info.thumbnails))
         if not title:
+            if info.kind == "image" and info.thumbnails and not info.blocks:
+                bare_roots.setdefault(root, (url, anchor))
             continue
+        titled_roots.add(root)
         in_anchor = set(anchor.iter("img"))
         site = _site_label(anchor_blocks, title_element, title,
                            [f for f in info.favicons if f in in_anchor])
@@ -278,4 +286,7 @@ def find_cards(doc: etree._Element, maps: ImageMaps) -> list[Card]:
             snippet=" · ".join(extras)[:300] or None, width=width, height=height, price=price,
             anchor=anchor,
         ))
+    cards.extend(Card(url=url, href=anchor.get("href") or "", title="", kind="untitled",
+                      section=None, anchor=anchor)
+                 for root, (url, anchor) in bare_roots.items() if root not in titled_roots)
     return cards

@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from playwright.async_api import Page
+from playwright.async_api import CDPSession
 
 __all__ = ["ClientHints"]
 
@@ -83,13 +83,13 @@ class ClientHints:
         return {"Sec-CH-UA": brands, "Sec-CH-UA-Mobile": "?0",
                 "Sec-CH-UA-Platform": f'"{self.metadata["platform"]}"'}
 
-    async def apply(self, page: Page, accept_language: str) -> None:
-        """Override the page's user agent and client hints (CDP, this page only).
+    async def apply(self, session: CDPSession, accept_language: str) -> None:
+        """Override the user agent and client hints of the page ``session`` is attached
+        to (CDP, that page only).
 
-        The session stays attached: Chromium drops a session's emulation when it
+        The session must stay attached: Chromium drops a session's emulation when it
         detaches. It goes away with the page.
         """
-        session = await page.context.new_cdp_session(page)
         await session.send("Emulation.setUserAgentOverride", {
             "userAgent": self.user_agent, "acceptLanguage": accept_language,
             "platform": self.platform_name, "userAgentMetadata": self.metadata})

@@ -123,7 +123,11 @@ def list_end(anchors: list[etree._Element], udm: str | None) -> str | None:
 
 
 def bare_reason(result: SearchResult) -> str | None:
-    """Why the top of the list looks unfinished (cards whose thumbnails scripts add)."""
+    """Why the list looks unfinished: many cards without a title (skeletons whose
+    scripts add the text), or a top of the list without thumbnails."""
+    untitled = int(result.metadata.get("untitled_cards") or 0)
+    if untitled >= _BARE_MIN_HITS and untitled >= _BARE_SHARE * (untitled + len(result.hits)):
+        return f"{untitled} cards have a thumbnail but no title yet (filled in by script)"
     top = result.hits[:_BARE_TOP]
     bare = sum(1 for hit in top if not hit.thumbnail_url)
     if len(top) >= _BARE_MIN_HITS and bare >= _BARE_SHARE * len(top):

@@ -172,13 +172,20 @@ class GoogleLensEngine(Engine):
         try:
             async with self._pool.page(**context_options) as page:
                 hints = await self._client_hints()
+                # One DevTools session per page serves the client hints and the network
+                # read (a session is a round trip to set up).
+                session = None
+                if hints is not None or not self._renders_results:
+                    session = await page.context.new_cdp_session(page)
                 if hints is not None:
-                    await hints.apply(page, context_options["extra_http_headers"][
+                    assert session is not None
+                    await hints.apply(session, context_options["extra_http_headers"][
                         "Accept-Language"])
                 await self._install_routes(page.context, query)
                 query.navigation = NavigationWatch(page)
                 if not self._renders_results:
-                    query.reader = await NetworkReader.attach(page, self._parser)
+                    assert session is not None
+                    query.reader = await NetworkReader.attach(session, self._parser)
                     query.reader.hand_over = functools.partial(hand_over_reason, self.options,
                                                                k=k)
                 deadline = asyncio.get_running_loop().time() + self.options.timeout_s

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from playwright.async_api import CDPSession, Page
+from playwright.async_api import CDPSession
 from playwright.async_api import Error as PlaywrightError
 
 from rir.engines.google_lens.parse_worker import PageParser
@@ -91,8 +91,8 @@ class NetworkReader:
         self.handed_over: list[tuple[str, int]] = []  # (reason, hits the server sent)
 
     @classmethod
-    async def attach(cls, page: Page, parser: PageParser) -> NetworkReader:
-        session = await page.context.new_cdp_session(page)
+    async def attach(cls, session: CDPSession, parser: PageParser) -> NetworkReader:
+        """Start reading the documents of the page ``session`` is attached to."""
         tree = await session.send("Page.getFrameTree")
         reader = cls(session, tree["frameTree"]["frame"]["id"], parser)
         session.on("Fetch.requestPaused", reader._on_paused)

@@ -119,7 +119,8 @@ def analyse_lens_html(page: str, *, page_url: str | None = None) -> PageAnalysis
     cards = find_cards(doc, read_image_maps(page)) if doc is not None else []
     image_cards = [c for c in cards if c.kind == "image"]
     state = detect_state(doc, page, page_url, card_count=len(image_cards),
-                         other_cards=len(cards) - len(image_cards))
+                         other_cards=sum(c.kind in ("web", "video", "ai_overview")
+                                         for c in cards))
     if doc is None or state.kind not in (PageKind.RESULTS, PageKind.NO_RESULTS):
         return PageAnalysis(state, None, page_url)
     match_type = _page_match_type(doc, page_url)
@@ -138,6 +139,7 @@ def analyse_lens_html(page: str, *, page_url: str | None = None) -> PageAnalysis
         "udm": udm,
         "view": UDM_VIEWS.get(udm or ""),
         "card_count": len(hits),
+        "untitled_cards": sum(c.kind == "untitled" for c in cards),
         "list_end": list_end([c.anchor for c in image_cards if c.anchor is not None], udm),
         "skipped": {kind: sum(c.kind == kind for c in cards)
                     for kind in ("web", "video", "ai_overview")},

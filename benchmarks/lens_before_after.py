@@ -83,9 +83,11 @@ async def _measure() -> dict[str, float]:
 def _run(tree: Path) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(tree),
            "RIR_SHARED_DIR": os.environ.get("RIR_SHARED_DIR", str(ROOT.parent / "shared"))}
-    out = subprocess.run([sys.executable, __file__, "--measure"], env=env, cwd=tree,
-                         capture_output=True, text=True, timeout=600, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    done = subprocess.run([sys.executable, __file__, "--measure"], env=env, cwd=tree,
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise SystemExit(f"measuring {tree} failed:\n{done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main(args: argparse.Namespace) -> int:

@@ -54,6 +54,20 @@ def default_cache_path() -> Path:
     return Path(directory).expanduser() / "results.sqlite3"
 
 
+def _all_that_exists(result: SearchResult, stored_k: int) -> bool:
+    """Whether a cached result shorter than a new ``k`` is everything the engine has.
+
+    An engine that records ``metadata["complete"]`` (Google Lens) is believed: a
+    partial read (False) is served only up to its length, never as the whole
+    answer. For other engines a result shorter than the ``k`` it was searched with
+    means the engine ran out of matches.
+    """
+    complete = result.metadata.get("complete")
+    if complete is not None:
+        return bool(complete) and len(result.hits) < stored_k
+    return len(result.hits) < stored_k
+
+
 class ResultCache:
     """Persistent cache of :class:`SearchResult` objects."""
 
@@ -89,11 +103,17 @@ class ResultCache:
         result = self._decode(key, checksum, payload)
         if result is None:
             return None
-        if stored_k < k and len(result.hits) >= stored_k:
-            return None  # cached with fewer hits than asked for, and more may exist
+        if len(result.hits) < k and not _all_that_exists(result, stored_k):
+            return None  # fewer hits than asked for, and more may exist
         return result.model_copy(update={"hits": result.hits[:k], "from_cache": True})
 
     def put(self, key: str, result: SearchResult, *, k: int) -> None:
+        """Store ``result`` (searched with ``k``); an empty result that its engine marked
+        incomplete (``metadata["complete"] is False``: a degraded or partial page) is
+        not stored, so it is searched again instead of frozen as "no results"."""
+        if not result.hits and result.metadata.get("complete") is False:
+            logger.debug("not caching an empty, incomplete %s result", result.engine)
+            return
         payload = zlib.compress(result.model_copy(update={"from_cache": False})
                                 .model_dump_json().encode(), 6)
         checksum = hashlib.sha256(payload).hexdigest()

@@ -46,6 +46,32 @@ def test_k_larger_than_cached_is_a_miss_unless_the_engine_ran_out(tmp_path: Path
     assert len(cache.get("exhausted", k=20).hits) == 3  # type: ignore[union-attr]
 
 
+def marked(n: int, *, complete: bool) -> SearchResult:
+    return result(n).model_copy(update={"metadata": {"complete": complete}})
+
+
+def test_a_partial_result_is_never_served_as_all_that_exists(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path / "c.sqlite3")
+    cache.put("thin", marked(6, complete=False), k=20)  # a thin read: 6 of maybe 60
+    assert len(cache.get("thin", k=6).hits) == 6  # type: ignore[union-attr]
+    assert len(cache.get("thin", k=4).hits) == 4  # type: ignore[union-attr]
+    assert cache.get("thin", k=7) is None
+    assert cache.get("thin", k=20) is None
+    cache.put("ended", marked(6, complete=True), k=20)  # the list visibly ended at 6
+    assert len(cache.get("ended", k=50).hits) == 6  # type: ignore[union-attr]
+    cache.put("reached", marked(20, complete=True), k=20)  # complete because k was reached
+    assert cache.get("reached", k=21) is None
+
+
+def test_empty_incomplete_results_are_not_stored(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path / "c.sqlite3")
+    cache.put("degraded", marked(0, complete=False), k=10)
+    assert cache.get("degraded", k=1) is None and cache.stats()["entries"] == 0
+    cache.put("none", marked(0, complete=True), k=10)  # an explicit "no matches" page
+    cached = cache.get("none", k=10)
+    assert cached is not None and cached.hits == []
+
+
 def test_ttl_expiry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import rir.cache as module
 

@@ -7,15 +7,20 @@ server serves every test at once::
 
     http://127.0.0.1:PORT/s/<scenario>[+delay=0.5][+page=real]/uploadbyurl?url=...
 
-Scenarios: ``results`` (default page: few-cards), ``exact`` (the udm=48 tab
-serves exact-matches), ``empty`` (no results), ``consent`` (a consent wall
-until the consent cookie is set), ``sorry`` (a /sorry/ captcha page, HTTP 429),
-``interstitial`` (the JavaScript interstitial), ``unblock`` (an interstitial that
-clears itself), ``unknown``, ``dynamic`` (results rendered late by script),
-``error500``, ``drop`` (connection closed without an answer), ``hang`` (never
-answers), ``stall`` (headers and half the page, then nothing). ``charset=NAME``
-serves the page in that encoding; ``stream=gzip`` sends it gzipped and chunked,
-in pieces, as Google does. ``page=real`` serves the real saved Lens page from ../shared.
+Scenarios: ``results`` (default page: few-cards; the udm=48 view serves
+exact-matches, udm=37 products, udm=44 the scenario's page), ``exact``, ``empty``
+(no results), ``consent`` (a consent wall until the consent cookie is set),
+``sorry`` (a /sorry/ captcha page, HTTP 429), ``interstitial`` (the JavaScript
+interstitial), ``unblock`` (an interstitial that clears itself), ``unknown``,
+``dynamic`` (results rendered late by script), ``scroll`` (lands on the Visual
+matches view, udm=44, whose cards arrive by script as it is scrolled: 12 sent, 60
+in all), ``webonly`` / ``aionly`` / ``verifying`` / ``webhp`` (degraded pages),
+``flaky`` (degraded once, then results), ``nourl`` / ``urlwrong`` (``/uploadbyurl``
+cannot use the URL; uploads work), ``error500``, ``drop`` (connection closed without
+an answer), ``hang`` (never answers), ``stall`` (headers and half the page, then
+nothing). ``charset=NAME`` serves the page in that encoding; ``stream=gzip`` sends
+it gzipped and chunked, in pieces, as Google does. ``page=real`` serves the real
+saved Lens page from ../shared.
 """
 
 from __future__ import annotations
@@ -148,8 +153,11 @@ class _Handler(BaseHTTPRequestHandler):
             if not query.get("url"):
                 self._send(400, "<h1>Missing url</h1>")
                 return
-            self._redirect(f"{base}/search?vsrid=fake1&udm=26&lns_mode=un&hl="
-                           f"{query.get('hl', ['en'])[0]}")
+            if scenario.name in _URL_FAILURES:  # Google could not use the URL
+                self._send(200, _page(_URL_FAILURES[scenario.name]))
+                return
+            self._redirect(f"{base}/search?vsrid=fake1&lns_mode=un&hl="
+                           f"{query.get('hl', ['en'])[0]}{_landing(scenario)}")
         elif path == "/search":
             self._search(scenario, base, query)
         elif path == "/consent":
@@ -158,6 +166,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, page)
         elif path.startswith("/sorry/"):
             self._send(429, _page("sorry"))
+        elif path == "/webhp":
+            self._send(200, _page("webhp"))
         elif path == "/":
             # Lens' home page, where `rir login` starts; it sets a session cookie.
             self._send(200, "<html><body><h1>Google Lens</h1></body></html>",
@@ -181,7 +191,8 @@ class _Handler(BaseHTTPRequestHandler):
             if field_name != "encoded_image" or not data.startswith(_IMAGE_MAGIC):
                 self._send(400, "<h1>No image in encoded_image</h1>")
                 return
-            self._redirect(f"{base}/search?vsrid=fake2&udm=26&lns_mode=un", status=303)
+            self._redirect(f"{base}/search?vsrid=fake2&lns_mode=un{_landing(scenario)}",
+                           status=303)
         elif scenario is not None and path == "/consent/save":
             form = parse_qs(body.decode("utf-8", "replace"))
             self._record(scenario, path, query, form=form)
@@ -253,8 +264,19 @@ class _Handler(BaseHTTPRequestHandler):
         if name == "unblock" and "bgpass" not in self._cookies():
             self._send(200, _page("unblock"))
             return
+        if name == "webhp":
+            self._redirect(f"{base}/webhp?hl=en")
+            return
+        if name == "flaky":  # degraded the first time, results when asked again
+            with self.server.lock:
+                seen = self.server.served.get(scenario.text, 0)
+                self.server.served[scenario.text] = seen + 1
+            if seen == 0:
+                self._send(200, _page("web-results-only"))
+                return
         simple = {"interstitial": scenario.options.get("page", "js-interstitial"),
-                  "empty": "no-results", "unknown": "unknown"}
+                  "empty": "no-results", "unknown": "unknown", "scroll": "scroll-cards",
+                  **_DEGRADED}
         if name in simple:
             self._send(200, _page(simple[name]))
             return
@@ -264,6 +286,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if query.get("udm") == ["48"]:
             self._send(200, _page("exact-matches"))
+            return
+        if query.get("udm") == ["37"]:
+            self._send(200, _page("products"))
             return
         page = _page(scenario.options.get("page", "few-cards"))
         charset = scenario.options.get("charset")
@@ -290,6 +315,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(0.05)
         self.wfile.write(b"0\r\n\r\n")
+
+
+# Scenario -> the page /search serves (degraded answers real users hit).
+_DEGRADED = {"webonly": "web-results-only", "aionly": "ai-overview-unavailable",
+             "verifying": "verifying"}
+# Scenario -> what /uploadbyurl answers instead of redirecting to results.
+_URL_FAILURES = {"nourl": "no-image-at-url", "urlwrong": "something-went-wrong"}
+
+
+def _landing(scenario: Scenario) -> str:
+    """The results URL's view and region: ``udm`` (the ``scroll`` scenario lands on the
+    Visual matches view, 44, others on All, 26) and ``&gl=XX`` when the scenario plays
+    Google choosing the region (``gl=XX``)."""
+    udm = scenario.options.get("udm", "44" if scenario.name == "scroll" else "26")
+    gl = scenario.options.get("gl")
+    return f"&udm={udm}" + (f"&gl={gl}" if gl else "")
 
 
 def _multipart_file(content_type: str, body: bytes) -> tuple[str | None, str | None, str | None,
@@ -321,6 +362,7 @@ class _Server(ThreadingHTTPServer):
     lock: threading.Lock
     inflight: dict[str, int]
     max_inflight: dict[str, int]
+    served: dict[str, int]
 
 
 class FakeLens:
@@ -334,6 +376,7 @@ class FakeLens:
         self._server.lock = threading.Lock()
         self._server.inflight = {}
         self._server.max_inflight = {}
+        self._server.served = {}
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="fake-lens", daemon=True)
 

@@ -86,8 +86,8 @@ class TestDiscovery:
 class TestOptions:
     def test_defaults_and_cache_key(self) -> None:
         engine = GoogleLensEngine()
-        assert engine.cache_key_options() == {"hl": "en", "country": None,
-                                              "match_type": "visual", "screenshot": "off"}
+        assert engine.cache_key_options() == {"hl": "en", "country": None, "match_type": "all",
+                                              "udm": "26", "screenshot": "off"}
         assert engine.options.allowed_hosts is None  # real Lens: unrestricted
 
     def test_string_values_from_the_cli(self) -> None:
@@ -104,7 +104,7 @@ class TestOptions:
         assert engine.cache_key_options()["base_url"] == "http://127.0.0.1:9/s/x"
 
     @pytest.mark.parametrize(("key", "value"), [
-        ("match_type", "products"), ("screenshot", "huge"), ("timeout_s", "soon"),
+        ("match_type", "shopping"), ("screenshot", "huge"), ("timeout_s", "soon"),
         ("max_concurrency", 0), ("hl", "english please"), ("country", "usa"),
         ("base_url", "lens.google.com"), ("headless", "maybe"),
     ])

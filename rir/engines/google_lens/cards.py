@@ -10,7 +10,9 @@ Cards are then sorted into kinds:
 * ``web``: classic web results and video results, recognised by their ``<cite>``
   breadcrumb (kept in metadata, never mixed into hits);
 * ``video``: cards with a play-length badge ("13:03");
-* cards under an "AI Overview" heading are dropped: they are the overview's sources.
+* cards under an "AI Overview" heading are dropped: they are the overview's sources;
+* ``untitled``: a thumbnail with no text at all (a card its scripts have not filled
+  in yet), counted so a thin read can be told from a whole one, never a hit.
 """
 
 from __future__ import annotations
@@ -50,6 +52,10 @@ _GOOGLE_OTHER = re.compile(
     r"googlesyndication\.com|g\.co|goo\.gl|googleapis\.com)$"
 )
 _DURATION = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
+# A price as product cards show it: "$24.99", "US$ 1,299", "24,99 €", "£8", "From $12".
+_PRICE = re.compile(
+    r"^(?:from\s+)?(?:(?:[A-Z]{1,3})?[$€£¥₹]\s?\d[\d.,\s]*|\d[\d.,\s]*\s?(?:[$€£¥₹]|zł|kr|"
+    r"USD|EUR|GBP|CHF))$", re.IGNORECASE)
 _DIMENSIONS = re.compile(r"^(\d{2,5})\s*[x×]\s*(\d{2,5})$")
 _BREADCRUMB = re.compile(r"^https?://\S+|\s›\s")
 _MAX_SITE_CHARS = 80
@@ -64,13 +70,14 @@ class Card:
     url: str
     href: str
     title: str
-    kind: str  # "image" | "web" | "video" | "ai_overview"
+    kind: str  # "image" | "web" | "video" | "ai_overview" | "untitled"
     section: str | None
     site: str | None = None
     thumbnail: str | None = None
     snippet: str | None = None
     width: int | None = None
     height: int | None = None
+    price: str | None = None
     anchor: etree._Element | None = field(default=None, repr=False)
 
 
@@ -240,6 +247,9 @@ def find_cards(doc: etree._Element, maps: ImageMaps) -> list[Card]:
     roots = _card_roots(links)
     described: dict[etree._Element, _Root] = {}  # links of one card share its root
     cards: list[Card] = []
+    # Cards with a thumbnail and no text at all: skeletons whose scripts add the title.
+    bare_roots: dict[etree._Element, tuple[str, etree._Element]] = {}
+    titled_roots: set[etree._Element] = set()
     for index, (anchor, url, section) in enumerate(links):
         root = roots[index]
         info = described.get(root)
@@ -248,18 +258,24 @@ def find_cards(doc: etree._Element, maps: ImageMaps) -> list[Card]:
         anchor_blocks = text_blocks(anchor)
         title_element, title = _title(anchor, anchor_blocks, bool(info.thumbnails))
         if not title:
+            if info.kind == "image" and info.thumbnails and not info.blocks:
+                bare_roots.setdefault(root, (url, anchor))
             continue
+        titled_roots.add(root)
         in_anchor = set(anchor.iter("img"))
         site = _site_label(anchor_blocks, title_element, title,
                            [f for f in info.favicons if f in in_anchor])
         if site is None:
             site = _site_label(info.blocks, title_element, title, info.favicons)
         width = height = None
+        price = None
         extras: list[str] = []
         for _, text in info.blocks:
             dims = _DIMENSIONS.match(text)
             if dims:
                 width, height = int(dims.group(1)), int(dims.group(2))
+            elif price is None and text != title and _PRICE.match(text):
+                price = text
             elif (text not in (title, site) and not _is_meta(text) and title not in text
                   and text not in extras):
                 extras.append(text)
@@ -267,6 +283,10 @@ def find_cards(doc: etree._Element, maps: ImageMaps) -> list[Card]:
         cards.append(Card(
             url=url, href=anchor.get("href") or "", title=title, kind=info.kind,
             section=section, site=site, thumbnail=thumbnail,
-            snippet=" · ".join(extras)[:300] or None, width=width, height=height, anchor=anchor,
+            snippet=" · ".join(extras)[:300] or None, width=width, height=height, price=price,
+            anchor=anchor,
         ))
+    cards.extend(Card(url=url, href=anchor.get("href") or "", title="", kind="untitled",
+                      section=None, anchor=anchor)
+                 for root, (url, anchor) in bare_roots.items() if root not in titled_roots)
     return cards

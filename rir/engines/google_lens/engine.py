@@ -12,16 +12,15 @@ a screenshot of the results area (the paper's context for the model).
 from __future__ import annotations
 
 import asyncio
-import html as html_lib
+import functools
 import logging
 import re
-import sys
 import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode
 
 from playwright.async_api import BrowserContext, Page, Route
 from playwright.async_api import Error as PlaywrightError
@@ -29,8 +28,9 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from rir.engines.base import Engine
 from rir.engines.google_lens.browser import BrowserPool
+from rir.engines.google_lens.client_hints import ClientHints
 from rir.engines.google_lens.network_read import NetworkReader
-from rir.engines.google_lens.options import DEFAULT_BASE_URL, LensOptions
+from rir.engines.google_lens.options import DEFAULT_BASE_URL, VIEW_UDM, LensOptions
 from rir.engines.google_lens.page_flow import (
     RELOAD_LOOP,
     NavigationWatch,
@@ -44,8 +44,16 @@ from rir.engines.google_lens.page_flow import (
 from rir.engines.google_lens.parse_worker import PageParser
 from rir.engines.google_lens.parser import PageAnalysis
 from rir.engines.google_lens.query_state import NETWORK, QueryState
+from rir.engines.google_lens.read_policy import (
+    completeness,
+    hand_over_reason,
+    retry_rule,
+    scroll_for_more,
+    view_url,
+    wants_visual_view,
+)
 from rir.engines.google_lens.session import StorageOption, load_session, resolve_storage_path
-from rir.engines.google_lens.states import ENGINE, PageKind, PageState
+from rir.engines.google_lens.states import ENGINE, PageKind, PageState, degraded_error
 from rir.errors import EngineError, EngineRateLimitedError, EngineTimeoutError
 from rir.images import QueryImage
 from rir.models import SearchResult
@@ -63,8 +71,6 @@ _VIEWPORT = {"width": 1366, "height": 900}
 _INTERSTITIAL_GRACE_S = 3.0
 _MAX_CONSENT_CLICKS = 2
 _IMAGES_WAIT_S = 3.0
-_UA_PLATFORM = {"darwin": "Macintosh; Intel Mac OS X 10_15_7",
-                "win32": "Windows NT 10.0; Win64; x64"}
 
 
 class GoogleLensEngine(Engine):
@@ -76,7 +82,11 @@ class GoogleLensEngine(Engine):
         headless: False shows the browser window (debugging).
         timeout_s: deadline of one query, from the moment a browser context is ready.
         max_concurrency: queries in flight at once per event loop (one browser, N tabs).
-        match_type: ``"visual"`` (visual matches, default) or ``"exact"`` (exact-matches tab).
+        match_type: the Lens view to read: ``"all"`` (default: the All view, ``udm=26``,
+            whose visual-matches preview holds up to ~60 cards; a larger ``k`` moves on to
+            the Visual matches view), ``"visual"`` (Visual matches, ``udm=44``),
+            ``"exact"`` (Exact matches, ``udm=48``) or ``"products"`` (``udm=37``; hits
+            carry ``metadata["price"]`` and ``["merchant"]`` when the card shows them).
         screenshot: ``"off"``, ``"viewport"`` or ``"full"``: fill ``SearchResult.screenshot``
             with a PNG of the results area.
         storage_state: session file with Google cookies (consent, sign-in): a Playwright storage
@@ -105,7 +115,7 @@ class GoogleLensEngine(Engine):
         headless: bool = True,
         timeout_s: float = 30.0,
         max_concurrency: int = 4,
-        match_type: str = "visual",
+        match_type: str = "all",
         screenshot: str = "off",
         storage_state: StorageOption = None,
         base_url: str = DEFAULT_BASE_URL,
@@ -134,8 +144,10 @@ class GoogleLensEngine(Engine):
 
     def cache_key_options(self) -> Mapping[str, Any]:
         o = self.options
+        # "udm" also keeps entries from before the views apart: "visual" used to
+        # name the All view.
         key: dict[str, Any] = {"hl": o.hl, "country": o.country, "match_type": o.match_type,
-                               "screenshot": o.screenshot}
+                               "udm": VIEW_UDM[o.match_type], "screenshot": o.screenshot}
         if o.base_url != DEFAULT_BASE_URL:
             key["base_url"] = o.base_url
         if self._renders_results:
@@ -160,10 +172,23 @@ class GoogleLensEngine(Engine):
         context_options = await self._context_options()
         try:
             async with self._pool.page(**context_options) as page:
+                hints = await self._client_hints()
+                # One DevTools session per page serves the client hints and the network
+                # read (a session is a round trip to set up).
+                session = None
+                if hints is not None or not self._renders_results:
+                    session = await page.context.new_cdp_session(page)
+                if hints is not None:
+                    assert session is not None
+                    await hints.apply(session, context_options["extra_http_headers"][
+                        "Accept-Language"])
                 await self._install_routes(page.context, query)
                 query.navigation = NavigationWatch(page)
                 if not self._renders_results:
-                    query.reader = await NetworkReader.attach(page, self._parser)
+                    assert session is not None
+                    query.reader = await NetworkReader.attach(session, self._parser)
+                    query.reader.hand_over = functools.partial(hand_over_reason, self.options,
+                                                               k=k)
                 deadline = asyncio.get_running_loop().time() + self.options.timeout_s
                 try:
                     return await self._drive(page, image, k, deadline, query)
@@ -188,18 +213,22 @@ class GoogleLensEngine(Engine):
             "viewport": _VIEWPORT,
             "extra_http_headers": {"Accept-Language": f"{language},{o.hl[:2]};q=0.9"},
         }
-        if o.headless:
-            # Headless Chromium says "HeadlessChrome" in its user agent, which Google
-            # treats as a bot; present the same browser as a regular Chrome.
-            browser = await self._pool.browser()
-            major = browser.version.split(".")[0]
-            platform = _UA_PLATFORM.get(sys.platform, "X11; Linux x86_64")
-            options["user_agent"] = (f"Mozilla/5.0 ({platform}) AppleWebKit/537.36 (KHTML, like "
-                                     f"Gecko) Chrome/{major}.0.0.0 Safari/537.36")
+        hints = await self._client_hints()
+        if hints is not None:
+            options["user_agent"] = hints.user_agent
+            options["extra_http_headers"].update(hints.headers())
         session = resolve_storage_path(o.storage_state)
         if session is not None:
             options["storage_state"] = await asyncio.to_thread(load_session, session)
         return options
+
+    async def _client_hints(self) -> ClientHints | None:
+        """Headless Chromium says "HeadlessChrome" in its user agent and client hints,
+        which Google treats as a bot: present the same browser as a regular Chrome."""
+        if not self.options.headless:
+            return None
+        browser = await self._pool.browser()
+        return ClientHints.for_version(browser.version)
 
     async def _install_routes(self, context: BrowserContext, query: QueryState) -> None:
         """Abort every request to a host outside ``allowed_hosts`` (when set).
@@ -236,23 +265,28 @@ class GoogleLensEngine(Engine):
 
     # -- one query --------------------------------------------------------------------------
 
-    async def _open(self, page: Page, image: QueryImage, deadline: float) -> None:
+    async def _open(self, page: Page, image: QueryImage, deadline: float, query: QueryState,
+                    *, upload: bool = False) -> None:
+        """Send the query: an image URL to ``/uploadbyurl`` (unless ``upload``), else the
+        bytes to ``/v3/upload``."""
         o = self.options
         loop = asyncio.get_running_loop()
         params = {"hl": o.hl} | ({"gl": o.country} if o.country else {})
-        if image.url and image.url.startswith(("http://", "https://")):
+        if not upload and image.url and image.url.startswith(("http://", "https://")):
+            query.opened_by = "url"
             target = (f"{o.base_url}/uploadbyurl?url={quote(image.url, safe='')}&"
                       f"{urlencode(params)}")
             await page.goto(target, wait_until="commit",
                             timeout=max(1.0, deadline - loop.time()) * 1000)
             return
+        query.opened_by = "upload"
         params |= {"re": "df", "stcs": str(int(time.time() * 1000)),
                    "vpw": str(_VIEWPORT["width"]), "vph": str(_VIEWPORT["height"])}
         upload = image.downscaled(_UPLOAD_MAX_SIDE, max_bytes=_UPLOAD_MAX_BYTES)
         await submit_upload(page, f"{o.base_url}/v3/upload?{urlencode(params)}", upload, deadline)
 
-    async def _settle(self, page: Page, deadline: float,
-                      query: QueryState) -> tuple[PageAnalysis, str, bool]:
+    async def _settle(self, page: Page, deadline: float, query: QueryState,
+                      k: int) -> tuple[PageAnalysis, str, bool]:
         """Wait and act until the page is results, no results, or definitely not.
 
         Returns the analysis, the HTML it was made from and whether that HTML was
@@ -267,6 +301,7 @@ class GoogleLensEngine(Engine):
             if network is not None:
                 verdict, content, slim, analysis = NETWORK, network.html, False, network.analysis
                 query.read_from = NETWORK
+                query.server_count = _card_count(analysis)
             else:
                 waiting = asyncio.ensure_future(wait_for_page_state(
                     page, deadline, settled_only=settled_only, watch=query.navigation))
@@ -279,6 +314,7 @@ class GoogleLensEngine(Engine):
                 content = await page_html(page, slim=slim)
                 analysis = await self._parser.analyse(content, page_url=page.url)
                 query.read_from = "page"
+                query.dom_count = _card_count(analysis)
             kind = analysis.state.kind
             if kind is PageKind.CONSENT and query.consent_clicks < _MAX_CONSENT_CLICKS \
                     and await click_consent_reject(page, deadline):
@@ -297,30 +333,65 @@ class GoogleLensEngine(Engine):
             if kind is PageKind.UNKNOWN and not settled_only and verdict != "settled":
                 settled_only = True  # the first look was early; judge the finished page
                 continue
+            # "all" reads whichever view Lens opens (the All view, as before); the
+            # others move to their tab.
+            udm = VIEW_UDM[self.options.match_type]
             if kind in (PageKind.RESULTS, PageKind.NO_RESULTS) and not switched_tab \
-                    and self.options.match_type == "exact" \
-                    and analysis.result is not None \
-                    and analysis.result.metadata.get("match_type") != "exact":
+                    and analysis.result is not None and self.options.match_type != "all" \
+                    and analysis.result.metadata.get("udm") != udm:
                 switched_tab = True
-                await query.unless_network(page.goto(
-                    _exact_tab_url(analysis.page_url or page.url, content), wait_until="commit",
-                    timeout=max(1.0, deadline - loop.time()) * 1000))
+                await self._switch_view(page, analysis, content, udm, deadline, query)
+                settled_only = False
+                continue
+            if wants_visual_view(self.options, analysis, k, query):
+                query.handovers.append(
+                    f"{_card_count(analysis)} hits < k={k} in the All view, which offers more: "
+                    "reading the Visual matches view (udm=44)")
+                switched_tab = True
+                await self._switch_view(page, analysis, content, VIEW_UDM["visual"], deadline,
+                                        query)
                 settled_only = False
                 continue
             if query.reader is not None and query.reader.arrived.is_set():
                 continue  # results came off the network meanwhile: they win
             return analysis, content, slim
 
+    async def _switch_view(self, page: Page, analysis: PageAnalysis, content: str, udm: str,
+                           deadline: float, query: QueryState) -> None:
+        """Open the same results in another Lens view (its ``udm`` tab)."""
+        url = view_url(analysis.page_url or page.url, content, udm)
+        query.views.append(udm)
+        timeout = max(1.0, deadline - asyncio.get_running_loop().time()) * 1000
+        await query.unless_network(page.goto(url, wait_until="commit", timeout=timeout))
+
     async def _drive(self, page: Page, image: QueryImage, k: int, deadline: float,
                      query: QueryState) -> SearchResult:
-        await query.unless_network(self._open(page, image, deadline))
-        analysis, content, slim = await self._settle(page, deadline, query)
-        saved = None
-        if self.options.save_html and content:
-            if slim:  # a bug report needs the whole page, scripts and styles included
-                content = await page.content()
-            saved = await asyncio.to_thread(self._save_html, content, analysis)
+        await query.unless_network(self._open(page, image, deadline, query))
+        while True:
+            analysis, content, slim = await self._settle(page, deadline, query, k)
+            query.pages_seen.append(analysis.state.kind.value)
+            saved = None
+            if self.options.save_html and content:
+                if slim:  # a bug report needs the whole page, scripts and styles included
+                    content = await page.content()
+                saved = await asyncio.to_thread(self._save_html, content, analysis)
+                query.saved_pages.append(str(saved))
+            retry = retry_rule(analysis, query)
+            if retry is None:
+                break
+            why, upload = retry
+            query.retries.append(why)
+            logger.info("Google Lens: %s", why)
+            await query.unless_network(self._open(page, image, deadline, query, upload=upload))
         kind = analysis.state.kind
+        if query.reader is not None and query.reader.handed_over:
+            for reason, hits in query.reader.handed_over:
+                query.handovers.append(f"network read of {hits} hits handed over to the "
+                                       f"rendered page: {reason}")
+            if query.read_from == "page":  # the final page is the last one handed over
+                query.server_count = query.reader.handed_over[-1][1]
+        if kind is PageKind.RESULTS and query.read_from == "page":
+            analysis = await scroll_for_more(page, self._parser, analysis, k, deadline, query)
         if kind is PageKind.UNKNOWN:
             # An unrecognised page may simply be an HTTP error page: say so. (Read from
             # the page, not a response listener: that would cost a round trip per
@@ -328,13 +399,23 @@ class GoogleLensEngine(Engine):
             query.status = await _document_status(page)
             if query.status is not None and query.status >= 400:
                 raise _http_error(query, page.url, saved)
+        if kind is PageKind.NO_IMAGE_AT_URL or kind is PageKind.DEGRADED:
+            raise degraded_error(analysis.state, analysis.page_url or page.url,
+                                 retried=bool(query.retries), image_url=image.url)
         result = analysis.raise_for_state(saved_to=str(saved) if saved else None)
         metadata = dict(result.metadata)
         metadata.update(blocked_requests=query.blocked_requests,
                         consent_clicks=query.consent_clicks,
                         read_from=query.read_from)
+        metadata.update(completeness(self.options, result, k, query,
+                                     analysis.page_url or page.url))
         if saved:
             metadata["saved_html"] = str(saved)
+        if len(query.saved_pages) > 1:  # a retried query: every page it settled on
+            metadata["saved_pages"] = list(query.saved_pages)
+        if query.retries:
+            metadata["retries"] = list(query.retries)
+        metadata["pages_seen"] = list(query.pages_seen)
         screenshot = None
         if self.options.screenshot != "off" and kind is PageKind.RESULTS:
             screenshot = await self._screenshot(page, result, k, deadline, metadata)
@@ -375,6 +456,10 @@ def _outside_hosts_pattern(hosts: frozenset[str]) -> re.Pattern[str]:
     return re.compile(rf"^(?!(https?|wss?)://({names})(:\d+)?([/?#]|$))[a-z]+://")
 
 
+def _card_count(analysis: PageAnalysis) -> int | None:
+    return None if analysis.result is None else len(analysis.result.hits)
+
+
 async def _document_status(page: Page) -> int | None:
     """The HTTP status of the page's current document (Navigation Timing)."""
     status = await page.evaluate(
@@ -402,22 +487,6 @@ async def _navigated(page: Page, until: float) -> bool:
     except PlaywrightTimeoutError:
         return False
     return True
-
-
-def _exact_tab_url(page_url: str, content: str) -> str:
-    """The exact-matches tab of a Lens results page (``udm=48``)."""
-    parts = urlsplit(page_url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    if any(key == "udm" for key, _ in query):
-        query = [(key, "48" if key == "udm" else value) for key, value in query]
-        return urlunsplit(parts._replace(query=urlencode(query)))
-    match = re.search(r'href="([^"]*[?&;]udm=48[^"]*)"', content)
-    if match:
-        return urljoin(page_url, html_lib.unescape(match.group(1)))
-    raise EngineError(
-        f"match_type='exact' but the Lens results page at '{redact_url(page_url)}' has no "
-        "'Exact matches' tab; Google may have changed its layout. Use match_type='visual'.",
-        engine=ENGINE)
 
 
 def _http_error(query: QueryState, page_url: str, saved: Path | None) -> EngineError:

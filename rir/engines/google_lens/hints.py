@@ -16,11 +16,16 @@ import re
 __all__ = [
     "AI_OVERVIEW_LABELS",
     "BLOCK_PHRASES",
-        "CONSENT_PHRASES",
+    "CONSENT_PHRASES",
     "CONSENT_REJECT_LABELS",
+    "DEGRADED_PHRASES",
+    "END_OF_LIST_PHRASES",
     "HINTS",
+    "MORE_RESULTS_LABELS",
     "NO_RESULTS_PHRASES",
     "SECTION_LABELS",
+    "URL_FAILURE_PHRASES",
+    "VERIFYING_PHRASES",
     "section_kind",
 ]
 
@@ -99,12 +104,67 @@ BLOCK_PHRASES: tuple[str, ...] = (
     "tráfico inusual",
 )
 
+# The bot check's holding page; it usually clears itself like the JavaScript interstitial.
+VERIFYING_PHRASES: tuple[str, ...] = (
+    "verifying your request",
+    "verifying you are human",
+    "anfrage wird überprüft",
+    "vérification de votre requête",
+    "verificando tu solicitud",
+)
+
+# /uploadbyurl could not use the image URL (Google could not fetch it, the site
+# blocks Google, or Lens failed on it): the engine uploads the bytes instead.
+URL_FAILURE_PHRASES: tuple[str, ...] = (
+    "no image at the url",
+    "no image at this url",
+    "couldn't find an image at",
+    "couldn’t find an image at",
+    "the url doesn't point to an image",
+    "couldn't load the image",
+    "something went wrong",
+    "etwas ist schiefgelaufen",
+    "une erreur s'est produite",
+    "algo salió mal",
+)
+
+# A page holding only these (and no matches) is a degraded Lens answer, not "no results".
+DEGRADED_PHRASES: tuple[str, ...] = (
+    "an ai overview is not available for this search",
+    "can't generate an ai overview right now",
+    "can’t generate an ai overview right now",
+    "für diese suche ist keine übersicht mit ki verfügbar",
+)
+
 CONSENT_PHRASES: tuple[str, ...] = (
     "before you continue to google",
     "bevor sie zu google weitergehen",
     "avant d'accéder à google",
     "antes de ir a google",
     "prima di continuare su google",
+)
+
+# Controls after a results list that lead to more of it (lower-case, the whole label
+# or its start: "See more", "More results"). The real All view ends its 60-card
+# visual-matches preview with "See more" when the Visual matches view holds more.
+MORE_RESULTS_LABELS: tuple[str, ...] = (
+    "see more", "more results", "show more results", "more visual matches",
+    "more exact matches", "more products", "mehr anzeigen", "weitere ergebnisse",
+    "voir plus", "plus de résultats", "ver más", "más resultados", "mostra altro",
+    "ver mais", "meer weergeven",
+)
+
+# Messages that end a scrolling results list (visible text, lower-case).
+END_OF_LIST_PHRASES: tuple[str, ...] = (
+    "looks like you've reached the end",
+    "looks like you’ve reached the end",
+    "you've reached the end of the results",
+    "you’ve reached the end of the results",
+    "no more results",
+    "that's all the results",
+    "keine weiteren ergebnisse",
+    "il n'y a plus de résultats",
+    "no hay más resultados",
 )
 
 # Buttons that decline non-essential cookies on Google's consent page.

@@ -16,11 +16,13 @@ and HTTP/2 like any Chrome, and the body is handed to the parser first.
   pages the parser does not recognise) continues unchanged into the page, where
   the engine's in-page flow handles it: consent is declined, an interstitial
   runs its scripts, results that only scripts create are waited for.
+* A results page that looks thin (:attr:`NetworkReader.hand_over` gives a
+  reason: fewer hits than asked and no end-of-list sign, top cards without
+  thumbnails) also continues into the page: the engine renders it and scrolls
+  for the cards its scripts add. Complete pages keep the fast path.
 
-What this gives up: content that the page's scripts would add after load (the
-engine then reads the page as Google sent it, which is also what
-``parse_lens_html`` is checked on). ``render_results=True`` (and screenshots,
-which need the rendered page) turn it off.
+``render_results=True`` (and screenshots, which need the rendered page) turn
+the network read off.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from playwright.async_api import CDPSession, Page
+from playwright.async_api import CDPSession
 from playwright.async_api import Error as PlaywrightError
 
 from rir.engines.google_lens.parse_worker import PageParser
@@ -83,10 +86,13 @@ class NetworkReader:
         self._latest: NetworkPage | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.arrived = asyncio.Event()
+        # Why a results page is not taken but rendered (None: take it); set by the engine.
+        self.hand_over: Callable[[PageAnalysis], str | None] | None = None
+        self.handed_over: list[tuple[str, int]] = []  # (reason, hits the server sent)
 
     @classmethod
-    async def attach(cls, page: Page, parser: PageParser) -> NetworkReader:
-        session = await page.context.new_cdp_session(page)
+    async def attach(cls, session: CDPSession, parser: PageParser) -> NetworkReader:
+        """Start reading the documents of the page ``session`` is attached to."""
         tree = await session.send("Page.getFrameTree")
         reader = cls(session, tree["frameTree"]["frame"]["id"], parser)
         session.on("Fetch.requestPaused", reader._on_paused)
@@ -146,5 +152,10 @@ class NetworkReader:
         html = _decode(body, headers)
         analysis = await self._parser.analyse(html, page_url=event["request"]["url"])
         if analysis.state.kind is not PageKind.RESULTS:
+            return None
+        reason = self.hand_over(analysis) if self.hand_over is not None else None
+        if reason is not None:
+            hits = len(analysis.result.hits) if analysis.result is not None else 0
+            self.handed_over.append((reason, hits))
             return None
         return NetworkPage(analysis, html)

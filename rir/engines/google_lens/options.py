@@ -13,14 +13,16 @@ from urllib.parse import urlsplit
 from rir.engines.google_lens.session import StorageOption
 from rir.errors import ConfigurationError
 
-__all__ = ["DEFAULT_BASE_URL", "LensOptions"]
+__all__ = ["DEFAULT_BASE_URL", "MATCH_TYPES", "VIEW_UDM", "LensOptions"]
 
 DEFAULT_BASE_URL = "https://lens.google.com"
 _HL = re.compile(r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,4})?$")
 _COUNTRY = re.compile(r"^[a-zA-Z]{2}$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
-MATCH_TYPES = ("visual", "exact")
+# match_type -> the Lens view (``udm``) it reads.
+VIEW_UDM = {"all": "26", "visual": "44", "exact": "48", "products": "37"}
+MATCH_TYPES = tuple(VIEW_UDM)
 SCREENSHOT_MODES = ("off", "viewport", "full")
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "click_consent_reject",
     "page_html",
     "results_clip",
+    "scroll_once",
     "submit_upload",
     "wait_consent_gone",
     "wait_for_page_state",
@@ -98,6 +99,22 @@ _STATE_JS = """
 }
 """
 
+# The in-page card count (the same rule as the state check above): links out of
+# Google holding a heading or an image. It counts web and video cards too, so it
+# only tells whether a scroll brought anything; the parser counts the hits.
+_COUNT_CARDS_JS = """
+() => {
+  const internal = /(^|\\.)google\\.[a-z.]+$|(^|\\.)(gstatic|googleusercontent)\\.com$/;
+  let n = 0;
+  for (const a of document.querySelectorAll('a[href^="http"]')) {
+    if (internal.test(a.hostname)) continue;
+    if (a.querySelector('[role=heading], h1, h2, h3, h4, img')) n++;
+  }
+  return n;
+}
+"""
+_SCROLL_JS = "() => window.scrollTo(0, document.documentElement.scrollHeight)"
+
 _DESTROYED = re.compile(r"context was destroyed|navigat|Target page, context or browser", re.I)
 
 
@@ -158,7 +175,10 @@ async def wait_for_page_state(page: Page, deadline: float, *, settled_only: bool
     reloads end it with :data:`RELOAD_LOOP`. Raises ``asyncio.TimeoutError`` at
     the deadline.
     """
-    args = [SETTLE_MS, list(hints.NO_RESULTS_PHRASES), list(hints.BLOCK_PHRASES), settled_only]
+    # Explicit messages end the wait at once; Python then names the page's state.
+    messages = hints.NO_RESULTS_PHRASES + hints.URL_FAILURE_PHRASES + hints.DEGRADED_PHRASES
+    args = [SETTLE_MS, list(messages), list(hints.BLOCK_PHRASES + hints.VERIFYING_PHRASES),
+            settled_only]
     poll = asyncio.ensure_future(_poll_state(page, deadline, args))
     if watch is None:
         return await poll
@@ -214,6 +234,26 @@ async def wait_consent_gone(page: Page, deadline: float) -> None:
     except PlaywrightError as exc:
         if not _DESTROYED.search(str(exc)):
             raise
+
+
+async def scroll_once(page: Page, wait_s: float, deadline: float) -> bool | None:
+    """Scroll to the bottom and wait up to ``wait_s`` for new cards.
+
+    True: cards were added; False: none came in the whole wait (the list ended);
+    None: the deadline cut the wait short (nothing can be said).
+    """
+    loop = asyncio.get_running_loop()
+    before = await page.evaluate(_COUNT_CARDS_JS)
+    await page.evaluate(_SCROLL_JS)
+    wait = min(wait_s, deadline - loop.time())
+    if wait <= 0:
+        return None
+    try:
+        await page.wait_for_function(f"n => ({_COUNT_CARDS_JS.strip()})() > n", arg=before,
+                                     polling=_POLL_MS, timeout=wait * 1000)
+    except PlaywrightTimeoutError:
+        return False if wait >= wait_s else None
+    return True
 
 
 _UPLOAD_FORM = """

@@ -16,6 +16,7 @@ from lxml import etree
 
 from rir.engines.google_lens import hints
 from rir.engines.google_lens.cards import Card, find_cards, page_key
+from rir.engines.google_lens.completeness import list_end, page_udm
 from rir.engines.google_lens.dom import load_document, visible_text
 from rir.engines.google_lens.overview import read_overview
 from rir.engines.google_lens.states import (
@@ -23,6 +24,7 @@ from rir.engines.google_lens.states import (
     PageKind,
     PageState,
     blocked_error,
+    degraded_error,
     detect_state,
     unknown_page_error,
 )
@@ -30,10 +32,13 @@ from rir.engines.google_lens.thumbnails import read_image_maps
 from rir.models import MatchType, SearchHit, SearchResult
 from rir.urls import canonical_url, site_of
 
-__all__ = ["PageAnalysis", "analyse_lens_html", "parse_lens_html"]
+__all__ = ["UDM_VIEWS", "PageAnalysis", "analyse_lens_html", "parse_lens_html"]
 
 # Lens's tabs in Google Search, by their ``udm`` parameter.
-_UDM_MATCH_TYPES: dict[str, MatchType] = {"48": "exact", "44": "visual", "26": "visual"}
+_UDM_MATCH_TYPES: dict[str, MatchType] = {"48": "exact", "44": "visual", "26": "visual",
+                                           "37": "product"}
+# ... and the view names ``match_type`` uses for them.
+UDM_VIEWS: dict[str, str] = {"26": "all", "44": "visual", "48": "exact", "37": "products"}
 _SECTION_MATCH_TYPES: dict[str, MatchType] = {
     "visual": "visual", "exact": "exact", "product": "product",
 }
@@ -48,10 +53,13 @@ class PageAnalysis:
     result: SearchResult | None
     page_url: str | None = None
 
-    def raise_for_state(self, *, saved_to: str | None = None) -> SearchResult:
+    def raise_for_state(self, *, saved_to: str | None = None,
+                        retried: bool = False) -> SearchResult:
         """The result, or the error the page's state calls for."""
         if self.state.kind in (PageKind.BLOCKED, PageKind.CONSENT):
             raise blocked_error(self.state, self.page_url)
+        if self.state.kind in (PageKind.DEGRADED, PageKind.NO_IMAGE_AT_URL):
+            raise degraded_error(self.state, self.page_url, retried=retried)
         if self.result is None:
             raise unknown_page_error(self.state, self.page_url, saved_to)
         return self.result
@@ -71,17 +79,23 @@ def _page_match_type(doc: etree._Element, page_url: str | None) -> MatchType:
 
 
 def _hit(card: Card, match_type: MatchType) -> SearchHit:
+    kind = _SECTION_MATCH_TYPES.get(card.section or "", match_type)
+    metadata: dict[str, Any] = {"site": site_of(card.url)}
+    if card.price:
+        metadata["price"] = card.price
+    if kind == "product" and card.site:
+        metadata["merchant"] = card.site
     return SearchHit(
         title=card.title,
         url=card.url,
         source=card.site or site_of(card.url) or None,
         thumbnail_url=card.thumbnail,
         snippet=card.snippet,
-        match_type=_SECTION_MATCH_TYPES.get(card.section or "", match_type),
+        match_type=kind,
         width=card.width,
         height=card.height,
         engine=ENGINE,
-        metadata={"site": site_of(card.url)},
+        metadata=metadata,
         raw={"href": card.href, "section": card.section},
     )
 
@@ -105,7 +119,8 @@ def analyse_lens_html(page: str, *, page_url: str | None = None) -> PageAnalysis
     cards = find_cards(doc, read_image_maps(page)) if doc is not None else []
     image_cards = [c for c in cards if c.kind == "image"]
     state = detect_state(doc, page, page_url, card_count=len(image_cards),
-                         other_cards=len(cards) - len(image_cards))
+                         other_cards=sum(c.kind in ("web", "video", "ai_overview")
+                                         for c in cards))
     if doc is None or state.kind not in (PageKind.RESULTS, PageKind.NO_RESULTS):
         return PageAnalysis(state, None, page_url)
     match_type = _page_match_type(doc, page_url)
@@ -117,9 +132,15 @@ def analyse_lens_html(page: str, *, page_url: str | None = None) -> PageAnalysis
             seen.add(key)
             hits.append(_hit(card, match_type).model_copy(update={"position": len(hits) + 1}))
     overview = read_overview(doc)
+    udm = page_udm(page_url)
     metadata: dict[str, Any] = {
         "page_state": state.kind.value,
         "match_type": match_type,
+        "udm": udm,
+        "view": UDM_VIEWS.get(udm or ""),
+        "card_count": len(hits),
+        "untitled_cards": sum(c.kind == "untitled" for c in cards),
+        "list_end": list_end([c.anchor for c in image_cards if c.anchor is not None], udm),
         "skipped": {kind: sum(c.kind == kind for c in cards)
                     for kind in ("web", "video", "ai_overview")},
     }

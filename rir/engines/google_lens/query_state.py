@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
@@ -28,6 +28,23 @@ class QueryState:
     navigation: NavigationWatch | None = None
     reader: NetworkReader | None = None
     read_from: str = "page"  # where the final page was read: "page" (DOM) or "network"
+    # Image cards seen: in the HTML the server sent, in the rendered DOM, after each scroll.
+    server_count: int | None = None
+    dom_count: int | None = None
+    scroll_counts: list[int] = field(default_factory=list)
+    scrolled_to_end: bool = False  # a scroll to the bottom brought no new cards
+    handovers: list[str] = field(default_factory=list)  # why a read was not trusted
+    views: list[str] = field(default_factory=list)  # the udm views visited, in order
+    opened_by: str = ""  # how the query reached Lens: "url" (/uploadbyurl) or "upload"
+    retries: list[str] = field(default_factory=list)  # each retry and why
+    upload_retried: bool = False
+    degraded_retried: bool = False
+    pages_seen: list[str] = field(default_factory=list)  # page states, in order
+    saved_pages: list[str] = field(default_factory=list)  # files save_html wrote
+
+    def card_counts(self) -> dict[str, Any]:
+        return {"server": self.server_count, "dom": self.dom_count,
+                "scrolls": list(self.scroll_counts)}
 
     async def unless_network(self, step: Awaitable[Any]) -> bool:
         """Run ``step`` (a navigation, a click, a wait) unless a results page is read

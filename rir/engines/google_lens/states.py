@@ -16,10 +16,11 @@ from lxml import etree
 
 from rir.engines.google_lens import hints
 from rir.engines.google_lens.dom import visible_text
-from rir.errors import EngineBlockedError, EngineError
+from rir.errors import EngineBlockedError, EngineError, EngineResponseError
 from rir.urls import redact_url
 
-__all__ = ["PageKind", "PageState", "blocked_error", "detect_state", "unknown_page_error"]
+__all__ = ["PageKind", "PageState", "blocked_error", "degraded_error", "detect_state",
+           "unknown_page_error"]
 
 ENGINE = "google_lens"
 
@@ -29,6 +30,11 @@ class PageKind(str, enum.Enum):
     NO_RESULTS = "no_results"
     CONSENT = "consent"
     BLOCKED = "blocked"
+    # Not Lens' answer: web results instead of matches, only an unavailable AI
+    # overview, a bounce to Google's home page. Retried once, never cached as empty.
+    DEGRADED = "degraded"
+    # /uploadbyurl could not use the URL; the engine uploads the image bytes instead.
+    NO_IMAGE_AT_URL = "no_image_at_url"
     UNKNOWN = "unknown"
 
 
@@ -63,6 +69,8 @@ def _url_state(page_url: str | None) -> PageState | None:
         return PageState(PageKind.BLOCKED, "Google's JavaScript-required interstitial")
     if host.startswith("consent."):
         return PageState(PageKind.CONSENT, "Google's cookie consent page")
+    if path.rstrip("/").endswith("/webhp"):
+        return PageState(PageKind.DEGRADED, "a bounce to Google's home page (/webhp)")
     return None
 
 
@@ -88,18 +96,32 @@ def detect_state(doc: etree._Element | None, page: str, page_url: str | None,
     for phrase in hints.BLOCK_PHRASES:
         if phrase in text:
             return PageState(PageKind.BLOCKED, f"a block page saying '{phrase}'")
-    if by_url is not None:
+    for phrase in hints.VERIFYING_PHRASES:
+        if phrase in text:
+            return PageState(PageKind.BLOCKED,
+                             f"Google's '{phrase}' interstitial (bot check)")
+    if by_url is not None and by_url.kind is PageKind.CONSENT:
         return by_url
     if doc.xpath(_CONSENT_XPATH) or any(p in text for p in hints.CONSENT_PHRASES):
         return PageState(PageKind.CONSENT, "Google's cookie consent page")
-    challenge = _challenge_reason(doc, page, text)
-    if challenge:
-        return PageState(PageKind.BLOCKED, challenge)
+    # Explicit messages come before the script-only heuristic: every Google page
+    # carries a <noscript> pointing at /enablejs, short message pages included.
+    for phrase in hints.URL_FAILURE_PHRASES:
+        if phrase in text:
+            return PageState(PageKind.NO_IMAGE_AT_URL, f"Lens said '{phrase}'")
+    if by_url is not None:
+        return by_url
     for phrase in hints.NO_RESULTS_PHRASES:
         if phrase in text:
             return PageState(PageKind.NO_RESULTS, phrase)
     if other_cards:
-        return PageState(PageKind.NO_RESULTS, "web results only, no image matches")
+        return PageState(PageKind.DEGRADED, "Google's web results instead of Lens matches")
+    for phrase in hints.DEGRADED_PHRASES:
+        if phrase in text:
+            return PageState(PageKind.DEGRADED, f"only an AI overview saying '{phrase}'")
+    challenge = _challenge_reason(doc, page, text)
+    if challenge:
+        return PageState(PageKind.BLOCKED, challenge)
     return PageState(PageKind.UNKNOWN, "no result cards and no known message")
 
 
@@ -144,3 +166,19 @@ def unknown_page_error(state: PageState, page_url: str | None,
         f"Google may have changed its layout.{saved}",
         engine=ENGINE,
     )
+
+
+def degraded_error(state: PageState, page_url: str | None, *, retried: bool,
+                   image_url: str | None = None) -> EngineResponseError:
+    """A degraded page or an unusable image URL, after the engine's retry."""
+    where = f" at '{redact_url(page_url)}'" if page_url else ""
+    again = " (also after a retry)" if retried else ""
+    if state.kind is PageKind.NO_IMAGE_AT_URL and image_url:
+        what = (f"Google Lens could not use the image URL '{redact_url(image_url)}'{where}: "
+                f"{state.reason}{again}")
+    else:
+        what = f"Google Lens served a degraded page{where}: {state.reason}{again}"
+    return EngineResponseError(
+        f"{what}. This is not a 'no results' answer and nothing was cached. Retry later; "
+        "if it persists, run `rir login`, set country=, or use another engine "
+        "(e.g. engine='serpapi').", engine=ENGINE)

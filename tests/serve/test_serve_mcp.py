@@ -1,0 +1,146 @@
+"""The MCP server through the official ``mcp`` client: over stdio (``rir serve --stdio`` as a
+subprocess) and over streamable HTTP (uvicorn on a free port, ``/mcp``)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.types import ImageContent, TextContent
+
+from rir.demo import available_demo_photos
+from rir.images import QueryImage
+from tests.serve.conftest import HOPPER_PAGE, stdio_command
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@asynccontextmanager
+async def stdio_session(*args: str) -> AsyncIterator[ClientSession]:
+    command, argv, env = stdio_command(*args)
+    params = StdioServerParameters(command=command, args=argv, env=env)
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        yield session
+
+
+@asynccontextmanager
+async def http_session(url: str, headers: dict[str, str] | None = None
+                       ) -> AsyncIterator[ClientSession]:
+    async with httpx.AsyncClient(headers=headers, timeout=30) as client, \
+            streamable_http_client(f"{url}/mcp", http_client=client) as (read, write, _), \
+            ClientSession(read, write) as session:
+        await session.initialize()
+        yield session
+
+
+def _text(result) -> str:
+    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+
+
+async def test_stdio_tools_search_the_demo_index(demo_index_path, hopper_uri, tmp_path) -> None:
+    allowed = tmp_path / "photos"
+    allowed.mkdir()
+    hopper_file = next(path for photo, path in available_demo_photos()
+                       if photo.title == "Grace Hopper")
+    inside = allowed / "hopper.jpg"
+    shutil.copy(hopper_file, inside)
+    async with stdio_session("--index", str(demo_index_path), "--allow-dir", str(allowed)) as s:
+        tools = {tool.name: tool for tool in (await s.list_tools()).tools}
+        assert set(tools) == {"reverse_image_search", "search_local_index"}
+        search = tools["reverse_image_search"]
+        assert search.annotations.readOnlyHint and search.annotations.openWorldHint
+        assert not tools["search_local_index"].annotations.openWorldHint
+        assert set(search.outputSchema["properties"]) >= {"best_guess", "engine", "query_sha256",
+                                                         "hits", "complete"}
+        assert str(allowed) in search.inputSchema["properties"]["image"]["description"]
+
+        found = await s.call_tool("reverse_image_search", {"image": hopper_uri, "max_results": 3})
+        assert not found.isError, _text(found)
+        assert found.structuredContent["hits"][0]["url"] == HOPPER_PAGE
+        assert found.structuredContent["best_guess"] == "Grace Hopper"
+        assert _text(found).startswith("Reverse image search (local) found")
+
+        by_path = await s.call_tool("search_local_index", {"image": str(inside)})
+        assert not by_path.isError, _text(by_path)
+        assert by_path.structuredContent["hits"][0]["url"] == HOPPER_PAGE
+
+        outside = await s.call_tool("reverse_image_search", {"image": str(hopper_file)})
+        assert outside.isError
+        assert "outside the directories this server may read" in _text(outside)
+        assert "Traceback" not in _text(outside) and "\n" not in _text(outside)
+
+        broken = await s.call_tool("reverse_image_search", {"image": "data:image/png;base64,AA"})
+        assert broken.isError and "InvalidImageError" in _text(broken)
+        bad_count = await s.call_tool("reverse_image_search", {"image": hopper_uri,
+                                                               "max_results": 0})
+        assert bad_count.isError
+
+        resource = await s.read_resource("rir://engines")
+        engines = {e["name"]: e for e in json.loads(resource.contents[0].text)["engines"]}
+        assert engines["local"]["configured"] and engines["local"]["default"]
+
+        again = await s.call_tool("reverse_image_search", {"image": hopper_uri})
+        assert not again.isError  # the server is still up after the errors
+
+
+async def test_stdio_without_allow_dir_reads_no_files(demo_index_path) -> None:
+    async with stdio_session("--index", str(demo_index_path)) as session:
+        refused = await session.call_tool("reverse_image_search",
+                                          {"image": str(demo_index_path)})
+    assert refused.isError and "reads no local files" in _text(refused)
+
+
+async def test_streamable_http_search_progress_and_thumbnails(serve_http, demo_index_path,
+                                                              hopper: QueryImage,
+                                                              hopper_uri) -> None:
+    server = serve_http(index=demo_index_path, api_key="mcp-key-123456")
+    progress: list[tuple[float, str | None]] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        progress.append((value, message))
+
+    async with http_session(server.url, {"Authorization": "Bearer mcp-key-123456"}) as session:
+        tools = {tool.name for tool in (await session.list_tools()).tools}
+        assert tools == {"reverse_image_search", "search_local_index"}
+        found = await session.call_tool(
+            "reverse_image_search", {"image": hopper_uri, "include_thumbnails": True},
+            progress_callback=on_progress)
+        by_path = await session.call_tool("reverse_image_search", {"image": "/etc/passwd"})
+    assert not found.isError, _text(found)
+    assert found.structuredContent["hits"][0]["url"] == HOPPER_PAGE
+    assert found.structuredContent["query_sha256"] == hopper.sha256
+    images = [block for block in found.content if isinstance(block, ImageContent)]
+    hits_with_thumbnails = [h for h in found.structuredContent["hits"] if h["thumbnail_url"]]
+    assert len(images) == len(hits_with_thumbnails) >= 1  # the index keeps data: thumbnails
+    assert images[0].mimeType in ("image/jpeg", "image/png")
+    assert "thumbnails could not be fetched" not in _text(found)
+    assert [value for value, _ in progress] == sorted(value for value, _ in progress)
+    assert progress and progress[-1][0] == 1.0
+    assert by_path.isError and "reads no local files" in _text(by_path)
+
+
+async def test_add_to_index_only_with_allow_write(serve_http, tmp_path: Path, hopper_uri) -> None:
+    from rir.demo import build_demo_index
+
+    index_path = tmp_path / "writable.rir"
+    build_demo_index(index_path).close()
+    server = serve_http(index=index_path, allow_write=True)
+    async with http_session(server.url) as session:
+        tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+        assert not tools["add_to_index"].annotations.readOnlyHint
+        added = await session.call_tool("add_to_index", {
+            "image": hopper_uri, "title": "Grace Hopper at the Yale news",
+            "url": "https://news.example/hopper"})
+        found = await session.call_tool("search_local_index", {"image": hopper_uri,
+                                                               "max_results": 5})
+    assert not added.isError, _text(added)
+    assert "https://news.example/hopper" in {h["url"] for h in found.structuredContent["hits"]}

@@ -11,6 +11,7 @@ and only under ``--allow-dir`` directories.
 
 import base64
 import json
+import re
 from typing import Annotated, Any, Literal
 
 from mcp.server.fastmcp import Context, FastMCP
@@ -71,10 +72,28 @@ async def _thumbnail_blocks(output: SearchOutput, result: Any, limit: int) -> li
     return blocks
 
 
+_PYDANTIC_LINK = re.compile(r"\s*For further information visit \S+")
+
+
+class _OneLineErrorsMCP(FastMCP):
+    """FastMCP whose argument-validation errors read as one line, like every other error.
+
+    The SDK passes pydantic's multi-line report (with documentation links) through as
+    the tool error; a model reads one line better, and so does a log.
+    """
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
+        try:
+            return await super().call_tool(name, arguments)
+        except ToolError as exc:
+            text = " ".join(_PYDANTIC_LINK.sub("", str(exc)).split())
+            raise ToolError(text) from None
+
+
 def build_mcp(service: SearchService, *, transport: Transport = "http") -> FastMCP:
     """A FastMCP server whose tools call ``service``; ``transport`` decides the path rule."""
     config = service.config
-    mcp = FastMCP(
+    mcp = _OneLineErrorsMCP(
         "reverse-image-rag", instructions=INSTRUCTIONS, host=config.host, port=config.port,
         streamable_http_path="/mcp", max_request_body_size=config.max_body_bytes,
         # Host and Origin are checked once for REST and /mcp by rir.serve.security.

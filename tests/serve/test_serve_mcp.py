@@ -144,3 +144,42 @@ async def test_add_to_index_only_with_allow_write(serve_http, tmp_path: Path, ho
                                                                "max_results": 5})
     assert not added.isError, _text(added)
     assert "https://news.example/hopper" in {h["url"] for h in found.structuredContent["hits"]}
+
+
+def _bomb_uri() -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (10_000, 6_000)).save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+MCP_BAD_INPUTS = [
+    ("not an image", {"image": "data:image/png;base64,PGh0bWw+"}, "InvalidImageError"),
+    ("0 bytes", {"image": "data:image/png;base64,"}, "InvalidImageError"),
+    ("decompression bomb", {"image": _bomb_uri()}, "ImageTooLargeError"),
+    ("unsafe URL", {"image": "http://169.254.169.254/latest/meta-data"}, "UnsafeURLError"),
+    ("file path", {"image": "/etc/passwd"}, "InvalidImageError"),
+    ("oversized", {"image": "data:image/png;base64," + "A" * 420_000}, "ImageTooLargeError"),
+    ("unknown engine", {"image": "data:image/png;base64,AA", "engine": "nope"},
+     "ConfigurationError"),
+    ("max_results too large", {"image": "data:image/png;base64,AA", "max_results": 51},
+     "max_results"),
+]
+
+
+async def test_bad_input_is_a_one_line_tool_error_and_the_server_stays_up(
+        serve_http, demo_index_path, hopper_uri) -> None:
+    server = serve_http(index=demo_index_path, max_bytes=300_000)
+    async with http_session(server.url) as session:
+        for kind, arguments, expected in MCP_BAD_INPUTS:
+            result = await session.call_tool("reverse_image_search", arguments)
+            text = _text(result)
+            assert result.isError, kind
+            assert expected in text, (kind, text)
+            assert "Traceback" not in text and "\n" not in text, (kind, text)
+            again = await session.call_tool("reverse_image_search", {"image": hopper_uri})
+            assert not again.isError and again.structuredContent["hits"][0]["url"] == HOPPER_PAGE

@@ -96,6 +96,8 @@ def build_mcp(service: SearchService, *, transport: Transport = "http") -> FastM
     mcp = _OneLineErrorsMCP(
         "reverse-image-rag", instructions=INSTRUCTIONS, host=config.host, port=config.port,
         streamable_http_path="/mcp", max_request_body_size=config.max_body_bytes,
+        # The SDK logs every request at INFO through rich: a cost per call, and noise.
+        log_level="WARNING",
         # Host and Origin are checked once for REST and /mcp by rir.serve.security.
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )

@@ -183,3 +183,43 @@ async def test_bad_input_is_a_one_line_tool_error_and_the_server_stays_up(
             assert "Traceback" not in text and "\n" not in text, (kind, text)
             again = await session.call_tool("reverse_image_search", {"image": hopper_uri})
             assert not again.isError and again.structuredContent["hits"][0]["url"] == HOPPER_PAGE
+
+
+async def test_a_cancelled_search_frees_its_slot(serve_http, hopper_uri) -> None:
+    import asyncio
+
+    from tests.serve.gate_engine import GATE_ENGINE, GateEngine
+
+    GateEngine.gate.clear()
+    server = serve_http(engine=GATE_ENGINE, concurrency=1, max_queue=0)
+    service = server.server.config.app.state.service
+    headers = {"Accept": "application/json, text/event-stream"}
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            opened = await client.post("/mcp", headers=headers, json={
+                "jsonrpc": "2.0", "id": 1, "method": "initialize",
+                "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                           "clientInfo": {"name": "test", "version": "0"}}})
+            headers["mcp-session-id"] = opened.headers["mcp-session-id"]
+            await client.post("/mcp", headers=headers,
+                              json={"jsonrpc": "2.0", "method": "notifications/initialized"})
+            call = asyncio.create_task(client.post("/mcp", headers=headers, json={
+                "jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                "params": {"name": "reverse_image_search", "arguments": {"image": hopper_uri}}}))
+            for _ in range(500):
+                limiter = service.limiter()
+                if limiter is not None and limiter.in_use == 1:
+                    break
+                await asyncio.sleep(0.01)
+            assert service.limiter().in_use == 1
+            await client.post("/mcp", headers=headers, json={
+                "jsonrpc": "2.0", "method": "notifications/cancelled",
+                "params": {"requestId": 7, "reason": "the user gave up"}})
+            for _ in range(500):
+                if service.limiter().in_use == 0:
+                    break
+                await asyncio.sleep(0.01)
+            assert service.limiter().in_use == 0  # the search was cancelled, its slot freed
+            call.cancel()
+    finally:
+        GateEngine.gate.set()

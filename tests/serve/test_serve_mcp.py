@@ -223,3 +223,23 @@ async def test_a_cancelled_search_frees_its_slot(serve_http, hopper_uri) -> None
             call.cancel()
     finally:
         GateEngine.gate.set()
+
+
+async def test_an_image_over_the_sdks_4_mib_body_limit_is_accepted(serve_http,
+                                                                   demo_index_path) -> None:
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    noise = np.random.default_rng(7).integers(0, 255, (1300, 1300, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(noise).save(buffer, "PNG")
+    uri = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    assert len(uri) > 4 * 1024 * 1024  # the mcp SDK's default request body limit
+    server = serve_http(index=demo_index_path)
+    async with http_session(server.url) as session:
+        result = await session.call_tool("search_local_index", {"image": uri})
+    assert not result.isError, _text(result)
+    assert result.structuredContent["hits"] == []  # noise matches no demo photo

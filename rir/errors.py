@@ -2,6 +2,7 @@
 
     RIRError
     ├── InvalidImageError      the input is not an image we accept (bad bytes, format, size)
+    │   └── ImageTooLargeError     over the byte or pixel cap (a server answers 413)
     ├── ImageFetchError        an image URL could not be fetched (404, timeout, HTML page, ...)
     ├── UnsafeURLError         a URL points at a private, loopback or metadata address
     ├── ConfigurationError     a missing key, browser, extra or a bad option
@@ -47,6 +48,7 @@ __all__ = [
     "EngineTimeoutError",
     "EngineUnsupportedInputError",
     "ImageFetchError",
+    "ImageTooLargeError",
     "InvalidImageError",
     "RIRError",
     "UnsafeURLError",
@@ -60,6 +62,10 @@ class RIRError(Exception):
 
 class InvalidImageError(RIRError, ValueError):
     """The input is not an image we can search with."""
+
+
+class ImageTooLargeError(InvalidImageError):
+    """The image is over the byte cap or the pixel cap (decompression-bomb guard)."""
 
 
 class ImageFetchError(RIRError):

@@ -25,7 +25,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from rir._aio import run_sync
-from rir.errors import InvalidImageError, describe_source
+from rir.errors import ImageTooLargeError, InvalidImageError, describe_source
 from rir.urlfetch import fetch_url
 
 __all__ = [
@@ -297,7 +297,7 @@ def _parse_data_uri(text: str, max_bytes: int) -> bytes:
         )
     # Each base64 character carries 6 bits: reject oversized payloads before decoding.
     if len(payload) * 3 // 4 > max_bytes + 3:
-        raise InvalidImageError(
+        raise ImageTooLargeError(
             f"The {shown} holds more than the {max_bytes:,}-byte limit; pass a smaller image "
             "or raise max_bytes."
         )
@@ -330,7 +330,7 @@ async def _load_path(path: Path, *, max_bytes: int, max_pixels: int) -> QueryIma
     if not stat.S_ISREG(info.st_mode):
         raise InvalidImageError(f"The {shown} is not a regular file; pass an image file.")
     if info.st_size > max_bytes:
-        raise InvalidImageError(
+        raise ImageTooLargeError(
             f"The {shown} is {info.st_size:,} bytes, over the {max_bytes:,}-byte limit; "
             "pass a smaller image or raise max_bytes."
         )
@@ -344,7 +344,7 @@ async def _load_path(path: Path, *, max_bytes: int, max_pixels: int) -> QueryIma
 
 def _check_size(data: bytes, shown: str, max_bytes: int) -> None:
     if len(data) > max_bytes:
-        raise InvalidImageError(
+        raise ImageTooLargeError(
             f"The {shown} is over the {max_bytes:,}-byte limit; pass a smaller image or raise "
             "max_bytes."
         )
@@ -399,7 +399,7 @@ def _decode(data: bytes, origin: str, max_pixels: int) -> QueryImage:
             "convert it to JPEG, PNG, WebP, GIF, BMP or TIFF."
         )
     if width * height > max_pixels:
-        raise InvalidImageError(
+        raise ImageTooLargeError(
             f"The {origin} is {width}x{height} = {width * height / 1e6:.0f} megapixels, over the "
             f"{max_pixels / 1e6:.0f} MP limit (a possible decompression bomb); downscale it or "
             "raise max_pixels."

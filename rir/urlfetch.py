@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 
 from rir._aio import LoopLocal
-from rir.errors import ImageFetchError, UnsafeURLError
+from rir.errors import ImageFetchError, ImageTooLargeError, UnsafeURLError
 from rir.urls import redact_url
 
 __all__ = [
@@ -38,7 +38,7 @@ _REDIRECT_CODES = {301, 302, 303, 307, 308}
 _EXTRA_BLOCKED = {ipaddress.ip_address("fd00:ec2::254")}
 
 
-class ResponseTooLargeError(ImageFetchError):
+class ResponseTooLargeError(ImageFetchError, ImageTooLargeError):
     """The response body exceeded the byte cap."""
 
 

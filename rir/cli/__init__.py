@@ -30,7 +30,7 @@ from rir.errors import RIRError
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILURE", "EXIT_OK", "build_parser", "main"]
 
 # Command modules under rir.cli, in help order.
-_COMMANDS = ("search", "index", "demo", "ask", "cache", "login", "eval", "doctor")
+_COMMANDS = ("search", "index", "demo", "ask", "serve", "cache", "login", "eval", "doctor")
 
 
 class _Parser(argparse.ArgumentParser):

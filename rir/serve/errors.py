@@ -1,0 +1,121 @@
+"""One error shape for every server response, ``{error, detail, hint}``, from the library's tree.
+
+The status follows the exception class (400 bad image or unsafe URL, 413 too large,
+422 bad parameters, 429 rate limited, 502 engine failed, 503 saturated, 504 timeout);
+``detail`` is the library's one-line message (which already names the input and the fix)
+and ``hint`` says what the *client* can do. Unexpected exceptions become a 500 that says
+only their type: the traceback goes to the server's log, never to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+from rir.errors import (
+    ConfigurationError,
+    EngineError,
+    EngineRateLimitedError,
+    EngineTimeoutError,
+    EngineUnsupportedInputError,
+    ImageFetchError,
+    ImageTooLargeError,
+    InvalidImageError,
+    RIRError,
+    UnsafeURLError,
+)
+
+__all__ = ["ErrorReply", "RequestRateLimitedError", "ServerBusyError", "UnsupportedMediaTypeError",
+           "error_reply", "one_line"]
+
+logger = logging.getLogger(__name__)
+
+
+class ServerBusyError(RIRError):
+    """Every search slot and queue place of an engine is taken; retry after ``retry_after``."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RequestRateLimitedError(RIRError):
+    """This API key (or client) sent more requests than the server's per-minute limit."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UnsupportedMediaTypeError(ConfigurationError):
+    """A request body that is neither JSON nor multipart."""
+
+
+@dataclass(frozen=True)
+class ErrorReply:
+    status: int
+    error: str
+    detail: str
+    hint: str
+    retry_after: float | None = None
+
+    def body(self) -> dict[str, str]:
+        return {"error": self.error, "detail": self.detail, "hint": self.hint}
+
+    def headers(self) -> dict[str, str]:
+        if self.retry_after is None:
+            return {}
+        return {"Retry-After": str(max(1, math.ceil(self.retry_after)))}
+
+    def text(self) -> str:
+        """One line for an MCP tool error: the message, then the hint."""
+        return f"{self.error}: {self.detail} Hint: {self.hint}"
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+# (exception class, status, hint): the first match wins, so subclasses come first.
+_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
+    (ImageTooLargeError, 413, "Send a smaller image (the server's limits are in the detail)."),
+    (UnsafeURLError, 400, "Send a public http(s) image URL, or the image itself (upload or "
+     "data: URI)."),
+    (ImageFetchError, 400, "Check that the URL is a direct, public link to the image, or send "
+     "the image itself."),
+    (EngineUnsupportedInputError, 400, "This engine cannot search this input; try another "
+     "engine or send the image itself."),
+    (InvalidImageError, 400, "Send a JPEG, PNG, WebP, GIF, BMP or TIFF image as an http(s) "
+     "URL, a data: URI or an upload (this server reads no local files)."),
+    (ServerBusyError, 503, "The server is at its search capacity; retry after Retry-After "
+     "seconds."),
+    (RequestRateLimitedError, 429, "Slow down: retry after Retry-After seconds."),
+    (EngineRateLimitedError, 429, "The search engine is rate limiting this server; retry "
+     "later or pick another engine."),
+    (EngineTimeoutError, 504, "The engine did not answer in time; retry, or pick another "
+     "engine."),
+    (EngineError, 502, "The search engine failed on the server's side; retry later or pick "
+     "another engine (GET /v1/engines lists them)."),
+    (UnsupportedMediaTypeError, 415, "Send application/json or multipart/form-data."),
+    (ConfigurationError, 422, "Fix the request's parameters (GET /v1/engines lists the "
+     "engines)."),
+)
+
+
+def error_reply(exc: BaseException) -> ErrorReply:
+    """The status, body and headers the server answers ``exc`` with."""
+    for kind, status, hint in _TABLE:
+        if isinstance(exc, kind):
+            retry_after = getattr(exc, "retry_after", None)
+            if status == 429 and retry_after is None:
+                retry_after = 60.0
+            return ErrorReply(status, type(exc).__name__, one_line(exc), hint,
+                              retry_after if status in (429, 503) else None)
+    if isinstance(exc, RIRError):
+        return ErrorReply(500, type(exc).__name__, one_line(exc),
+                          "An unexpected library error; the server log has the details.")
+    logger.error("unexpected %s while serving a request", type(exc).__name__, exc_info=exc)
+    return ErrorReply(500, "InternalServerError",
+                      f"The server failed unexpectedly ({type(exc).__name__}).",
+                      "This is a bug in the server; its log has the traceback.")

@@ -1,0 +1,168 @@
+"""The REST routes: ``POST /v1/search``, ``POST /v1/ask``, ``GET /v1/engines``, ``GET /healthz``.
+
+A search takes an upload (multipart ``file`` with optional ``k`` and ``engine`` fields)
+or JSON (``image_url`` or ``data_uri``, ``k``, ``engine``). Each route parses and hands
+over to :class:`~rir.serve.service.SearchService`; errors leave through the one handler
+of :mod:`rir.serve.app`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+
+from rir.errors import ConfigurationError
+from rir.serve.errors import UnsupportedMediaTypeError
+from rir.serve.schemas import AskOutput, EnginesOutput, ErrorBody, SearchOutput, search_output
+from rir.serve.service import MAX_K, MAX_QUESTION_CHARS, SearchService
+
+__all__ = ["AskRequest", "SearchRequest", "build_router"]
+
+_ERRORS = {status: {"model": ErrorBody, "description": text} for status, text in (
+    (400, "Not an image, unsafe URL or unreadable image URL"),
+    (401, "Missing or wrong API key"),
+    (413, "Image or request body too large"),
+    (415, "Neither JSON nor multipart"),
+    (421, "Host header not served here"),
+    (422, "Bad parameters"),
+    (429, "Rate limited (Retry-After says when to retry)"),
+    (502, "The engine failed or blocked the search"),
+    (503, "At search capacity (Retry-After says when to retry)"),
+    (504, "The engine or model timed out"),
+)}
+
+
+class SearchRequest(BaseModel):
+    """Exactly one of ``image_url`` and ``data_uri``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image_url: str | None = Field(default=None, max_length=8192,
+                                  description="A public http(s) URL of the image.")
+    data_uri: str | None = Field(default=None, description="The image as data:image/...;base64,")
+    k: int = Field(default=5, ge=1, le=MAX_K, description="At most this many hits.")
+    engine: str | None = Field(default=None, max_length=100,
+                               description="Engine name (GET /v1/engines); default: the "
+                               "server's.")
+
+    @model_validator(mode="after")
+    def _one_image(self, info: ValidationInfo) -> SearchRequest:
+        uploaded = bool(info.context and info.context.get("upload"))
+        given = (self.image_url is not None) + (self.data_uri is not None)
+        if uploaded and given:
+            raise ValueError("an upload carries the image: drop image_url and data_uri")
+        if not uploaded and given != 1:
+            raise ValueError("give exactly one of image_url and data_uri")
+        return self
+
+    @property
+    def image(self) -> str:
+        return self.image_url if self.image_url is not None else self.data_uri  # type: ignore[return-value]
+
+
+class AskRequest(SearchRequest):
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+
+
+def _body_schema(model: type[BaseModel], extra_fields: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI requestBody offering JSON (``model``) or a multipart upload."""
+    form = {"type": "object", "required": ["file", *extra_fields.get("required", [])],
+            "properties": {"file": {"type": "string", "format": "binary"},
+                           "k": {"type": "integer", "minimum": 1, "maximum": MAX_K},
+                           "engine": {"type": "string", "maxLength": 100},
+                           **extra_fields.get("properties", {})}}
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": model.model_json_schema(ref_template="#/components/"
+                                                                "schemas/{model}")},
+        "multipart/form-data": {"schema": form}}}}
+
+
+async def _parse(request: Request, model: type[SearchRequest], limit: int
+                 ) -> tuple[str | bytes, SearchRequest]:
+    """(the image, the validated parameters) from a JSON or multipart request."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        form = await request.form(max_files=1, max_fields=8)
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise ConfigurationError("The multipart body has no 'file' part; send the image "
+                                     "as the 'file' field.")
+        data = await upload.read(limit + 1)
+        fields = {key: value for key, value in form.items()
+                  if key != "file" and isinstance(value, str)}
+        params = _validated(model, fields, upload=True)
+        return data, params
+    if content_type != "application/json":
+        raise UnsupportedMediaTypeError(
+            f"Unsupported content type {content_type or '(none)'!r}; send application/json "
+            "or multipart/form-data.")
+    try:
+        payload = json.loads(await request.body())
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(f"The body is not valid JSON ({exc.msg}); send a JSON "
+                                 "object.") from None
+    except UnicodeDecodeError:
+        raise ConfigurationError("The body is not UTF-8 text; send a JSON object.") from None
+    if not isinstance(payload, dict):
+        raise ConfigurationError("The JSON body must be an object with image_url or data_uri.")
+    params = _validated(model, payload)
+    return params.image, params
+
+
+def _validated(model: type[SearchRequest], data: dict[str, Any], *,
+               upload: bool = False) -> SearchRequest:
+    try:
+        return model.model_validate(data, context={"upload": upload})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
+            for error in exc.errors(include_url=False, include_input=False))
+        raise ConfigurationError(f"Bad request parameters: {problems}.") from None
+
+
+def build_router(service: SearchService) -> APIRouter:
+    router = APIRouter()
+    limit = service.config.max_bytes
+
+    @router.get("/healthz", summary="Liveness probe (no API key needed)")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/v1/engines", response_model=EnginesOutput, responses=_ERRORS,
+                summary="The engines this server offers and whether each is configured")
+    async def engines() -> EnginesOutput:
+        return EnginesOutput.model_validate({"engines": service.engines()})
+
+    @router.post("/v1/search", response_model=SearchOutput, responses=_ERRORS,
+                 summary="Reverse image search",
+                 openapi_extra=_body_schema(SearchRequest, {}))
+    async def search(request: Request) -> SearchOutput:
+        image, params = await _parse(request, SearchRequest, limit)
+        searched = await service.search(image, k=params.k, engine=params.engine)
+        return search_output(searched.result, max_hits=params.k)
+
+    if service.asker is not None:
+        @router.post("/v1/ask", response_model=AskOutput, responses=_ERRORS,
+                     summary="Search the image, then ask the configured chat model",
+                     openapi_extra=_body_schema(AskRequest, {
+                         "required": ["question"],
+                         "properties": {"question": {"type": "string", "minLength": 1,
+                                                     "maxLength": MAX_QUESTION_CHARS}}}))
+        async def ask(request: Request) -> AskOutput:
+            image, params = await _parse(request, AskRequest, limit)
+            assert isinstance(params, AskRequest)
+            answer, result = await service.ask(image, params.question, k=params.k,
+                                               engine=params.engine)
+            return AskOutput(answer=answer, search=search_output(result, max_hits=params.k))
+
+    return router

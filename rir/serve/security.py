@@ -1,0 +1,109 @@
+"""The one security middleware in front of the REST routes and ``/mcp`` alike.
+
+In order: the Host header must be one the server was started for (DNS rebinding: a
+web page on evil.example resolving to 127.0.0.1 sends ``Host: evil.example``); a
+browser's Origin must be the server's own or a ``--cors-origin``; the
+API key must match (``Authorization: Bearer KEY`` or ``X-API-Key: KEY``, compared in
+constant time; ``$RIR_API_KEY`` may hold several keys separated by commas, each with
+its own rate limit); the client must be under its rate limit; a Content-Length over
+the body cap is answered 413 before a byte is read (a streamed body is cut by the
+framework's limiter inside, which answers 413 through the app's error handler).
+``/healthz`` needs no key so a supervisor can probe it. Keys never
+reach a log line or an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from rir.serve.errors import ErrorReply, RequestRateLimitedError, error_reply
+from rir.serve.limits import RateLimiter
+
+__all__ = ["SecurityMiddleware", "send_error"]
+
+_OPEN_PATHS = ("/healthz",)
+
+
+async def send_error(send: Send, reply: ErrorReply, extra: dict[str, str] | None = None) -> None:
+    body = json.dumps(reply.body()).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += [(k.lower().encode(), v.encode()) for k, v in {**reply.headers(),
+                                                              **(extra or {})}.items()]
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class SecurityMiddleware:
+    def __init__(self, app: ASGIApp, *, api_keys: Sequence[str], allowed_hosts: Sequence[str],
+                 allowed_origins: Sequence[str], max_body_bytes: int,
+                 rate_limit_per_minute: int) -> None:
+        self._max_body = max_body_bytes
+        self.app = app
+        self._keys = [key.encode() for key in api_keys if key]
+        self._hosts = frozenset(host.lower() for host in allowed_hosts)
+        # A browser page of another origin must not drive the server (CSRF from a web page
+        # to a loopback server): its Origin header has to be ours or a --cors-origin.
+        self._origins = frozenset(origin.lower().rstrip("/") for origin in allowed_origins)
+        self._rates = RateLimiter(rate_limit_per_minute)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in scope.get("headers", [])}
+        host = headers.get("host", "").lower()
+        if "*" not in self._hosts and host not in self._hosts:
+            await send_error(send, ErrorReply(
+                421, "InvalidHost", "This server does not answer for that Host header.",
+                "Connect with the address the server was started on (--host/--port)."))
+            return
+        origin = headers.get("origin", "").lower().rstrip("/")
+        if origin and origin not in self._origins:
+            await send_error(send, ErrorReply(
+                403, "ForbiddenOrigin", "Requests from this web origin are not allowed.",
+                "Start the server with --cors-origin ORIGIN to allow a web app."))
+            return
+        client = self._client(scope, headers)
+        if client is None:
+            await send_error(send, ErrorReply(
+                401, "Unauthorized", "A valid API key is required.",
+                "Send it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'."),
+                {"WWW-Authenticate": "Bearer"})
+            return
+        try:
+            self._rates.check(client)
+        except RequestRateLimitedError as exc:
+            await send_error(send, error_reply(exc))
+            return
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > self._max_body:
+            await send_error(send, ErrorReply(
+                413, "RequestTooLarge",
+                f"The request body is over this server's {self._max_body:,}-byte limit.",
+                "Send a smaller image (at most the server's max image bytes)."))
+            return
+        await self.app(scope, receive, send)
+
+    def _client(self, scope: Scope, headers: dict[str, str]) -> str | None:
+        """Who is asking (for the rate limit), or None when the key is missing or wrong."""
+        if not self._keys or scope.get("path") in _OPEN_PATHS:
+            peer = scope.get("client") or ("?", 0)
+            return f"peer:{peer[0]}"
+        given = headers.get("x-api-key", "")
+        auth = headers.get("authorization", "")
+        if not given and auth[:7].lower() == "bearer ":
+            given = auth[7:].strip()
+        candidate = given.encode("latin-1", "replace")
+        matched = None
+        for key in self._keys:  # every key compared: the time does not say which one matched
+            if hmac.compare_digest(candidate, key):
+                matched = key
+        if matched is None:
+            return None
+        return "key:" + hashlib.sha256(matched).hexdigest()[:16]

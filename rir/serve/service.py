@@ -1,0 +1,235 @@
+"""What both servers call: loading a client's image safely, then the library's one search path.
+
+:class:`SearchService` holds one :class:`~rir.ReverseImageSearch` per engine name (built on
+first use, local files refused, private URLs refused), a concurrency limiter per engine and
+the per-request deadlines. REST routes and MCP tools are thin translations of its methods;
+there is no engine logic here, only the policy of who may ask for what.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from rir.engines import available_engines, check_k
+from rir.errors import ConfigurationError, EngineTimeoutError, InvalidImageError, describe_source
+from rir.images import QueryImage, aload_image
+from rir.models import SearchResult
+from rir.search import ReverseImageSearch
+from rir.serve.config import ServeConfig
+from rir.serve.limits import ConcurrencyLimiter
+
+__all__ = ["MAX_K", "MAX_QUESTION_CHARS", "Asker", "Progress", "SearchService", "Searched"]
+
+MAX_K = 50
+MAX_QUESTION_CHARS = 2000
+# Searches at once per engine: a local index is CPU-bound numpy (fast, releases the GIL),
+# a browser engine drives a Chromium page per search, API engines wait on the network.
+_SLOTS = {"local": 8, "google_lens": 2}
+_DEFAULT_SLOTS = 4
+# Which environment variables configure an engine (names only: values are never shown).
+_ENGINE_KEYS = {"serpapi": ("SERPAPI_API_KEY",),
+                "cloud_vision": ("GOOGLE_CLOUD_VISION_API_KEY", "GOOGLE_APPLICATION_CREDENTIALS")}
+# Engines that need options a client cannot send (lists of other engines).
+_NEEDS_SERVER_OPTIONS = ("fallback", "fusion")
+
+Progress = Callable[[float, str], Awaitable[None]]
+
+
+class Asker(Protocol):
+    """Answers a question about an image from a search result (a chat model behind it)."""
+
+    async def aask(self, image: QueryImage, question: str, result: SearchResult) -> str: ...
+
+
+@dataclass(frozen=True)
+class Searched:
+    query: QueryImage
+    result: SearchResult
+
+
+async def _no_progress(fraction: float, message: str) -> None:
+    return None
+
+
+class SearchService:
+    """The server's single way to search: per-engine searchers, limits and deadlines."""
+
+    def __init__(self, config: ServeConfig, *, asker: Asker | None = None) -> None:
+        self.config = config
+        self.asker = asker
+        self._searchers: dict[str, ReverseImageSearch] = {}
+        self._limiters: dict[str, ConcurrencyLimiter] = {}
+        self._lock = asyncio.Lock()
+
+    # -- images ---------------------------------------------------------------------------------
+
+    async def load(self, image: str | bytes, *, local_files: bool = False) -> QueryImage:
+        """The client's image, validated; a path only when ``local_files`` and under --allow-dir."""
+        options: dict[str, Any] = {"max_bytes": self.config.max_bytes,
+                                   "max_pixels": self.config.max_pixels,
+                                   "timeout_s": self.config.fetch_timeout_s,
+                                   "allow_private_urls": False, "allow_local_files": False}
+        if isinstance(image, str) and local_files and self.config.allow_dirs \
+                and _is_path(image):
+            return await aload_image(self._allowed_path(image),
+                                     **{**options, "allow_local_files": True})
+        if isinstance(image, str) and _is_path(image):
+            raise InvalidImageError(
+                f"This server reads no local files ({describe_source(image)}); send an http(s) "
+                "URL or a data: URI" + (", or a path under an --allow-dir directory."
+                                        if self.config.allow_dirs and local_files else ".")
+            )
+        return await aload_image(image, **options)
+
+    def _allowed_path(self, text: str) -> Path:
+        raw = text[7:] if text.lower().startswith("file://") else text
+        path = Path(os.path.expanduser(raw)).resolve()
+        for root in self.config.allow_dirs:
+            if path.is_relative_to(root.expanduser().resolve()):
+                return path
+        raise InvalidImageError(
+            f"The {describe_source(text)} is outside the directories this server may read "
+            f"({', '.join(str(r) for r in self.config.allow_dirs)}); move the image there or "
+            "restart the server with another --allow-dir."
+        )
+
+    # -- searching ------------------------------------------------------------------------------
+
+    async def searcher(self, engine: str | None = None) -> ReverseImageSearch:
+        name = (engine or self.config.default_engine).strip().lower()
+        if name in _NEEDS_SERVER_OPTIONS:
+            raise ConfigurationError(
+                f"The '{name}' engine combines engines chosen by the server's configuration; "
+                "a request cannot build one. Name a single engine (GET /v1/engines)."
+            )
+        async with self._lock:
+            searcher = self._searchers.get(name)
+            if searcher is None:
+                options: dict[str, Any] = {}
+                if name == "local" and self.config.index is not None:
+                    options["path"] = str(self.config.index)
+                # Building an engine can read an index file: keep the event loop free.
+                searcher = await asyncio.to_thread(
+                    ReverseImageSearch, name, cache=self.config.cache,
+                    allow_private_urls=False, allow_local_files=False,
+                    max_image_bytes=self.config.max_bytes,
+                    max_image_pixels=self.config.max_pixels,
+                    image_timeout_s=self.config.fetch_timeout_s, **options)
+                self._searchers[name] = searcher
+                slots = self.config.concurrency or _SLOTS.get(searcher.engine.name,
+                                                              _DEFAULT_SLOTS)
+                self._limiters[name] = ConcurrencyLimiter(name, slots, self.config.max_queue)
+            return searcher
+
+    def limiter(self, engine: str | None = None) -> ConcurrencyLimiter | None:
+        return self._limiters.get((engine or self.config.default_engine).strip().lower())
+
+    async def search(self, image: str | bytes, *, k: int = 5, engine: str | None = None,
+                     local_files: bool = False, progress: Progress = _no_progress) -> Searched:
+        """Load ``image``, wait for a slot of the engine, search within the deadline."""
+        _check_k(k)
+        searcher = await self.searcher(engine)
+        limiter = self._limiters[(engine or self.config.default_engine).strip().lower()]
+        await progress(0.1, "loading the image")
+        query = await self.load(image, local_files=local_files)
+        async with limiter.slot():
+            await progress(0.3, f"searching with {searcher.engine.name}")
+            try:
+                result = await asyncio.wait_for(searcher.asearch(query, k=k),
+                                                self.config.search_timeout_s)
+            except asyncio.TimeoutError:
+                raise EngineTimeoutError(
+                    f"The '{searcher.engine.name}' search did not finish within the server's "
+                    f"{self.config.search_timeout_s:g} s deadline.", engine=searcher.engine.name
+                ) from None
+        await progress(1.0, f"found {len(result.hits)} matches")
+        return Searched(query, result)
+
+    async def add_to_index(self, image: str | bytes, *, title: str, url: str | None = None,
+                           caption: str | None = None, local_files: bool = False) -> str:
+        if not self.config.allow_write or self.config.index is None:
+            raise ConfigurationError("This server's index is read-only; start it with "
+                                     "--index PATH --allow-write to add images.")
+        if not title.strip():
+            raise ConfigurationError("title must not be empty: it is what a search shows.")
+        query = await self.load(image, local_files=local_files)
+        index = (await self.searcher("local")).engine
+        return await index.aadd(query, title=title, url=url, caption=caption)  # type: ignore[attr-defined]
+
+    async def ask(self, image: str | bytes, question: str, *, k: int = 5,
+                  engine: str | None = None, local_files: bool = False,
+                  progress: Progress = _no_progress) -> tuple[str, SearchResult]:
+        if self.asker is None:
+            raise ConfigurationError("No chat model is configured on this server; start it "
+                                     "with --model provider:name to answer questions.")
+        question = question.strip()
+        if not question or len(question) > MAX_QUESTION_CHARS:
+            raise ConfigurationError(
+                f"question must be 1 to {MAX_QUESTION_CHARS} characters, got {len(question)}.")
+        searched = await self.search(image, k=k, engine=engine, local_files=local_files,
+                                     progress=progress)
+        try:
+            answer = await asyncio.wait_for(
+                self.asker.aask(searched.query, question, searched.result),
+                self.config.search_timeout_s)
+        except asyncio.TimeoutError:
+            raise EngineTimeoutError(
+                f"The chat model did not answer within {self.config.search_timeout_s:g} s."
+            ) from None
+        return answer, searched.result
+
+    # -- what is offered --------------------------------------------------------------------------
+
+    def engines(self) -> list[dict[str, Any]]:
+        """Each engine name, whether this server can use it, and what configures it (no values)."""
+        default = self.config.default_engine
+        listed = []
+        for name in available_engines():
+            keys = _ENGINE_KEYS.get(name, ())
+            configured, note = _configured(name, self.config, keys)
+            listed.append({"name": name, "default": name == default, "configured": configured,
+                           "configured_by": list(keys), "note": note})
+        return listed
+
+    async def aclose(self) -> None:
+        searchers, self._searchers = list(self._searchers.values()), {}
+        for searcher in searchers:
+            await searcher.aclose()
+
+
+def _configured(name: str, config: ServeConfig, keys: tuple[str, ...]) -> tuple[bool, str]:
+    if name == "local":
+        if config.index is not None:
+            return True, f"the index given with --index ({config.index.name})"
+        return False, "start the server with --index PATH"
+    if name in _NEEDS_SERVER_OPTIONS:
+        return False, "combines other engines; not available per request"
+    if keys:
+        found = any(os.environ.get(key, "").strip() for key in keys)
+        return found, ("credentials found in the server's environment" if found
+                       else f"set {' or '.join(keys)} where the server runs")
+    if name == "google_lens":
+        found = importlib.util.find_spec("playwright") is not None
+        return found, "drives a local Chromium (Playwright)" if found else "needs playwright"
+    if name.startswith("picimagesearch"):
+        found = importlib.util.find_spec("PicImageSearch") is not None
+        return found, "free engines through PicImageSearch" + ("" if found else " (not installed)")
+    return True, "picks the best configured web engine"
+
+
+def _is_path(text: str) -> bool:
+    lowered = text.strip()[:12].lower()
+    return not lowered.startswith(("data:", "http://", "https://")) and (
+        lowered.startswith("file://") or "://" not in text[:16])
+
+
+def _check_k(k: Any) -> None:
+    check_k(k)
+    if k > MAX_K:
+        raise ConfigurationError(f"k must be at most {MAX_K} on this server, got {k}.")

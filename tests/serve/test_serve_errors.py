@@ -1,0 +1,64 @@
+"""The status and shape each library error is answered with (one table for REST and MCP)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rir.errors import (
+    AllEnginesFailedError,
+    ConfigurationError,
+    EngineAuthenticationError,
+    EngineBlockedError,
+    EngineQuotaExceededError,
+    EngineRateLimitedError,
+    EngineServerError,
+    EngineTimeoutError,
+    EngineUnsupportedInputError,
+    ImageFetchError,
+    ImageTooLargeError,
+    InvalidImageError,
+    UnsafeURLError,
+)
+from rir.serve.errors import ServerBusyError, error_reply
+from rir.urlfetch import ResponseTooLargeError
+
+
+@pytest.mark.parametrize(("exc", "status"), [
+    (InvalidImageError("not an image"), 400),
+    (ImageTooLargeError("over the cap"), 413),
+    (ResponseTooLargeError("the URL's body is over the cap"), 413),
+    (UnsafeURLError("private address"), 400),
+    (ImageFetchError("404 for the URL"), 400),
+    (ConfigurationError("k must be positive"), 422),
+    (EngineUnsupportedInputError("cannot search a file", engine="x"), 400),
+    # the server's own engine key was refused: the client cannot fix that, so not 401/422
+    (EngineAuthenticationError("key rejected", engine="serpapi"), 502),
+    (EngineBlockedError("captcha", engine="google_lens"), 502),
+    (EngineServerError("HTTP 500", engine="serpapi"), 502),
+    (AllEnginesFailedError("all failed", engine="fallback"), 502),
+    (EngineTimeoutError("slow", engine="serpapi"), 504),
+    (EngineRateLimitedError("429", engine="serpapi", retry_after=12.5), 429),
+    (EngineQuotaExceededError("out of credits", engine="serpapi"), 429),
+    (ServerBusyError("busy", retry_after=3.2), 503),
+])
+def test_each_library_error_has_its_status(exc: Exception, status: int) -> None:
+    reply = error_reply(exc)
+    assert reply.status == status
+    assert reply.body() == {"error": type(exc).__name__, "detail": str(exc), "hint": reply.hint}
+    assert reply.hint and "\n" not in reply.text()
+    if status in (429, 503):
+        assert int(reply.headers()["Retry-After"]) >= 1
+    else:
+        assert reply.headers() == {}
+
+
+def test_retry_after_rounds_up() -> None:
+    assert error_reply(EngineRateLimitedError("x", retry_after=12.1)).headers() == {
+        "Retry-After": "13"}
+
+
+def test_an_unexpected_exception_says_only_its_type(caplog) -> None:
+    reply = error_reply(KeyError("secret-internal-detail"))
+    assert reply.status == 500 and reply.error == "InternalServerError"
+    assert "secret-internal-detail" not in reply.detail and "KeyError" in reply.detail
+    assert "unexpected KeyError" in caplog.text  # the traceback goes to the server log

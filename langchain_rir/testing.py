@@ -1,4 +1,6 @@
-"""Fake LangChain chat models for offline plumbing tests (the evaluation harness, demos).
+"""Fake LangChain chat models for offline plumbing tests: the evaluation harness's fakes
+(``fake:parrot``, ``fake:best-guess``) and :class:`ScriptedToolCallingModel` for agents
+(the LlamaIndex twins are in :mod:`llama_index_rir.testing`).
 
 They are **not** models: they never look at images and know nothing. They let
 ``rir eval run`` (datasets, engine, cache, chain, writer, resume, scoring)
@@ -22,15 +24,17 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import Field
 
 from rir.errors import ConfigurationError
 
-__all__ = ["FAKE_MODELS", "EvalFakeChatModel", "fake_model"]
+__all__ = ["FAKE_MODELS", "EvalFakeChatModel", "ScriptedToolCallingModel", "fake_model"]
 
 FAKE_MODELS = ("fake:parrot", "fake:best-guess")
 _BEST_GUESS = re.compile(r"Best guess from the results:\s*(.+)")
@@ -116,3 +120,26 @@ def fake_model(name: str, **options: Any) -> EvalFakeChatModel:
     if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
         raise ConfigurationError(f"delay_s must be a number of seconds >= 0, got {delay!r}.")
     return EvalFakeChatModel(behaviour=name.split(":", 1)[1], delay_s=float(delay))
+
+
+class ScriptedToolCallingModel(BaseChatModel):
+    """For agent tests: replays ``script`` (tool-call messages first, then an answer), one
+    message per turn, and records in ``seen`` the messages each turn received."""
+
+    script: list[AIMessage]
+    seen: list[list[BaseMessage]] = Field(default_factory=list)
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ScriptedToolCallingModel:
+        return self
+
+    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
+                  **kwargs: Any) -> ChatResult:
+        self.seen.append(list(messages))
+        return ChatResult(generations=[ChatGeneration(message=self.script[len(self.seen) - 1])])
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        raise NotImplementedError
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted-tool-calling"

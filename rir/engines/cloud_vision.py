@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -35,7 +34,7 @@ from rir.engines.http import (
     HttpOptions,
     error_for_status,
     parse_json,
-    protect_logger,
+    protected_logger,
     redact_text,
     register_secret,
     resolve_secret,
@@ -56,8 +55,7 @@ from rir.urls import site_of
 
 __all__ = ["DEFAULT_BASE_URL", "CloudVisionEngine", "adc_available", "parse_web_detection"]
 
-logger = logging.getLogger(__name__)
-protect_logger(__name__)
+logger = protected_logger(__name__)
 
 DEFAULT_BASE_URL = "https://vision.googleapis.com"
 API_KEY_ENV = "GOOGLE_CLOUD_VISION_API_KEY"

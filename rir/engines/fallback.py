@@ -13,20 +13,18 @@ tried.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rir.engines.composite import CompositeEngine, EngineSpec, engine_failure, failure_summary
-from rir.engines.http.secrets import protect_logger, redact_text
+from rir.engines.http.secrets import protected_logger, redact_text
 from rir.errors import AllEnginesFailedError, EngineError, InvalidImageError
 from rir.images import QueryImage
 from rir.models import EngineFailure, SearchResult
 
 __all__ = ["AllEnginesFailedError", "FallbackEngine"]
 
-logger = logging.getLogger(__name__)
-protect_logger(__name__)
+logger = protected_logger(__name__)
 
 
 class FallbackEngine(CompositeEngine):

@@ -10,7 +10,6 @@ Hits are merged by canonical URL; each keeps its provenance in
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from typing import Any
 
 from rir.engines.base import Engine
 from rir.engines.composite import CompositeEngine, EngineSpec, engine_failure, failure_summary
-from rir.engines.http.secrets import protect_logger, redact_text
+from rir.engines.http.secrets import protected_logger, redact_text
 from rir.errors import AllEnginesFailedError, ConfigurationError, EngineError, InvalidImageError
 from rir.images import QueryImage
 from rir.models import EngineFailure, Entity, SearchHit, SearchResult
@@ -26,8 +25,7 @@ from rir.urls import canonical_url
 
 __all__ = ["AllEnginesFailedError", "FusionEngine"]
 
-logger = logging.getLogger(__name__)
-protect_logger(__name__)
+logger = protected_logger(__name__)
 
 
 @dataclass

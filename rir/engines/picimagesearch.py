@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +34,7 @@ from rir.engines.http import (
     HttpOptions,
     RateLimit,
     parse_retry_after,
-    protect_logger,
+    protected_logger,
     redact_text,
     register_secret,
     resolve_secret,
@@ -50,8 +49,7 @@ from rir.urls import site_of
 
 __all__ = ["PROVIDERS", "PicImageSearchEngine", "normalize_response"]
 
-logger = logging.getLogger(__name__)
-protect_logger(__name__)
+logger = protected_logger(__name__)
 
 _INSTALL = "pip install 'reverse-image-rag[picimagesearch]'"
 _UPGRADE = "pip install -U PicImageSearch"

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -37,7 +36,7 @@ from rir.engines.http import (
     HttpOptions,
     error_for_status,
     parse_json,
-    protect_logger,
+    protected_logger,
     redact_text,
     resolve_secret,
     scrub_result,
@@ -58,8 +57,7 @@ from rir.urls import site_of
 
 __all__ = ["DEFAULT_BASE_URL", "LENS_TYPES", "SerpApiLensEngine", "parse_lens_response"]
 
-logger = logging.getLogger(__name__)
-protect_logger(__name__)
+logger = protected_logger(__name__)
 
 DEFAULT_BASE_URL = "https://serpapi.com"
 LENS_TYPES = ("all", "products", "exact_matches", "visual_matches", "about_this_image")

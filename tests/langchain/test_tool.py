@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
 from langchain_core.documents import Document
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
-from pydantic import Field
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from langchain_rir import ReverseImageRetriever, ReverseImageSearchTool
+from langchain_rir.testing import ScriptedToolCallingModel
 from rir.engines.base import Engine
 from rir.errors import EngineRateLimitedError
 from tests.news_engine import GALLERY_URL, STORY_URL, NewsEngine
@@ -129,28 +126,6 @@ def test_default_construction_builds_a_retriever() -> None:
 
 
 # -- inside an agent ---------------------------------------------------------------------------
-
-
-class ScriptedToolCallingModel(BaseChatModel):
-    """Replays AI messages (tool calls first, then an answer) and records what it saw."""
-
-    script: list[AIMessage]
-    seen: list[list[BaseMessage]] = Field(default_factory=list)
-
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ScriptedToolCallingModel:
-        return self
-
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:
-        self.seen.append(list(messages))
-        return ChatResult(generations=[ChatGeneration(message=self.script[len(self.seen) - 1])])
-
-    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        raise NotImplementedError
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted-tool-calling"
 
 
 def _agent(tool, script: list[AIMessage]):

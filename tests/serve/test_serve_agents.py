@@ -5,15 +5,12 @@ The models are scripted tool callers; the tools, the server and the search are r
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
-from pydantic import Field
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
+from langchain_rir.testing import ScriptedToolCallingModel
 from tests.serve.conftest import HOPPER_PAGE, stdio_command
 
 pytest.importorskip("langchain_mcp_adapters")
@@ -25,28 +22,6 @@ pytestmark = [pytest.mark.timeout(120),
               pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211")]
 
 KEY = "agent-key-424242"
-
-
-class ScriptedToolCallingModel(BaseChatModel):
-    """Replays AI messages (a tool call, then an answer) and records what it saw."""
-
-    script: list[AIMessage]
-    seen: list[list[BaseMessage]] = Field(default_factory=list)
-
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ScriptedToolCallingModel:
-        return self
-
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:
-        self.seen.append(list(messages))
-        return ChatResult(generations=[ChatGeneration(message=self.script[len(self.seen) - 1])])
-
-    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        raise NotImplementedError
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted-tool-calling"
 
 
 def _content_text(content: Any) -> str:

@@ -27,6 +27,7 @@ from rir.engines.http.errors import (
 from rir.engines.http.options import HttpKwargs, HttpOptions
 from rir.engines.http.secrets import (
     protect_logger,
+    protected_logger,
     redact_text,
     register_secret,
     resolve_secret,
@@ -52,6 +53,7 @@ __all__ = [
     "parse_json",
     "parse_retry_after",
     "protect_logger",
+    "protected_logger",
     "redact_text",
     "register_secret",
     "resolve_secret",

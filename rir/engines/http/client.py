@@ -11,7 +11,6 @@ exponential backoff and jitter on timeouts, connection failures, 5xx and 429
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -32,7 +31,7 @@ from rir.engines.http.errors import (
     transport_error,
     with_attempts,
 )
-from rir.engines.http.secrets import protect_logger, redact_text
+from rir.engines.http.secrets import protected_logger, redact_text
 from rir.errors import (
     ConfigurationError,
     EngineError,
@@ -45,8 +44,7 @@ from rir.urls import redact_url
 
 __all__ = ["ApiHttp", "RateLimit", "RetryPolicy", "check_base_url"]
 
-logger = logging.getLogger(__name__)
-protect_logger(__name__)
+logger = protected_logger(__name__)
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[Any]]
 

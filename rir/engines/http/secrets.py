@@ -29,6 +29,7 @@ __all__ = [
     "REDACTING_FILTER",
     "SecretInput",
     "protect_logger",
+    "protected_logger",
     "redact_text",
     "register_secret",
     "resolve_secret",
@@ -166,6 +167,13 @@ def protect_logger(*names: str) -> None:
         logger = logging.getLogger(name)
         if REDACTING_FILTER not in logger.filters:
             logger.addFilter(REDACTING_FILTER)
+
+
+def protected_logger(name: str) -> logging.Logger:
+    """``logging.getLogger(name)`` with the redacting filter attached: the one line an engine
+    module that may log secrets starts with."""
+    protect_logger(name)
+    return logging.getLogger(name)
 
 
 def protect_loggers(names: Iterable[str] = _THIRD_PARTY_LOGGERS) -> None:

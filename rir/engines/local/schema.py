@@ -104,6 +104,8 @@ def open_database(path: Path | None) -> sqlite3.Connection:
             )
         if path is not None:
             conn.execute("PRAGMA journal_mode = WAL")
+            # A bulk write or merge can grow the WAL to gigabytes; give the space back after.
+            conn.execute("PRAGMA journal_size_limit = 67108864")
         if not tables:
             _create(conn)
         else:

@@ -7,10 +7,12 @@ several processes notices the others' changes.
 
 from __future__ import annotations
 
+import functools
 import json
+import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from rir.engines.local.features import index_words
 from rir.engines.local.postings import PostingsIndex
 from rir.engines.local.records import ImageData, ImageInfo, IndexedPage, PageData, page_id_for
 from rir.engines.local.schema import open_database
+from rir.errors import ConfigurationError
 
 __all__ = ["IndexStore"]
 
@@ -31,6 +34,24 @@ def _page(row: Sequence[Any]) -> IndexedPage:
     return IndexedPage(page_id=row[0], image_id=row[1], title=row[2], caption=row[3], url=row[4],
                        image_url=row[5], metadata=json.loads(row[6] or "{}"),
                        added_at=float(row[7]))
+
+
+def _damage_is_reported(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A file damaged after opening (truncated, overwritten) fails with one clear line."""
+
+    @functools.wraps(method)
+    def guarded(self: IndexStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.OperationalError:
+            raise  # locked, disk full, read-only: not damage, and add_folder reports them
+        except sqlite3.DatabaseError as exc:
+            raise ConfigurationError(
+                f"The local index {self.path or ':memory:'} is damaged ({exc}). Restore a "
+                "backup, or move it away and rebuild it with 'rir index add'."
+            ) from None
+
+    return guarded
 
 
 class IndexStore:
@@ -162,66 +183,80 @@ class IndexStore:
 
     # -- writes -------------------------------------------------------------------------------
 
-    def write(self, items: Sequence[tuple[ImageData, PageData]]) -> list[str]:
+    def write(self, items: Sequence[tuple[ImageData, PageData]], *,
+              defer_merges: bool = False) -> list[str]:
         """Add images (once each) and their pages in one transaction; returns the page ids.
 
         A page that exists (same image, same url, or same title without url) has its
-        text updated. Either every item is written or, on an error, none is.
+        text updated. Either every item is written or, on an error, none is. A bulk
+        load may ``defer_merges`` of posting segments and :meth:`compact` at the end.
         """
         now = time.time()
-        page_ids: list[str] = []
-        new_rowids: list[int] = []
-        new_words: list[np.ndarray] = []
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                for image, page in items:
-                    rowid, created = self._image_rowid(image, now)
-                    if created:
-                        new_rowids.append(rowid)
-                        new_words.append(index_words(image.features))
-                    page_ids.append(self._upsert_page(rowid, image.image_id, page, now))
-                self._postings.add(new_rowids, new_words)
+                rowids, new_rowids, new_words = self._store_images([i for i, _ in items], now)
+                page_ids = [page_id_for(image.image_id, page.key) for image, page in items]
+                self._conn.executemany(
+                    "INSERT INTO pages (id, image, title, caption, url, image_url, metadata, "
+                    "added_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
+                    "title = excluded.title, caption = excluded.caption, url = excluded.url, "
+                    "image_url = excluded.image_url, metadata = excluded.metadata",
+                    [(page_id, rowids[image.image_id], page.title, page.caption, page.url,
+                      page.image_url, json.dumps(page.metadata, ensure_ascii=False, default=str),
+                      now) for page_id, (image, page) in zip(page_ids, items, strict=True)])
+                self._postings.add(new_rowids, new_words, merge=not defer_merges)
                 self._bump("images", len(new_rowids))
                 self._bump("generation")
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
         return page_ids
 
-    def _image_rowid(self, image: ImageData, now: float) -> tuple[int, bool]:
-        row = self._conn.execute("SELECT rowid FROM images WHERE id = ?",
-                                 (image.image_id,)).fetchone()
-        if row is not None:
-            return int(row[0]), False
-        features = image.features
-        cursor = self._conn.execute(
+    def _store_images(self, images: Sequence[ImageData], now: float
+                      ) -> tuple[dict[str, int], list[int], list[np.ndarray]]:
+        """Insert the images not stored yet; (rowid per image id, new rowids, their words)."""
+        rowids = self._rowids_of([image.image_id for image in images])
+        new = list({i.image_id: i for i in images if i.image_id not in rowids}.values())
+        self._conn.executemany(
             "INSERT INTO images (id, sha256, width, height, added_at, thumbnail, global_desc, "
             "points, descriptors, embedding) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (image.image_id, image.sha256, image.width, image.height, now, image.thumbnail,
-             features.global_desc.astype(np.float32).tobytes(),
-             features.points.astype(np.float32).tobytes(),
-             features.descriptors.astype(np.uint8).tobytes(),
-             None if image.embedding is None else image.embedding.astype(np.float32).tobytes()),
-        )
-        return int(cursor.lastrowid or 0), True
+            [(i.image_id, i.sha256, i.width, i.height, now, i.thumbnail,
+              i.features.global_desc.astype(np.float32).tobytes(),
+              i.features.points.astype(np.float32).tobytes(),
+              i.features.descriptors.astype(np.uint8).tobytes(),
+              None if i.embedding is None else i.embedding.astype(np.float32).tobytes())
+             for i in new])
+        created = self._rowids_of([i.image_id for i in new])
+        rowids.update(created)
+        return rowids, [created[i.image_id] for i in new], [index_words(i.features) for i in new]
 
-    def _upsert_page(self, rowid: int, image_id: str, page: PageData, now: float) -> str:
-        page_id = page_id_for(image_id, page.key)
-        metadata = json.dumps(page.metadata, ensure_ascii=False, default=str)
-        updated = self._conn.execute(
-            "UPDATE pages SET title = ?, caption = ?, url = ?, image_url = ?, metadata = ? "
-            "WHERE id = ?", (page.title, page.caption, page.url, page.image_url, metadata, page_id),
-        ).rowcount
-        if not updated:
-            self._conn.execute(
-                "INSERT INTO pages (id, image, title, caption, url, image_url, metadata, "
-                "added_at) VALUES (?,?,?,?,?,?,?,?)",
-                (page_id, rowid, page.title, page.caption, page.url, page.image_url, metadata,
-                 now),
-            )
-        return page_id
+    def _rowids_of(self, image_ids: Sequence[str], chunk: int = 5000) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for start in range(0, len(image_ids), chunk):
+            part = image_ids[start:start + chunk]
+            out.update((r[0], int(r[1])) for r in self._conn.execute(
+                f"SELECT id, rowid FROM images WHERE id IN ({','.join('?' * len(part))})", part))
+        return out
+
+    def compact(self) -> None:
+        """Merge all posting segments into one (after a bulk load with deferred merges)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._postings.compact()
+                self._bump("generation")
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+
+    def segments(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0])
 
     def remove_page(self, page_id: str) -> bool:
         """Delete a page; an image left without pages is deleted with it."""
@@ -239,7 +274,8 @@ class IndexStore:
                     self._bump("generation")
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
         return row is not None
 
@@ -258,7 +294,8 @@ class IndexStore:
                     self._bump("generation")
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
         return int(removed)
 
@@ -276,3 +313,10 @@ class IndexStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+for _name in ("versions", "count_pages", "count_images", "find_by_sha256", "pages", "pages_of",
+              "image_info", "embeddings", "candidates", "load_keypoints", "stats", "write",
+              "compact",
+              "remove_page", "remove_image"):
+    setattr(IndexStore, _name, _damage_is_reported(getattr(IndexStore, _name)))

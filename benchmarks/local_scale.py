@@ -72,6 +72,8 @@ def build(args: argparse.Namespace) -> dict:
         index.add(path, title=path.stem)
     sources = [F.extract_index_features(Image.open(p)) for p in indexed[args.queries:]]
     store = index._store  # filler skips image decoding, which is not what is measured
+    if hasattr(store, "write"):
+        store._conn.execute("PRAGMA cache_size = -1048576")  # 1 GB: the id indexes at 1M
     done = len(indexed)
     for batch in filler_batches(sources, args.entries - len(indexed), seed=args.seed,
                                 batch=25_000):

@@ -33,6 +33,7 @@ __all__ = [
     "geometric_score",
     "global_score",
     "global_words",
+    "index_words",
     "lsh_words",
     "verify",
 ]

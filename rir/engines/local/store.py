@@ -175,11 +175,16 @@ class IndexStore:
             meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
             page_size, page_count = (self._conn.execute("PRAGMA page_size").fetchone()[0],
                                      self._conn.execute("PRAGMA page_count").fetchone()[0])
-        on_disk = self.path.stat().st_size if self.path is not None and self.path.exists() else 0
+        on_disk = sum(p.stat().st_size for p in self._files() if p.exists())
         return {"path": str(self.path) if self.path else ":memory:", "images": int(images),
                 "pages": int(pages), "with_captions": int(with_captions),
                 "bytes": int(on_disk or page_size * page_count), "feature_bytes": int(size),
                 "features": meta.get("features"), "format": meta.get("format")}
+
+    def _files(self) -> list[Path]:
+        if self.path is None:
+            return []
+        return [self.path, self.path.with_name(self.path.name + "-wal")]
 
     # -- writes -------------------------------------------------------------------------------
 

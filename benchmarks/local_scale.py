@@ -17,6 +17,7 @@ import argparse
 import hashlib
 import io
 import json
+import os
 import random
 import sys
 import time
@@ -57,7 +58,20 @@ def _version() -> str:
     return f"{getattr(F, 'WORDS_VERSION', 'v1')}/{F.FEATURE_VERSION}"
 
 
+def _wait_for_other_build(index: Path) -> None:
+    """If another process is building this index (its pid in NAME.building), wait for it."""
+    marker = Path(f"{index}.building")
+    while marker.exists():
+        try:
+            os.kill(int(marker.read_text()), 0)
+        except (ProcessLookupError, ValueError):
+            marker.unlink(missing_ok=True)  # that build died: build again below
+            return
+        time.sleep(10)
+
+
 def build(args: argparse.Namespace) -> dict:
+    _wait_for_other_build(args.index)
     manifest_path = Path(str(args.index) + ".manifest.json")
     wanted = _manifest(args, _version())
     if args.index.exists() and manifest_path.exists() and \
@@ -66,6 +80,8 @@ def build(args: argparse.Namespace) -> dict:
     for stale in (args.index, Path(f"{args.index}-wal"), Path(f"{args.index}-shm")):
         stale.unlink(missing_ok=True)
     indexed, _ = split(args.folder, args.indexed, args.seed)
+    marker = Path(f"{args.index}.building")
+    marker.write_text(str(os.getpid()))
     index = LocalIndex(args.index)
     started = time.perf_counter()
     for path in indexed:
@@ -99,6 +115,7 @@ def build(args: argparse.Namespace) -> dict:
         print(f"  compacted, {time.perf_counter() - started:.0f} s", flush=True)
     index.close()
     manifest_path.write_text(json.dumps(wanted))
+    marker.unlink(missing_ok=True)
     return {"built": True, "entries": done, "build_s": round(time.perf_counter() - started, 1)}
 
 

@@ -6,12 +6,15 @@ Measures, in one run:
   caption band, watermark) on ``../shared/images/news``, for the local engine
   and for a pHash-like baseline (nearest global DCT descriptor, no keypoints);
 * false matches: how many photos that are *not* indexed still get a hit;
-* index build speed (images/s);
-* query latency p50/p95 at 1k and 100k entries (filler entries are synthetic
-  photos built from real photos' keypoints), against brute-force keypoint
-  verification of every entry at 1k (what the LSH candidate stage saves).
+* index build speed (images/s) with 1 and 2 worker processes;
+* at 1,000,000 entries (the real photos plus synthetic filler built from real
+  photos' keypoints), beside the previous engine (exported from git at
+  ``--legacy-commit``) at ``--legacy-large`` entries: open + first query in a
+  fresh process, the same through the CLI, warm p50/p95, recall@1 under every
+  transform, false matches and disk per entry (``benchmarks/local_scale.py``
+  builds the large files once under ``--cache`` and reuses them).
 
-    python benchmarks/local_index.py [--queries 60] [--large 100000]
+    python benchmarks/local_index.py [--queries 60] [--large 1000000] [--cache DIR]
 """
 
 from __future__ import annotations
@@ -19,9 +22,13 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import random
 import statistics
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,18 +42,9 @@ from rir.engines.local import LocalIndex
 from rir.engines.local import features as F
 from rir.images import load_image
 
-NEWS = Path(__file__).resolve().parents[2] / "shared" / "images" / "news"
-
-
-def load_photos(folder: Path) -> list[tuple[Path, str]]:
-    titles = {}
-    captions = folder / "captions.jsonl"
-    if captions.is_file():
-        for line in captions.read_text().splitlines():
-            row = json.loads(line)
-            titles[row["file"]] = row.get("title") or Path(row["file"]).stem
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
-    return [(p, titles.get(p.name, p.stem)) for p in files]
+ROOT = Path(__file__).resolve().parents[1]
+NEWS = ROOT.parent / "shared" / "images" / "news"
+SCALE = ROOT / "benchmarks" / "local_scale.py"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -59,113 +57,36 @@ def encoded(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def add_filler(index: LocalIndex, sources: list[F.IndexFeatures], count: int, seed: int) -> None:
-    """Insert ``count`` synthetic entries that look like other photos (no image decoding).
-
-    Each filler entry takes its keypoints from a random mix of real photos (so its
-    descriptors have real ORB statistics) with a few bits flipped, and a global
-    descriptor blended from two photos plus noise: realistic distractors, not
-    near-copies of any one photo.
-    """
-    rng = np.random.default_rng(seed)
-    pool_points = np.concatenate([s.points for s in sources])
-    pool_descriptors = np.concatenate([s.descriptors for s in sources])
-    for n in range(count):
-        pick = rng.choice(len(pool_descriptors), F.STORED_KEYPOINTS, replace=False)
-        descriptors = pool_descriptors[pick].copy()
-        flips = rng.random(descriptors.shape) < 0.05
-        descriptors[flips] ^= rng.integers(1, 256, int(flips.sum()), dtype=np.uint8)
-        a, b = rng.choice(len(sources), 2, replace=False)
-        blended = sources[a].global_desc + sources[b].global_desc
-        blended = blended + rng.normal(0, 0.2, blended.shape)
-        features = F.IndexFeatures(
-            global_desc=(blended / np.linalg.norm(blended)).astype(np.float32),
-            points=pool_points[pick].astype(np.float32),
-            descriptors=descriptors,
-            words=F.lsh_words(descriptors[: F.WORD_KEYPOINTS]),
-        )
-        # The store is internal API: filler skips image decoding, which is not what we time.
-        index._store.upsert(
-            entry_id=f"filler-{seed}-{n}", sha256=f"filler-{seed}-{n}", title=f"filler {n}",
-            caption=None, url=None, image_url=None, metadata={}, width=640, height=480,
-            thumbnail=None, features=features, embedding=None,
-        )
+def split(folder: Path, indexed: int, seed: int) -> tuple[list[Path], list[Path]]:
+    photos = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    random.Random(seed).shuffle(photos)
+    return photos[:indexed], photos[indexed:]
 
 
-def time_queries(index: LocalIndex, queries: list[tuple[bytes, str]]) -> tuple[list[float], float]:
-    index.query(load_image(queries[0][0]))  # load the in-memory arrays outside the timing
-    times, found = [], 0
-    for data, title in queries:
-        image = load_image(data)
-        started = time.perf_counter()
-        result = index.query(image, k=5)
-        times.append((time.perf_counter() - started) * 1000)
-        found += bool(result.hits) and result.hits[0].title == title
-    return times, found / len(queries)
-
-
-def brute_force_ms(index: LocalIndex, queries: list[tuple[bytes, str]], limit: int) -> list[float]:
-    """Baseline: verify the query against every entry's keypoints (no candidate stage)."""
-    store = index._store
-    rowids = list(index._sync_memory().rowids)
-    keypoints = store.load_keypoints(rowids)
-    times = []
-    for data, _ in queries[:limit]:
-        started = time.perf_counter()
-        query = F.extract_query_features(F.load_for_features(data))
-        for points, descriptors in keypoints.values():
-            F.verify(query.points[0], query.descriptors[0], points, descriptors)
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--folder", type=Path, default=NEWS)
-    parser.add_argument("--indexed", type=int, default=250, help="photos to index")
-    parser.add_argument("--queries", type=int, default=60, help="queries per transform")
-    parser.add_argument("--large", type=int, default=100_000, help="entries for the large index")
-    parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
-    if not args.folder.is_dir():
-        print(f"{args.folder} not found: this benchmark needs ../shared/images/news")
-        return 1
-    photos = load_photos(args.folder)
-    random.Random(args.seed).shuffle(photos)
-    indexed, held_out = photos[: args.indexed], photos[args.indexed:]
-    print(f"{len(photos)} photos in {args.folder}: indexing {len(indexed)}, "
-          f"{len(held_out)} held out as no-match queries")
-
-    index = LocalIndex(":memory:")  # LocalIndex() is now the default index file
-    started = time.perf_counter()
-    for path, title in indexed:
-        index.add(path, title=title)
-    build_s = time.perf_counter() - started
-    print(f"index build: {len(indexed) / build_s:.1f} images/s ({build_s:.1f} s)")
-
-    # Recall per transform, local engine vs the pHash-like global-descriptor baseline.
-    sample = indexed[: args.queries]
-    memory = index._sync_memory()
-    position_of = {int(r): i for i, r in enumerate(memory.rowids)}
-    title_at = {position_of[rowid]: record.title
-                for rowid, record in index._store.load_records(memory.rowids).items()}
+def quality(indexed: list[Path], held_out: list[Path], queries: int) -> None:
+    index = LocalIndex(":memory:")
+    for path in indexed:
+        index.add(path, title=path.stem)
+    # pHash-like baseline: the nearest global DCT descriptor, no keypoints.
+    descriptors = np.stack([F.extract_index_features(F.load_for_features(p.read_bytes()))
+                            .global_desc for p in indexed])
+    sample = indexed[:queries]
     rows, all_ours, all_base, latencies = [], [], [], []
     for name, transform in TRANSFORMS.items():
         ours = base = 0
-        for path, title in sample:
+        for path in sample:
             image = load_image(encoded(transform(Image.open(path).convert("RGB"))))
-            t0 = time.perf_counter()
+            started = time.perf_counter()
             result = index.query(image, k=1)
-            latencies.append((time.perf_counter() - t0) * 1000)
-            ours += bool(result.hits) and result.hits[0].title == title
+            latencies.append((time.perf_counter() - started) * 1000)
+            ours += bool(result.hits) and result.hits[0].title == path.stem
             query = F.extract_query_features(F.load_for_features(image.data))
-            nearest = int(np.argmax(memory.global_similarities(query.global_descs).max(axis=1)))
-            base += title_at[nearest] == title
+            nearest = int(np.argmax((descriptors @ query.global_descs.T).max(axis=1)))
+            base += indexed[nearest] == path
         rows.append((name, ours / len(sample), base / len(sample)))
         all_ours.append(ours / len(sample))
         all_base.append(base / len(sample))
-    false = sum(bool(index.query(path, k=1).hits) for path, _ in held_out)
-
+    false = sum(bool(index.query(path, k=1).hits) for path in held_out)
     print("\n| transform | recall@1 local engine | recall@1 pHash-like baseline |")
     print("|---|---|---|")
     for name, ours, base in rows:
@@ -173,32 +94,116 @@ def main() -> int:
     print(f"| **all ({len(sample)} queries each)** | **{statistics.mean(all_ours):.3f}** | "
           f"**{statistics.mean(all_base):.3f}** |")
     print(f"\nno-match queries with a hit (false matches): {false}/{len(held_out)}")
-    print(f"query time at {len(indexed)} entries: mean {statistics.mean(latencies):.1f} ms, "
-          f"p50 {percentile(latencies, 50):.1f} ms, p95 {percentile(latencies, 95):.1f} ms")
+    print(f"query time at {len(indexed)} photos: p50 {percentile(latencies, 50):.1f} ms, "
+          f"p95 {percentile(latencies, 95):.1f} ms")
 
-    # Latency at 1k and at the large size, with filler.
-    queries = [(encoded(TRANSFORMS["crop_offcenter_70"](Image.open(p).convert("RGB"))), t)
-               for p, t in indexed[:40]]
-    # Filler is built from photos that are not queried, so it holds no copies of a query.
-    sources = [F.extract_index_features(Image.open(p)) for p, _ in indexed[40:]]
-    print("\n| entries | query p50 | query p95 | recall@1 (crop 70%) |")
-    print("|---|---|---|---|")
-    brute = None
-    for size in (1_000, args.large):
-        add_filler(index, sources, size - len(index), seed=size)
-        load_started = time.perf_counter()
-        index._sync_memory()
-        load_s = time.perf_counter() - load_started
-        times, recall = time_queries(index, queries)
-        print(f"| {len(index):,} | {percentile(times, 50):.1f} ms | "
-              f"{percentile(times, 95):.1f} ms | {recall:.3f} |  (arrays loaded in {load_s:.1f} s)")
-        if size == 1_000:
-            brute = brute_force_ms(index, queries, limit=5)
-            ours_1k = percentile(times, 50)
-    if brute:
-        print(f"\nbaseline at 1,000 entries, brute-force keypoint verification of every entry: "
-              f"p50 {percentile(brute, 50):.0f} ms -> the candidate stage is "
-              f"{percentile(brute, 50) / ours_1k:.0f}x faster")
+
+def build_speed(indexed: list[Path]) -> None:
+    """add_folder on the indexed photos with 1 and 2 worker processes (fresh index each)."""
+    with tempfile.TemporaryDirectory() as folder:
+        for path in indexed:
+            os.symlink(path, Path(folder) / path.name)
+        rates = {}
+        for workers in (1, 2):
+            started = time.perf_counter()
+            report = LocalIndex(":memory:").add_folder(folder, workers=workers)
+            rates[workers] = len(report.added) / (time.perf_counter() - started)
+    print(f"\nbuild ({len(indexed)} photos, add_folder): 1 worker {rates[1]:.1f} images/s, "
+          f"2 workers {rates[2]:.1f} images/s ({rates[2] / rates[1]:.2f}x)")
+
+
+def run_scale(python_path: str, *args: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": python_path}
+    done = subprocess.run([sys.executable, str(SCALE), *args], env=env, check=True,
+                          capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def cli_ms(python_path: str, index: Path, query: Path) -> float:
+    """Wall time of ``rir index search`` in a fresh process (interpreter start included)."""
+    env = {**os.environ, "PYTHONPATH": python_path}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import sys; from rir.cli import main; sys.exit(main())",
+                    "index", "search", str(query), "--index", str(index), "-k", "5", "--json"],
+                   env=env, check=True, capture_output=True, cwd=index.parent)  # not a rir tree
+    return (time.perf_counter() - started) * 1000
+
+
+def legacy_tree(cache: Path, commit: str) -> Path:
+    target = cache / f"legacy-{commit}"
+    if not (target / "rir").is_dir():
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "rir"],
+                                 check=True, capture_output=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(target, filter="data")
+    return target
+
+
+def large(args: argparse.Namespace, sample: list[Path]) -> None:
+    query = args.cache / "probe_query.jpg"
+    query.write_bytes(encoded(TRANSFORMS["crop_offcenter_70"](Image.open(sample[0])
+                                                              .convert("RGB"))))
+    legacy = legacy_tree(args.cache, args.legacy_commit)
+    # The previous engine first: its file is quick to build, this version's may still be.
+    engines = [(f"previous ({args.legacy_commit})", f"{legacy}{os.pathsep}{ROOT}",
+                args.cache / f"v1-{args.legacy_large}.rir", args.legacy_large),
+               ("this version", f"{ROOT}", args.cache / f"v2-{args.large}.rir", args.large)]
+    common = ["--folder", str(args.folder), "--indexed", str(args.indexed),
+              "--queries", str(args.queries), "--seed", str(args.seed)]
+    rows = []
+    for label, path, index, entries in engines:
+        built = run_scale(path, "build", "--index", str(index), "--entries", str(entries),
+                          *common)
+        print(f"{label}: {entries:,} entries {'built' if built['built'] else 'reused'} {built}")
+        probes = [run_scale(path, "probe", "--index", str(index), "--query", str(query), *common)
+                  for _ in range(3)]
+        cli = [cli_ms(path, index, query) for _ in range(3)]
+        measured = run_scale(path, "measure", "--index", str(index), *common)
+        rows.append((label, probes, cli, measured))
+    print("\n| engine | entries | open + first query (fresh process) | `rir index search` "
+          "wall time | warm p50 | warm p95 | recall@1, all transforms | false matches | "
+          "disk per entry |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for label, probes, cli, m in rows:
+        first = statistics.median(p["open_first_query_ms"] for p in probes)
+        print(f"| {label} | {m['entries']:,} | {first:,.0f} ms | {statistics.median(cli):,.0f} ms"
+              f" | {m['p50_ms']} ms | {m['p95_ms']} ms | {m['recall_all']:.3f} "
+              f"({m['queries']} queries) | {m['false_matches']}/{m['held_out']} | "
+              f"{m['bytes_per_entry'] / 1024:.1f} KB |")
+    for label, _, _, m in rows:
+        worst = sorted(m["recall"].items(), key=lambda item: item[1])[:3]
+        print(f"{label}: lowest recall@1 {', '.join(f'{n} {r:.3f}' for n, r in worst)}")
+    previous, ours = rows[0][3], rows[1][3]
+    print(f"\nwarm p50 ratio this/previous: {ours['p50_ms'] / previous['p50_ms']:.2f} "
+          f"(at {ours['entries']:,} vs {previous['entries']:,} entries)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--folder", type=Path, default=NEWS)
+    parser.add_argument("--indexed", type=int, default=250, help="photos to index")
+    parser.add_argument("--queries", type=int, default=60, help="queries per transform")
+    parser.add_argument("--large", type=int, default=1_000_000, help="entries, this version")
+    parser.add_argument("--legacy-large", type=int, default=100_000,
+                        help="entries for the previous engine (it loads all into memory)")
+    parser.add_argument("--legacy-commit", default="528f7c8")
+    parser.add_argument("--cache", type=Path, default=ROOT.parent / "bench-cache")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--skip-small", action="store_true", help="only the large indexes")
+    parser.add_argument("--skip-large", action="store_true", help="only the 250-photo index")
+    args = parser.parse_args()
+    if not args.folder.is_dir():
+        print(f"{args.folder} not found: this benchmark needs ../shared/images/news")
+        return 1
+    args.cache.mkdir(parents=True, exist_ok=True)
+    indexed, held_out = split(args.folder, args.indexed, args.seed)
+    print(f"{len(indexed) + len(held_out)} photos in {args.folder}: indexing {len(indexed)}, "
+          f"{len(held_out)} held out as no-match queries")
+    if not args.skip_small:
+        quality(indexed, held_out, args.queries)
+        build_speed(indexed)
+    if not args.skip_large:
+        large(args, indexed[: args.queries])
     return 0
 
 

@@ -136,3 +136,116 @@ def test_another_sqlite_file_is_not_taken_over(tmp_path: Path) -> None:
 def test_a_folder_is_not_an_index_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="is a folder"):
         LocalIndex(tmp_path)
+
+
+def _photo_folder(folder: Path, photos: list[tuple[str, Path]], count: int) -> list[Path]:
+    """``count`` distinct JPEGs (demo photos, then slightly cropped variants)."""
+    files = []
+    images = [Image.open(p).convert("RGB") for _, p in available_demo_photos()]
+    for n in range(count):
+        image = images[n % len(images)]
+        if n >= len(images):
+            image = image.crop((n, n, image.width - n, image.height - n))
+        files.append(folder / f"photo_{n:02d}.jpg")
+        image.save(files[-1], "JPEG", quality=90)
+    return files
+
+
+def test_a_file_damaged_after_writing_fails_with_one_clear_line(tmp_path: Path,
+                                                                photos: list) -> None:
+    path = tmp_path / "cut.rir"
+    index = LocalIndex(path)
+    for title, file in photos:
+        index.add(file, title=title)
+    index.close()
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ConfigurationError, match=r"damaged|Cannot open the local index"):
+        LocalIndex(path).search(photos[0][1])
+
+
+def test_an_interrupted_bulk_add_leaves_a_consistent_index(tmp_path: Path, photos: list,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from rir.engines.local import index as index_module
+
+    monkeypatch.setattr(index_module, "_WRITE_BATCH", 2)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    files = _photo_folder(folder, photos, 6)
+
+    def stop_at_five(done: int, total: int) -> None:
+        if done == 5:
+            raise KeyboardInterrupt
+
+    path = tmp_path / "i.rir"
+    with pytest.raises(KeyboardInterrupt):
+        LocalIndex(path).add_folder(folder, progress=stop_at_five, workers=1)
+    reopened = LocalIndex(path)
+    stats = reopened.stats()
+    assert (stats["images"], stats["pages"]) == (4, 4)  # two whole batches, nothing half-way
+    for file in files[:4]:
+        assert reopened.search(file).hits[0].title == file.stem.replace("_", " ")
+    assert reopened.search(files[4]).hits == [] or \
+        reopened.search(files[4]).hits[0].title != "photo 04"
+
+
+def test_a_failed_batch_write_is_reported_per_file(tmp_path: Path, photos: list,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from rir.engines.local import index as index_module
+    from rir.engines.local.store import IndexStore
+
+    monkeypatch.setattr(index_module, "_WRITE_BATCH", 2)
+    real_write, calls = IndexStore.write, []
+
+    def full_on_second_batch(self: IndexStore, items: list) -> list[str]:
+        calls.append(len(items))
+        if len(calls) == 2:
+            raise sqlite3.OperationalError("database or disk is full")
+        return real_write(self, items)
+
+    monkeypatch.setattr(IndexStore, "write", full_on_second_batch)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    files = _photo_folder(folder, photos, 6)
+    index = LocalIndex(tmp_path / "i.rir")
+    report = index.add_folder(folder, workers=1)
+    assert [Path(f).name for f, _ in report.failed] == [files[2].name, files[3].name]
+    assert all("database or disk is full" in why for _, why in report.failed)
+    assert len(report.added) == 4 and str(report) == "4 images indexed, 2 failed"
+    assert (index.stats()["images"], len(index)) == (4, 4)
+
+
+def test_a_folder_is_fingerprinted_on_a_process_pool(tmp_path: Path, photos: list) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    files = _photo_folder(folder, photos, 17)
+    (folder / "zz_broken.jpg").write_bytes(b"\xff\xd8 truncated jpeg")
+    calls: list[tuple[int, int]] = []
+    index = LocalIndex(":memory:")
+    report = index.add_folder(folder, workers=2, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(n, 18) for n in range(1, 19)]
+    assert len(report.added) == 17 and [Path(f).name for f, _ in report.failed] == \
+        ["zz_broken.jpg"]
+    assert index.search(files[12]).hits[0].title == "photo 12"
+
+
+def test_deferred_merges_then_compact_keep_every_image_findable(tmp_path: Path,
+                                                                photos: list) -> None:
+    from rir.engines.local.folder import fingerprint
+    from rir.engines.local.records import PageData
+
+    index = LocalIndex(tmp_path / "bulk.rir")
+    store = index._store
+    files = _photo_folder(tmp_path, photos, 9)
+    prints = [fingerprint(load_image(f)) for f in files]
+    for start in range(0, 9, 3):
+        store.write([(p, PageData(f"p{start + n}")) for n, p in enumerate(prints[start:start + 3])],
+                    defer_merges=True)
+    assert store.segments() == 3
+    assert index.remove_image(prints[4].image_id) == 1
+    store.compact()
+    assert store.segments() == 1
+    for n, file in enumerate(files):
+        hits = index.search(file).hits
+        assert (hits[0].title if hits else None) == (None if n == 4 else f"p{n}")
+    removed = store._conn.execute("SELECT COUNT(*) FROM removed").fetchone()[0]
+    assert removed == 1  # kept: harmless, and a reader may still hold the old rows

@@ -9,10 +9,12 @@ more than it saves.
 from __future__ import annotations
 
 import io
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +31,8 @@ __all__ = [
     "list_images",
     "resolve_workers",
 ]
+
+logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
 THUMB_SIDE = 160
@@ -95,15 +99,26 @@ def resolve_workers(workers: int | None) -> int:
 def fingerprint_files(
     files: Sequence[Path], *, workers: int
 ) -> Iterator[tuple[Path, ImageData | None, str | None]]:
-    """(file, fingerprint or None, error) for each file, in order, on ``workers`` processes."""
-    if workers == 1 or len(files) < _POOL_FROM:
-        for path in files:
-            yield (path, *_fingerprint_file(path))
-        return
-    # forkserver: forking a process that runs threads (the event-loop thread) can deadlock.
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        chunk = max(1, min(16, len(files) // (workers * 8)))
-        for path, (image, error) in zip(files, pool.map(_fingerprint_file, files,
-                                                         chunksize=chunk), strict=True):
-            yield path, image, error
+    """(file, fingerprint or None, error) for each file, in order, on ``workers`` processes.
+
+    Workers are spawned, not forked: forking a process whose threads (the event-loop
+    thread, OpenCV's pool) hold locks can hang the children. If the pool cannot run
+    (e.g. a script without an ``if __name__ == "__main__":`` guard), the remaining
+    files are fingerprinted in this process instead.
+    """
+    done = 0
+    if workers > 1 and len(files) >= _POOL_FROM:
+        context = multiprocessing.get_context("spawn")
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                chunk = max(1, min(16, len(files) // (workers * 8)))
+                for path, (image, error) in zip(
+                        files, pool.map(_fingerprint_file, files, chunksize=chunk), strict=False):
+                    yield path, image, error
+                    done += 1
+            return
+        except BrokenProcessPool as exc:
+            logger.warning("process pool failed (%s); fingerprinting the remaining %d files "
+                           "in this process", exc, len(files) - done)
+    for path in files[done:]:
+        yield (path, *_fingerprint_file(path))

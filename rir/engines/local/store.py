@@ -7,40 +7,51 @@ several processes notices the others' changes.
 
 from __future__ import annotations
 
+import functools
 import json
+import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rir.engines.local.features import GLOBAL_DIM
-from rir.engines.local.records import ImageData, IndexedPage, PageData, page_id_for
+from rir.engines.local.candidates import Candidate, QueryWords, find_candidates
+from rir.engines.local.features import index_words
+from rir.engines.local.postings import PostingsIndex
+from rir.engines.local.records import ImageData, ImageInfo, IndexedPage, PageData, page_id_for
 from rir.engines.local.schema import open_database
+from rir.errors import ConfigurationError
 
-__all__ = ["ImageInfo", "IndexStore"]
+__all__ = ["IndexStore"]
 
 _PAGE_COLUMNS = "p.id, i.id, p.title, p.caption, p.url, p.image_url, p.metadata, p.added_at"
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    """What a search hit needs to know about an indexed image (its pages come separately)."""
-
-    rowid: int
-    image_id: str
-    width: int
-    height: int
-    thumbnail: bytes | None
 
 
 def _page(row: Sequence[Any]) -> IndexedPage:
     return IndexedPage(page_id=row[0], image_id=row[1], title=row[2], caption=row[3], url=row[4],
                        image_url=row[5], metadata=json.loads(row[6] or "{}"),
                        added_at=float(row[7]))
+
+
+def _damage_is_reported(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A file damaged after opening (truncated, overwritten) fails with one clear line."""
+
+    @functools.wraps(method)
+    def guarded(self: IndexStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.OperationalError:
+            raise  # locked, disk full, read-only: not damage, and add_folder reports them
+        except sqlite3.DatabaseError as exc:
+            raise ConfigurationError(
+                f"The local index {self.path or ':memory:'} is damaged ({exc}). Restore a "
+                "backup, or move it away and rebuild it with 'rir index add'."
+            ) from None
+
+    return guarded
 
 
 class IndexStore:
@@ -50,6 +61,8 @@ class IndexStore:
         self.path = None if path is None else Path(path).expanduser()
         self._lock = threading.RLock()
         self._conn = open_database(self.path)
+        self._postings = PostingsIndex(self._conn)
+        self._removed, self._removed_version = np.zeros(0, np.uint32), -1
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -66,7 +79,7 @@ class IndexStore:
 
     def count_images(self) -> int:
         with self._lock:
-            return int(self._conn.execute("SELECT COUNT(*) FROM images").fetchone()[0])
+            return self._image_count()
 
     def find_by_sha256(self, sha256: str) -> list[int]:
         with self._lock:
@@ -111,22 +124,30 @@ class IndexStore:
                 wanted).fetchall()
         return {int(r[0]): ImageInfo(int(r[0]), r[1], int(r[2]), int(r[3]), r[4]) for r in rows}
 
-    def load_search_arrays(
-        self, after_rowid: int = 0
-    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[bytes | None]]:
-        """rowids, global descriptors, word arrays and embeddings of images after a rowid."""
+    def embeddings(self, after_rowid: int = 0) -> tuple[np.ndarray, list[np.ndarray]]:
+        """rowids and vectors of images with an embedding, after a rowid (for the embedder)."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT rowid, global_desc, words, embedding FROM images WHERE rowid > ? "
-                "ORDER BY rowid", (after_rowid,)
-            ).fetchall()
-        rowids = np.array([r[0] for r in rows], dtype=np.int64)
-        globals_ = (np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
-                    .reshape(len(rows), GLOBAL_DIM) if rows else
-                    np.zeros((0, GLOBAL_DIM), np.float32))
-        words = [np.frombuffer(r[2], dtype=np.uint32) for r in rows]
-        embeddings = [r[3] for r in rows]
-        return rowids, globals_, words, embeddings
+                "SELECT rowid, embedding FROM images WHERE rowid > ? AND embedding IS NOT NULL "
+                "ORDER BY rowid", (after_rowid,)).fetchall()
+        return (np.array([r[0] for r in rows], np.int64),
+                [np.frombuffer(r[1], np.float32) for r in rows])
+
+    def candidates(self, query: QueryWords, *, limit: int,
+                   sha256: str | None = None) -> list[Candidate]:
+        """The images most worth verifying for a query: see :mod:`.candidates`."""
+        with self._lock:
+            generation, deletions = self.versions()
+            if deletions != self._removed_version:
+                self._removed, self._removed_version = self._postings.removed(), deletions
+            return find_candidates(
+                self._conn, self._postings, query, images=self._image_count(),
+                counts=self._postings.counts(generation), removed=self._removed,
+                limit=limit, exact=self.find_by_sha256(sha256) if sha256 else [])
+
+    def _image_count(self) -> int:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'images'").fetchone()
+        return int(row[0]) if row else 0
 
     def load_keypoints(self, rowids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         if not rowids:
@@ -147,75 +168,100 @@ class IndexStore:
         with self._lock:
             images, size = self._conn.execute(
                 "SELECT COUNT(*), COALESCE(SUM(LENGTH(points) + LENGTH(descriptors) + "
-                "LENGTH(words) + LENGTH(global_desc) + COALESCE(LENGTH(thumbnail), 0)), 0) "
+                "LENGTH(global_desc) + COALESCE(LENGTH(thumbnail), 0)), 0) "
                 "FROM images").fetchone()
             pages, with_captions = self._conn.execute(
                 "SELECT COUNT(*), COUNT(NULLIF(caption, '')) FROM pages").fetchone()
             meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
             page_size, page_count = (self._conn.execute("PRAGMA page_size").fetchone()[0],
                                      self._conn.execute("PRAGMA page_count").fetchone()[0])
-        on_disk = self.path.stat().st_size if self.path is not None and self.path.exists() else 0
+        on_disk = sum(p.stat().st_size for p in self._files() if p.exists())
         return {"path": str(self.path) if self.path else ":memory:", "images": int(images),
                 "pages": int(pages), "with_captions": int(with_captions),
                 "bytes": int(on_disk or page_size * page_count), "feature_bytes": int(size),
                 "features": meta.get("features"), "format": meta.get("format")}
 
+    def _files(self) -> list[Path]:
+        if self.path is None:
+            return []
+        return [self.path, self.path.with_name(self.path.name + "-wal")]
+
     # -- writes -------------------------------------------------------------------------------
 
-    def write(self, items: Sequence[tuple[ImageData, PageData]]) -> list[str]:
+    def write(self, items: Sequence[tuple[ImageData, PageData]], *,
+              defer_merges: bool = False) -> list[str]:
         """Add images (once each) and their pages in one transaction; returns the page ids.
 
         A page that exists (same image, same url, or same title without url) has its
-        text updated. Either every item is written or, on an error, none is.
+        text updated. Either every item is written or, on an error, none is. A bulk
+        load may ``defer_merges`` of posting segments and :meth:`compact` at the end.
         """
         now = time.time()
-        page_ids = []
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                for image, page in items:
-                    rowid = self._image_rowid(image, now)
-                    page_ids.append(self._upsert_page(rowid, image.image_id, page, now))
+                rowids, new_rowids, new_words = self._store_images([i for i, _ in items], now)
+                page_ids = [page_id_for(image.image_id, page.key) for image, page in items]
+                self._conn.executemany(
+                    "INSERT INTO pages (id, image, title, caption, url, image_url, metadata, "
+                    "added_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
+                    "title = excluded.title, caption = excluded.caption, url = excluded.url, "
+                    "image_url = excluded.image_url, metadata = excluded.metadata",
+                    [(page_id, rowids[image.image_id], page.title, page.caption, page.url,
+                      page.image_url, json.dumps(page.metadata, ensure_ascii=False, default=str),
+                      now) for page_id, (image, page) in zip(page_ids, items, strict=True)])
+                self._postings.add(new_rowids, new_words, merge=not defer_merges)
+                self._bump("images", len(new_rowids))
                 self._bump("generation")
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
         return page_ids
 
-    def _image_rowid(self, image: ImageData, now: float) -> int:
-        row = self._conn.execute("SELECT rowid FROM images WHERE id = ?",
-                                 (image.image_id,)).fetchone()
-        if row is not None:
-            return int(row[0])
-        features = image.features
-        cursor = self._conn.execute(
+    def _store_images(self, images: Sequence[ImageData], now: float
+                      ) -> tuple[dict[str, int], list[int], list[np.ndarray]]:
+        """Insert the images not stored yet; (rowid per image id, new rowids, their words)."""
+        rowids = self._rowids_of([image.image_id for image in images])
+        new = list({i.image_id: i for i in images if i.image_id not in rowids}.values())
+        self._conn.executemany(
             "INSERT INTO images (id, sha256, width, height, added_at, thumbnail, global_desc, "
-            "words, points, descriptors, embedding) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (image.image_id, image.sha256, image.width, image.height, now, image.thumbnail,
-             features.global_desc.astype(np.float32).tobytes(),
-             features.words.astype(np.uint32).tobytes(),
-             features.points.astype(np.float32).tobytes(),
-             features.descriptors.astype(np.uint8).tobytes(),
-             None if image.embedding is None else image.embedding.astype(np.float32).tobytes()),
-        )
-        return int(cursor.lastrowid or 0)
+            "points, descriptors, embedding) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [(i.image_id, i.sha256, i.width, i.height, now, i.thumbnail,
+              i.features.global_desc.astype(np.float32).tobytes(),
+              i.features.points.astype(np.float32).tobytes(),
+              i.features.descriptors.astype(np.uint8).tobytes(),
+              None if i.embedding is None else i.embedding.astype(np.float32).tobytes())
+             for i in new])
+        created = self._rowids_of([i.image_id for i in new])
+        rowids.update(created)
+        return rowids, [created[i.image_id] for i in new], [index_words(i.features) for i in new]
 
-    def _upsert_page(self, rowid: int, image_id: str, page: PageData, now: float) -> str:
-        page_id = page_id_for(image_id, page.key)
-        metadata = json.dumps(page.metadata, ensure_ascii=False, default=str)
-        updated = self._conn.execute(
-            "UPDATE pages SET title = ?, caption = ?, url = ?, image_url = ?, metadata = ? "
-            "WHERE id = ?", (page.title, page.caption, page.url, page.image_url, metadata, page_id),
-        ).rowcount
-        if not updated:
-            self._conn.execute(
-                "INSERT INTO pages (id, image, title, caption, url, image_url, metadata, "
-                "added_at) VALUES (?,?,?,?,?,?,?,?)",
-                (page_id, rowid, page.title, page.caption, page.url, page.image_url, metadata,
-                 now),
-            )
-        return page_id
+    def _rowids_of(self, image_ids: Sequence[str], chunk: int = 5000) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for start in range(0, len(image_ids), chunk):
+            part = image_ids[start:start + chunk]
+            out.update((r[0], int(r[1])) for r in self._conn.execute(
+                f"SELECT id, rowid FROM images WHERE id IN ({','.join('?' * len(part))})", part))
+        return out
+
+    def compact(self) -> None:
+        """Merge all posting segments into one (after a bulk load with deferred merges)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._postings.compact()
+                self._bump("generation")
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+
+    def segments(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0])
 
     def remove_page(self, page_id: str) -> bool:
         """Delete a page; an image left without pages is deleted with it."""
@@ -233,7 +279,8 @@ class IndexStore:
                     self._bump("generation")
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
         return row is not None
 
@@ -252,19 +299,29 @@ class IndexStore:
                     self._bump("generation")
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
         return int(removed)
 
     def _delete_images(self, rowids: list[int]) -> None:
         marks = ",".join("?" * len(rowids))
         self._conn.execute(f"DELETE FROM images WHERE rowid IN ({marks})", rowids)
+        self._postings.forget(rowids)
+        self._bump("images", -len(rowids))
         self._bump("deletions")
 
-    def _bump(self, counter: str) -> None:
+    def _bump(self, counter: str, by: int = 1) -> None:
         self._conn.execute(
-            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?", (counter,))
+            "UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = ?", (by, counter))
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+for _name in ("versions", "count_pages", "count_images", "find_by_sha256", "pages", "pages_of",
+              "image_info", "embeddings", "candidates", "load_keypoints", "stats", "write",
+              "compact",
+              "remove_page", "remove_image"):
+    setattr(IndexStore, _name, _damage_is_reported(getattr(IndexStore, _name)))

@@ -1,123 +1,136 @@
-"""In-memory candidate search for the local index.
+"""The candidate stage: which indexed images are worth verifying geometrically.
 
-Holds, for every indexed image, its global descriptor (a dense matrix) and its
-LSH words (an inverted index in CSR form: ``offsets[word]..offsets[word+1]``
-slices ``postings``, the positions of the images that have the word). New
-entries land in a small unsorted delta that is merged into the CSR arrays once
-it grows, so adding images one by one stays cheap.
+A query is described twice (as is and mirrored). For each side it votes, with
+IDF weights, for the images sharing its keypoint LSH words, and separately
+counts the global-descriptor LSH tables it shares with each image (the
+near-identical-appearance route for pictures with few keypoints). Only the
+posting lists of the query's words are read from the index file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+from dataclasses import dataclass
 
 import numpy as np
 
-from rir.engines.local.features import GLOBAL_DIM, VOCABULARY_SIZE
+from rir.engines.local import features as F
+from rir.engines.local.postings import PostingsIndex
 
-__all__ = ["CandidateIndex"]
+__all__ = ["Candidate", "QueryWords", "find_candidates", "query_words"]
 
-_MERGE_AT = 200_000  # delta postings before a merge (or 20% of the main arrays)
+_GLOBAL_POOL = 16  # images with the most shared global words whose descriptors are compared
+_GLOBAL_KEEP = 4  # of those, how many (above _GLOBAL_MIN cosine) join the candidates
+_GLOBAL_MIN = 0.8
 
 
-class CandidateIndex:
-    def __init__(self) -> None:
-        self.rowids = np.zeros(0, np.int64)
-        self.globals = np.zeros((0, GLOBAL_DIM), np.float32)
-        self.embeddings: np.ndarray | None = None
-        self._offsets = np.zeros(VOCABULARY_SIZE + 1, np.int64)
-        self._postings = np.zeros(0, np.int32)
-        self._delta_words: list[np.ndarray] = []
-        self._delta_positions: list[np.ndarray] = []
-        self._delta_size = 0
+@dataclass(frozen=True)
+class QueryWords:
+    """A query's words and global descriptors, as is (index 0) and mirrored (index 1)."""
 
-    def __len__(self) -> int:
-        return len(self.rowids)
+    keypoint_words: tuple[np.ndarray, np.ndarray]
+    global_words: tuple[np.ndarray, np.ndarray]
+    global_descs: np.ndarray  # float32 [2, GLOBAL_DIM]
 
-    def extend(
-        self,
-        rowids: np.ndarray,
-        globals_: np.ndarray,
-        words: Sequence[np.ndarray],
-        embeddings: Sequence[np.ndarray | None] = (),
-    ) -> None:
-        start = len(self.rowids)
-        self.rowids = np.concatenate([self.rowids, rowids.astype(np.int64)])
-        self.globals = np.vstack([self.globals, globals_.astype(np.float32)])
-        for offset, entry_words in enumerate(words):
-            self._delta_words.append(entry_words.astype(np.uint32))
-            self._delta_positions.append(np.full(len(entry_words), start + offset, np.int32))
-            self._delta_size += len(entry_words)
-        self._extend_embeddings(start, embeddings)
-        if self._delta_size > max(_MERGE_AT, len(self._postings) // 5):
-            self._merge()
 
-    def _extend_embeddings(self, start: int, embeddings: Sequence[np.ndarray | None]) -> None:
-        vectors = list(embeddings)
-        if not any(v is not None for v in vectors) and self.embeddings is None:
-            return
-        dim = next((len(v) for v in vectors if v is not None),
-                   self.embeddings.shape[1] if self.embeddings is not None else 0)
-        matrix = self.embeddings if self.embeddings is not None else np.zeros((start, dim),
-                                                                              np.float32)
-        rows = np.zeros((len(vectors), dim), np.float32)
-        for i, vector in enumerate(vectors):
-            if vector is not None and len(vector) == dim:
-                norm = float(np.linalg.norm(vector))
-                rows[i] = vector / norm if norm > 0 else vector
-        self.embeddings = np.vstack([matrix, rows])
+@dataclass(frozen=True)
+class Candidate:
+    """An image to verify: its rowid, votes and global cosine per query side."""
 
-    def _merge(self) -> None:
-        if not self._delta_words:
-            return
-        main_words = np.repeat(np.arange(VOCABULARY_SIZE, dtype=np.uint32), np.diff(self._offsets))
-        words = np.concatenate([main_words, *self._delta_words])
-        positions = np.concatenate([self._postings, *self._delta_positions])
-        order = np.argsort(words, kind="stable")
-        self._postings = positions[order]
-        counts = np.bincount(words, minlength=VOCABULARY_SIZE)
-        self._offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        self._delta_words, self._delta_positions, self._delta_size = [], [], 0
+    rowid: int
+    votes: tuple[float, float]
+    similarity: tuple[float, float]
+    exact: bool = False  # same bytes as the query
 
-    def lsh_votes(self, query_words: np.ndarray) -> np.ndarray:
-        """IDF-weighted count of shared LSH words, per indexed image."""
-        n = len(self.rowids)
-        votes = np.zeros(n, np.float64)
-        if n == 0 or len(query_words) == 0:
-            return votes
-        query_words = query_words.astype(np.int64)
-        starts = self._offsets[query_words]
-        counts = self._offsets[query_words + 1] - starts
-        # A word found in more than 1% of the index carries little information but costs
-        # time (ORB bit patterns are far from uniform); measured at 60k entries, skipping
-        # them halves the query time and changes no result.
-        useful = (counts > 0) & (counts <= max(100, n // 100))
-        starts, counts = starts[useful], counts[useful]
-        if len(counts):
-            total = int(counts.sum())
-            shifts = np.repeat(starts - (np.cumsum(counts) - counts), counts)
-            positions = self._postings[np.arange(total) + shifts]
-            weights = np.repeat(np.log1p(n / counts), counts)
-            votes += np.bincount(positions, weights=weights, minlength=n)
-        if self._delta_words:
-            delta_words = np.concatenate(self._delta_words)
-            delta_positions = np.concatenate(self._delta_positions)
-            mask = np.isin(delta_words, query_words)
-            if mask.any():
-                matched = delta_words[mask].astype(np.int64)
-                frequency = self._offsets[matched + 1] - self._offsets[matched] + 1
-                votes += np.bincount(delta_positions[mask], weights=np.log1p(n / frequency),
-                                     minlength=n)
+
+def query_words(query: F.QueryFeatures) -> QueryWords:
+    return QueryWords(
+        keypoint_words=(F.lsh_words(query.descriptors[0]).astype(np.int64),
+                        F.lsh_words(query.descriptors[1]).astype(np.int64)),
+        global_words=(F.global_words(query.global_descs[0]),
+                      F.global_words(query.global_descs[1])),
+        global_descs=query.global_descs,
+    )
+
+
+def _top(values: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the ``n`` largest positive values, largest first (argpartition: O(len))."""
+    positive = np.flatnonzero(values > 0)
+    if len(positive) > n:
+        positive = positive[np.argpartition(-values[positive], n)[:n]]
+    return positive[np.argsort(-values[positive], kind="stable")]
+
+
+def find_candidates(
+    conn: sqlite3.Connection,
+    postings: PostingsIndex,
+    query: QueryWords,
+    *,
+    images: int,
+    counts: np.ndarray,
+    removed: np.ndarray,
+    limit: int,
+    exact: list[int],
+) -> list[Candidate]:
+    """Up to ``limit`` images by keypoint votes, plus near-identical ones, exact copies first."""
+    if images <= 0:
+        return []
+    straight, mirrored = query.keypoint_words
+    words = np.union1d(straight, mirrored)
+    # A word found in more than 1% of the index carries little information but costs time
+    # (ORB bit patterns are far from uniform); skipping them changed no result at 60k entries.
+    words = words[(counts[words] > 0) & (counts[words] <= max(100, images // 100))]
+    global_side = np.union1d(*query.global_words)
+    global_side = global_side[counts[global_side] > 0]
+    word_of, rowid_of = postings.lists(np.concatenate([words, global_side]))
+
+    side = np.zeros(F.TOTAL_VOCABULARY, np.uint8)  # bit 0: straight side has it, bit 1: mirrored
+    side[np.intersect1d(words, straight)] |= 1
+    side[np.intersect1d(words, mirrored)] |= 2
+    side[query.global_words[0]] |= 4
+    side[query.global_words[1]] |= 8
+    size = int(rowid_of.max()) + 1 if len(rowid_of) else 1
+    flags = side[word_of]
+    weights = np.log1p(images / np.maximum(counts[word_of], 1))
+
+    def tally(bit: int, weighted: bool) -> np.ndarray:
+        mask = (flags & bit) > 0
+        votes = np.bincount(rowid_of[mask], weights=weights[mask] if weighted else None,
+                            minlength=size).astype(np.float64)
+        if removed.size:
+            votes[removed[removed < size].astype(np.int64)] = 0.0
         return votes
 
-    def global_similarities(self, query: np.ndarray) -> np.ndarray:
-        """Cosine similarity of every indexed image with each query descriptor: [n, q]."""
-        if len(self.rowids) == 0:
-            return np.zeros((0, len(query)), np.float32)
-        return self.globals @ query.T
+    votes = np.stack([tally(1, True), tally(2, True)], axis=1)
+    global_votes = np.maximum(tally(4, False), tally(8, False))
+    by_votes = [int(r) for r in _top(votes.max(axis=1), limit)]
+    by_appearance = [int(r) for r in _top(global_votes, _GLOBAL_POOL)]
+    wanted = list(dict.fromkeys([*exact, *by_votes, *by_appearance]))
+    similarity = _similarities(conn, wanted, query.global_descs)
 
-    def embedding_similarities(self, query: np.ndarray) -> np.ndarray | None:
-        if self.embeddings is None or self.embeddings.shape[1] != len(query):
-            return None
-        norm = float(np.linalg.norm(query))
-        return self.embeddings @ (query / norm if norm > 0 else query)
+    appearance = sorted((r for r in by_appearance if r not in by_votes and r in similarity
+                         and max(similarity[r]) > _GLOBAL_MIN),
+                        key=lambda r: -max(similarity[r]))[:_GLOBAL_KEEP]
+    exact_set = set(exact)
+    out = []
+    for rowid in dict.fromkeys([*exact, *by_votes, *appearance]):
+        if rowid not in similarity:  # removed since its postings were written
+            continue
+        vote = (float(votes[rowid, 0]), float(votes[rowid, 1])) if rowid < size else (0.0, 0.0)
+        out.append(Candidate(rowid, vote, similarity[rowid], exact=rowid in exact_set))
+    return out
+
+
+def _similarities(conn: sqlite3.Connection, rowids: list[int],
+                  query: np.ndarray) -> dict[int, tuple[float, float]]:
+    """Cosine of each image's global descriptor with the query's two sides."""
+    if not rowids:
+        return {}
+    marks = ",".join("?" * len(rowids))
+    rows = conn.execute(f"SELECT rowid, global_desc FROM images WHERE rowid IN ({marks})",
+                        rowids).fetchall()
+    out = {}
+    for rowid, blob in rows:
+        cosine = query @ np.frombuffer(blob, np.float32)
+        out[int(rowid)] = (float(cosine[0]), float(cosine[1]))
+    return out

@@ -32,6 +32,7 @@ __all__ = [
     "extract_query_features",
     "geometric_score",
     "global_score",
+    "global_words",
     "lsh_words",
     "verify",
 ]
@@ -58,6 +59,18 @@ _LSH_POSITIONS = np.stack(
 _LSH_WEIGHTS = (1 << np.arange(LSH_BITS, dtype=np.uint32)).astype(np.uint32)
 _TABLE_OFFSETS = (np.arange(LSH_TABLES, dtype=np.uint32) << LSH_BITS)[None, :]
 VOCABULARY_SIZE = LSH_TABLES << LSH_BITS
+
+# Words for the global descriptor too (random-hyperplane LSH, 16 tables of 10 sign bits), so
+# the near-identical-appearance fallback is an inverted-index lookup, not a scan of every
+# descriptor. A copy at cosine 0.96 (the least that scores) shares a table's word with
+# probability 0.39, at least one of 16 with probability 0.9996.
+GLOBAL_TABLES = 16
+GLOBAL_BITS = 10
+_GLOBAL_PLANES = np.random.RandomState(20261202).normal(
+    size=(GLOBAL_TABLES * GLOBAL_BITS, GLOBAL_DIM)).astype(np.float32)
+_GLOBAL_OFFSETS = VOCABULARY_SIZE + (np.arange(GLOBAL_TABLES, dtype=np.int64) << GLOBAL_BITS)
+TOTAL_VOCABULARY = VOCABULARY_SIZE + (GLOBAL_TABLES << GLOBAL_BITS)
+WORDS_VERSION = "lsh6x16+srp16x10-v1"  # what the postings hold: changing it needs a rebuild
 
 
 def _dct_matrix(n: int) -> np.ndarray:
@@ -144,6 +157,17 @@ def lsh_words(descriptors: np.ndarray) -> np.ndarray:
     bits = np.unpackbits(descriptors, axis=1)[:, _LSH_POSITIONS]  # [n, tables, bits]
     words = bits.astype(np.uint32) @ _LSH_WEIGHTS + _TABLE_OFFSETS
     return np.unique(words.reshape(-1))
+
+
+def global_words(descriptor: np.ndarray) -> np.ndarray:
+    """The global descriptor's LSH words, one per table (ids above the keypoint words)."""
+    bits = (_GLOBAL_PLANES @ descriptor.astype(np.float32) > 0).reshape(GLOBAL_TABLES, GLOBAL_BITS)
+    return bits.astype(np.int64) @ (1 << np.arange(GLOBAL_BITS, dtype=np.int64)) + _GLOBAL_OFFSETS
+
+
+def index_words(features: IndexFeatures) -> np.ndarray:
+    """Every word an indexed image is posted under: keypoint words, then global words."""
+    return np.concatenate([features.words.astype(np.int64), global_words(features.global_desc)])
 
 
 def _spread_order(points: np.ndarray, shape: tuple[int, int], grid: int = 4) -> np.ndarray:

@@ -18,7 +18,6 @@ import asyncio
 import base64
 import logging
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -31,8 +30,10 @@ from rir._aio import run_sync
 from rir.best_guess import guess_from_titles
 from rir.engines.base import Engine, check_k, finalize_result
 from rir.engines.local import features as F
-from rir.engines.local.candidates import CandidateIndex
+from rir.engines.local.backend import IndexBackend
+from rir.engines.local.candidates import Candidate, query_words
 from rir.engines.local.captions import caption_for, load_captions, title_from_filename
+from rir.engines.local.embeddings import EmbeddingMatrix
 from rir.engines.local.folder import (
     AddReport,
     Progress,
@@ -42,8 +43,8 @@ from rir.engines.local.folder import (
     resolve_workers,
 )
 from rir.engines.local.location import missing_index_error, resolve_index_path
-from rir.engines.local.records import ImageData, IndexedPage, PageData
-from rir.engines.local.store import ImageInfo, IndexStore
+from rir.engines.local.records import ImageData, ImageInfo, IndexedPage, PageData
+from rir.engines.local.store import IndexStore
 from rir.errors import ConfigurationError
 from rir.images import ImageInput, QueryImage, aload_image, load_image
 from rir.models import SearchHit, SearchResult
@@ -82,6 +83,8 @@ class LocalIndex(Engine):
             adds semantically similar images as ``match_type="similar"`` hits.
         min_similarity: cosine similarity an embedding hit needs.
         screenshot: render a results sheet PNG into ``SearchResult.screenshot``.
+        backend: storage other than the SQLite file at ``path`` (an object implementing
+            :class:`~rir.engines.local.backend.IndexBackend`).
     """
 
     name = "local"
@@ -96,6 +99,7 @@ class LocalIndex(Engine):
         embedder: Embedder | None = None,
         min_similarity: float = 0.85,
         screenshot: bool = False,
+        backend: IndexBackend | None = None,
     ) -> None:
         self.min_score = _check_min_score(min_score)
         self.path = resolve_index_path(path)
@@ -104,11 +108,12 @@ class LocalIndex(Engine):
         self.embedder = embedder
         self.min_similarity = float(min_similarity)
         self.screenshot = screenshot
-        self._store = IndexStore(self.path)
-        self._memory_lock = threading.Lock()
-        self._candidates = CandidateIndex()
-        self._loaded_versions = (-1, -1)
-        self._loaded_rowid = 0
+        if backend is not None and not isinstance(backend, IndexBackend):
+            raise ConfigurationError(
+                f"backend must implement rir.engines.local.backend.IndexBackend, got "
+                f"{type(backend).__name__}.")
+        self._store: IndexBackend = backend if backend is not None else IndexStore(self.path)
+        self._embeddings = EmbeddingMatrix()
 
     # -- adding -------------------------------------------------------------------------------
 
@@ -199,7 +204,7 @@ class LocalIndex(Engine):
             return
         try:
             report.added.extend(self._store.write([(data, page) for _, data, page in batch]))
-        except sqlite3.Error as exc:  # e.g. disk full: nothing of this batch was written
+        except (sqlite3.Error, OSError) as exc:  # e.g. disk full: none of this batch written
             report.failed.extend((str(path), f"not written to the index: {exc}")
                                  for path, _, _ in batch)
         batch.clear()
@@ -259,41 +264,22 @@ class LocalIndex(Engine):
         return finalize_result(result, engine=self.name, query_sha256=image.sha256, k=k,
                                elapsed_s=time.perf_counter() - started)
 
-    def _sync_memory(self) -> CandidateIndex:
-        """Bring the in-memory candidate index up to date with the file (other processes too)."""
-        with self._memory_lock:
-            generation, deletions = self._store.versions()
-            if (generation, deletions) != self._loaded_versions:
-                if deletions != self._loaded_versions[1]:  # appends load incrementally; deletes not
-                    self._candidates, self._loaded_rowid = CandidateIndex(), 0
-                rowids, globals_, words, embeddings = self._store.load_search_arrays(
-                    self._loaded_rowid)
-                if len(rowids):
-                    vectors = [None if e is None else np.frombuffer(e, np.float32)
-                               for e in embeddings]
-                    self._candidates.extend(rowids, globals_, words, vectors)
-                    self._loaded_rowid = int(rowids[-1])
-                self._loaded_versions = (generation, deletions)
-            return self._candidates
-
     def _search(self, image: QueryImage, k: int, threshold: float) -> SearchResult:
-        candidates = self._sync_memory()
         pil = F.load_for_features(image.data)
         query = F.extract_query_features(pil)
-        if len(candidates) == 0:
+        size = self._store.count_images()
+        if size == 0:
             return SearchResult(metadata={"index_size": 0, "pages_not_shown": 0})
-        votes = np.stack([candidates.lsh_votes(F.lsh_words(query.descriptors[0])),
-                          candidates.lsh_votes(F.lsh_words(query.descriptors[1]))], axis=1)
-        similarity = candidates.global_similarities(query.global_descs)
-        exact = set(self._store.find_by_sha256(image.sha256))
-
-        scored = self._verify_candidates(candidates, query, votes, similarity, exact, k,
-                                         threshold)
+        candidates = self._store.candidates(query_words(query), limit=max(8, k + 4),
+                                            sha256=image.sha256)
+        scored = self._verify(candidates, query, threshold)
         scored = {rowid: s for rowid, s in scored.items() if s[0] >= threshold}
-        similar = self._embedding_candidates(candidates, pil, exclude=set(scored), k=k)
         ranked = sorted(scored.items(), key=lambda item: -item[1][0])[:k]
-        ranked += [(rowid, (score, "similar", 0)) for rowid, score in similar]
-        return self._page_hits(ranked, k, index_size=len(candidates))
+        if self.embedder is not None:
+            vector = np.asarray(self.embedder(pil.convert("RGB")), np.float32).reshape(-1)
+            ranked += [(rowid, (score, "similar", 0)) for rowid, score in self._embeddings.nearest(
+                self._store, vector, exclude=set(scored), k=k, min_similarity=self.min_similarity)]
+        return self._page_hits(ranked, k, index_size=size)
 
     def _page_hits(self, ranked: list[tuple[int, tuple[float, str, int]]], k: int, *,
                    index_size: int) -> SearchResult:
@@ -323,61 +309,28 @@ class LocalIndex(Engine):
                 heading="Visual matches (local index)")
         return result
 
-    def _verify_candidates(
-        self,
-        candidates: CandidateIndex,
-        query: F.QueryFeatures,
-        votes: np.ndarray,
-        similarity: np.ndarray,
-        exact: set[int],
-        k: int,
-        threshold: float,
-    ) -> dict[int, tuple[float, str, int]]:
-        """Geometrically verify the most promising candidates; score each in [0, 1]."""
-        best_votes = votes.max(axis=1)
-        order = [i for i in _top(best_votes, max(8, k + 4)) if best_votes[i] > 0]
-        best_similarity = similarity.max(axis=1)
-        for i in _top(best_similarity, 4):
-            if i not in order and best_similarity[i] > 0.8:
-                order.append(i)
-        exact_positions = [int(i) for i in np.flatnonzero(np.isin(candidates.rowids, list(exact)))]
-        order = exact_positions + [i for i in order if i not in exact_positions]
-        keypoints = self._store.load_keypoints([int(candidates.rowids[i]) for i in order])
+    def _verify(self, candidates: list[Candidate], query: F.QueryFeatures,
+                threshold: float) -> dict[int, tuple[float, str, int]]:
+        """Geometrically verify candidates (in order); score each in [0, 1]."""
+        keypoints = self._store.load_keypoints([c.rowid for c in candidates])
         scored: dict[int, tuple[float, str, int]] = {}
         misses = 0
-        for position in order:
-            rowid = int(candidates.rowids[position])
-            mirrored = int(votes[position, 1] > votes[position, 0]) if best_votes[position] > 0 \
-                else int(similarity[position, 1] > similarity[position, 0])
-            points, descriptors = keypoints.get(rowid, (np.zeros((0, 2), np.float32),
-                                                        np.zeros((0, 32), np.uint8)))
+        for candidate in candidates:
+            votes, similarity = candidate.votes, candidate.similarity
+            mirrored = int(votes[1] > votes[0]) if max(votes) > 0 \
+                else int(similarity[1] > similarity[0])
+            points, descriptors = keypoints.get(candidate.rowid, (
+                np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)))
             check = F.verify(query.points[mirrored], query.descriptors[mirrored], points,
                              descriptors)
-            appearance = F.global_score(float(best_similarity[position]))
-            score = max(F.geometric_score(check), appearance)
-            match = "exact" if rowid in exact or appearance >= 0.99 else "visual"
-            if rowid in exact:
-                score = 1.0
-            scored[rowid] = (round(score, 4), match, check.inliers)
+            appearance = F.global_score(max(similarity))
+            score = 1.0 if candidate.exact else max(F.geometric_score(check), appearance)
+            match = "exact" if candidate.exact or appearance >= 0.99 else "visual"
+            scored[candidate.rowid] = (round(score, 4), match, check.inliers)
             misses = 0 if score >= threshold else misses + 1
             if misses >= 4 and any(s[0] >= threshold for s in scored.values()):
                 break  # candidates are in vote order: the rest are weaker still
         return scored
-
-    def _embedding_candidates(self, candidates: CandidateIndex, pil: Image.Image, *,
-                              exclude: set[int], k: int) -> list[tuple[int, float]]:
-        if self.embedder is None:
-            return []
-        vector = np.asarray(self.embedder(pil.convert("RGB")), dtype=np.float32).reshape(-1)
-        similarities = candidates.embedding_similarities(vector)
-        if similarities is None:
-            return []
-        out = []
-        for i in np.argsort(-similarities)[: k + len(exclude)]:
-            rowid = int(candidates.rowids[i])
-            if rowid not in exclude and similarities[i] >= self.min_similarity:
-                out.append((rowid, round(float(similarities[i]), 4)))
-        return out[:k]
 
     # -- housekeeping -------------------------------------------------------------------------
 
@@ -426,14 +379,6 @@ def _hit(info: ImageInfo, page: IndexedPage, score: float, match: str,
         metadata={**page.metadata, "id": page.page_id, "page_id": page.page_id,
                   "image_id": page.image_id, "inliers": inliers},
     )
-
-
-def _top(values: np.ndarray, n: int) -> list[int]:
-    """Positions of the ``n`` largest values, largest first (argpartition: O(len))."""
-    if len(values) > n:
-        part = np.argpartition(-values, n)[:n]
-        return [int(i) for i in part[np.argsort(-values[part], kind="stable")]]
-    return [int(i) for i in np.argsort(-values, kind="stable")]
 
 
 def _best_guess(hits: Sequence[SearchHit]) -> str | None:

@@ -17,7 +17,14 @@ import numpy as np
 
 from rir.engines.local.features import IndexFeatures
 
-__all__ = ["ImageData", "IndexedPage", "PageData", "image_id_for", "page_id_for", "page_key"]
+__all__ = [
+    "ImageData",
+    "ImageInfo",
+    "IndexedPage", "PageData",
+    "image_id_for",
+    "page_id_for",
+    "page_key",
+]
 
 
 def image_id_for(sha256: str) -> str:
@@ -77,3 +84,14 @@ class ImageData:
     @property
     def image_id(self) -> str:
         return image_id_for(self.sha256)
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What a search hit needs to know about an indexed image (its pages come separately)."""
+
+    rowid: int
+    image_id: str
+    width: int
+    height: int
+    thumbnail: bytes | None

@@ -11,7 +11,10 @@ import sqlite3
 import time
 from pathlib import Path
 
-from rir.engines.local.features import FEATURE_VERSION
+import numpy as np
+
+from rir.engines.local.features import FEATURE_VERSION, WORDS_VERSION, global_words
+from rir.engines.local.postings import PostingsIndex
 from rir.engines.local.records import page_id_for, page_key
 from rir.errors import ConfigurationError
 
@@ -30,8 +33,7 @@ CREATE TABLE IF NOT EXISTS images (
     added_at REAL NOT NULL,
     thumbnail BLOB,
     global_desc BLOB NOT NULL,
-    words BLOB NOT NULL,
-    points BLOB NOT NULL,
+    points BLOB NOT NULL,  -- words derive from the first WORD_KEYPOINTS descriptors
     descriptors BLOB NOT NULL,
     embedding BLOB
 );
@@ -48,18 +50,31 @@ CREATE TABLE IF NOT EXISTS pages (
     added_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS pages_image ON pages (image);
+CREATE TABLE IF NOT EXISTS segments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    postings INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS postings (
+    key INTEGER PRIMARY KEY,  -- word << 32 | segment
+    count INTEGER NOT NULL,
+    rowids BLOB NOT NULL  -- uint32 image rowids, sorted
+);
+CREATE INDEX IF NOT EXISTS postings_segment ON postings ((key & 4294967295));
+CREATE TABLE IF NOT EXISTS removed (rowid INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS word_counts (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    counts BLOB NOT NULL  -- int32 postings per word, all segments
+);
 """
 
 _MIGRATE_1_TO_2 = """
-INSERT INTO images (rowid, id, sha256, width, height, added_at, thumbnail, global_desc, words,
+INSERT INTO images (rowid, id, sha256, width, height, added_at, thumbnail, global_desc,
                     points, descriptors, embedding)
-    SELECT rowid, id, sha256, width, height, added_at, thumbnail, global_desc, words, points,
+    SELECT rowid, id, sha256, width, height, added_at, thumbnail, global_desc, points,
            descriptors, embedding FROM entries ORDER BY rowid;
 INSERT INTO pages (id, image, title, caption, url, image_url, metadata, added_at)
     SELECT rir_page_id(id, url, title), rowid, title, caption, url, image_url, metadata, added_at
     FROM entries ORDER BY rowid;
-DROP TABLE entries;
-UPDATE meta SET value = '2' WHERE key = 'format';
 UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key IN ('generation', 'deletions');
 """
 
@@ -114,7 +129,8 @@ def _create(conn: sqlite3.Connection) -> None:
         conn.executemany(
             "INSERT OR IGNORE INTO meta VALUES (?, ?)",
             [("format", str(FORMAT)), ("features", FEATURE_VERSION), ("generation", "0"),
-             ("deletions", "0"), ("created_at", str(time.time()))],
+             ("deletions", "0"), ("images", "0"), ("vocabulary", WORDS_VERSION),
+             ("created_at", str(time.time()))],
         )
         conn.execute("COMMIT")
     except BaseException:
@@ -147,6 +163,12 @@ def _check_or_migrate(conn: sqlite3.Connection, path: Path | None) -> None:
         )
     if version == 1:
         _migrate_1_to_2(conn, path)
+    elif meta.get("vocabulary") != WORDS_VERSION:
+        raise ConfigurationError(
+            f"The local index {where} holds another kind of visual words "
+            f"({meta.get('vocabulary')}; this version uses {WORDS_VERSION}). Rebuild it with "
+            "'rir index add' into a new file."
+        )
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:
@@ -154,6 +176,22 @@ def _run_script(conn: sqlite3.Connection, script: str) -> None:
     for statement in script.split(";"):
         if statement.strip():
             conn.execute(statement)
+
+
+def _post_migrated_words(conn: sqlite3.Connection, chunk: int = 5000) -> None:
+    """Build the postings of migrated images from format 1's stored words."""
+    postings = PostingsIndex(conn)
+    last = 0
+    while True:
+        rows = conn.execute("SELECT rowid, words, global_desc FROM entries WHERE rowid > ? "
+                            "ORDER BY rowid LIMIT ?", (last, chunk)).fetchall()
+        if not rows:
+            return
+        postings.add([int(r[0]) for r in rows],
+                     [np.concatenate([np.frombuffer(r[1], np.uint32).astype(np.int64),
+                                      global_words(np.frombuffer(r[2], np.float32))])
+                      for r in rows])
+        last = int(rows[-1][0])
 
 
 def _backup_path(path: Path) -> Path:
@@ -179,6 +217,11 @@ def _migrate_1_to_2(conn: sqlite3.Connection, path: Path | None) -> None:
     try:
         if conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()[0] == "1":
             _run_script(conn, SCHEMA + _MIGRATE_1_TO_2)
+            _post_migrated_words(conn)
+            conn.execute("DROP TABLE entries")
+            conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                             [("format", str(FORMAT)), ("vocabulary", WORDS_VERSION)])
+            conn.execute("INSERT OR REPLACE INTO meta SELECT 'images', COUNT(*) FROM images")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -11,30 +11,20 @@ import json
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rir.engines.local.features import GLOBAL_DIM
-from rir.engines.local.records import ImageData, IndexedPage, PageData, page_id_for
+from rir.engines.local.candidates import Candidate, QueryWords, find_candidates
+from rir.engines.local.features import index_words
+from rir.engines.local.postings import PostingsIndex
+from rir.engines.local.records import ImageData, ImageInfo, IndexedPage, PageData, page_id_for
 from rir.engines.local.schema import open_database
 
-__all__ = ["ImageInfo", "IndexStore"]
+__all__ = ["IndexStore"]
 
 _PAGE_COLUMNS = "p.id, i.id, p.title, p.caption, p.url, p.image_url, p.metadata, p.added_at"
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    """What a search hit needs to know about an indexed image (its pages come separately)."""
-
-    rowid: int
-    image_id: str
-    width: int
-    height: int
-    thumbnail: bytes | None
 
 
 def _page(row: Sequence[Any]) -> IndexedPage:
@@ -50,6 +40,8 @@ class IndexStore:
         self.path = None if path is None else Path(path).expanduser()
         self._lock = threading.RLock()
         self._conn = open_database(self.path)
+        self._postings = PostingsIndex(self._conn)
+        self._removed, self._removed_version = np.zeros(0, np.uint32), -1
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -66,7 +58,7 @@ class IndexStore:
 
     def count_images(self) -> int:
         with self._lock:
-            return int(self._conn.execute("SELECT COUNT(*) FROM images").fetchone()[0])
+            return self._image_count()
 
     def find_by_sha256(self, sha256: str) -> list[int]:
         with self._lock:
@@ -111,22 +103,30 @@ class IndexStore:
                 wanted).fetchall()
         return {int(r[0]): ImageInfo(int(r[0]), r[1], int(r[2]), int(r[3]), r[4]) for r in rows}
 
-    def load_search_arrays(
-        self, after_rowid: int = 0
-    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[bytes | None]]:
-        """rowids, global descriptors, word arrays and embeddings of images after a rowid."""
+    def embeddings(self, after_rowid: int = 0) -> tuple[np.ndarray, list[np.ndarray]]:
+        """rowids and vectors of images with an embedding, after a rowid (for the embedder)."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT rowid, global_desc, words, embedding FROM images WHERE rowid > ? "
-                "ORDER BY rowid", (after_rowid,)
-            ).fetchall()
-        rowids = np.array([r[0] for r in rows], dtype=np.int64)
-        globals_ = (np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
-                    .reshape(len(rows), GLOBAL_DIM) if rows else
-                    np.zeros((0, GLOBAL_DIM), np.float32))
-        words = [np.frombuffer(r[2], dtype=np.uint32) for r in rows]
-        embeddings = [r[3] for r in rows]
-        return rowids, globals_, words, embeddings
+                "SELECT rowid, embedding FROM images WHERE rowid > ? AND embedding IS NOT NULL "
+                "ORDER BY rowid", (after_rowid,)).fetchall()
+        return (np.array([r[0] for r in rows], np.int64),
+                [np.frombuffer(r[1], np.float32) for r in rows])
+
+    def candidates(self, query: QueryWords, *, limit: int,
+                   sha256: str | None = None) -> list[Candidate]:
+        """The images most worth verifying for a query: see :mod:`.candidates`."""
+        with self._lock:
+            generation, deletions = self.versions()
+            if deletions != self._removed_version:
+                self._removed, self._removed_version = self._postings.removed(), deletions
+            return find_candidates(
+                self._conn, self._postings, query, images=self._image_count(),
+                counts=self._postings.counts(generation), removed=self._removed,
+                limit=limit, exact=self.find_by_sha256(sha256) if sha256 else [])
+
+    def _image_count(self) -> int:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'images'").fetchone()
+        return int(row[0]) if row else 0
 
     def load_keypoints(self, rowids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         if not rowids:
@@ -147,7 +147,7 @@ class IndexStore:
         with self._lock:
             images, size = self._conn.execute(
                 "SELECT COUNT(*), COALESCE(SUM(LENGTH(points) + LENGTH(descriptors) + "
-                "LENGTH(words) + LENGTH(global_desc) + COALESCE(LENGTH(thumbnail), 0)), 0) "
+                "LENGTH(global_desc) + COALESCE(LENGTH(thumbnail), 0)), 0) "
                 "FROM images").fetchone()
             pages, with_captions = self._conn.execute(
                 "SELECT COUNT(*), COUNT(NULLIF(caption, '')) FROM pages").fetchone()
@@ -169,13 +169,20 @@ class IndexStore:
         text updated. Either every item is written or, on an error, none is.
         """
         now = time.time()
-        page_ids = []
+        page_ids: list[str] = []
+        new_rowids: list[int] = []
+        new_words: list[np.ndarray] = []
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 for image, page in items:
-                    rowid = self._image_rowid(image, now)
+                    rowid, created = self._image_rowid(image, now)
+                    if created:
+                        new_rowids.append(rowid)
+                        new_words.append(index_words(image.features))
                     page_ids.append(self._upsert_page(rowid, image.image_id, page, now))
+                self._postings.add(new_rowids, new_words)
+                self._bump("images", len(new_rowids))
                 self._bump("generation")
                 self._conn.execute("COMMIT")
             except BaseException:
@@ -183,23 +190,22 @@ class IndexStore:
                 raise
         return page_ids
 
-    def _image_rowid(self, image: ImageData, now: float) -> int:
+    def _image_rowid(self, image: ImageData, now: float) -> tuple[int, bool]:
         row = self._conn.execute("SELECT rowid FROM images WHERE id = ?",
                                  (image.image_id,)).fetchone()
         if row is not None:
-            return int(row[0])
+            return int(row[0]), False
         features = image.features
         cursor = self._conn.execute(
             "INSERT INTO images (id, sha256, width, height, added_at, thumbnail, global_desc, "
-            "words, points, descriptors, embedding) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "points, descriptors, embedding) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (image.image_id, image.sha256, image.width, image.height, now, image.thumbnail,
              features.global_desc.astype(np.float32).tobytes(),
-             features.words.astype(np.uint32).tobytes(),
              features.points.astype(np.float32).tobytes(),
              features.descriptors.astype(np.uint8).tobytes(),
              None if image.embedding is None else image.embedding.astype(np.float32).tobytes()),
         )
-        return int(cursor.lastrowid or 0)
+        return int(cursor.lastrowid or 0), True
 
     def _upsert_page(self, rowid: int, image_id: str, page: PageData, now: float) -> str:
         page_id = page_id_for(image_id, page.key)
@@ -259,11 +265,13 @@ class IndexStore:
     def _delete_images(self, rowids: list[int]) -> None:
         marks = ",".join("?" * len(rowids))
         self._conn.execute(f"DELETE FROM images WHERE rowid IN ({marks})", rowids)
+        self._postings.forget(rowids)
+        self._bump("images", -len(rowids))
         self._bump("deletions")
 
-    def _bump(self, counter: str) -> None:
+    def _bump(self, counter: str, by: int = 1) -> None:
         self._conn.execute(
-            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?", (counter,))
+            "UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = ?", (by, counter))
 
     def close(self) -> None:
         with self._lock:

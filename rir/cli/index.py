@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rir.cli import index_pages
+from rir.cli import index_copy, index_pages
 from rir.cli._common import (
     add_image_limit_arguments,
     add_index_argument,
@@ -87,6 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     search.set_defaults(handler=run_search)
 
     index_pages.register(actions, _open_existing)
+    index_copy.register(actions)
 
     stats = actions.add_parser("stats", help="what the index holds (JSON)",
                                description="Print what the index holds, as JSON.")

@@ -22,7 +22,7 @@ class _ThrowawayCollection(QdrantBackend):
     """A live backend on a fresh collection, deleted again on close."""
 
     def close(self) -> None:
-        self._client.delete_collection(self.collection)
+        self.drop_collection()
         super().close()
 
 

@@ -36,6 +36,7 @@ from pydantic import SecretStr
 
 from rir.engines.http.secrets import SecretInput, register_secret
 from rir.engines.local.candidates import Candidate, QueryWords
+from rir.engines.local.copy import stored_features
 from rir.engines.local.qdrant_collection import (
     FORMAT,
     GLOBAL,
@@ -87,12 +88,14 @@ class QdrantBackend:
         client: an existing ``QdrantClient`` instead of ``url``/``api_key``.
         shard_number, replication_factor: for a new collection on a cluster.
         timeout_s: per request.
+        path: a folder for qdrant-client's embedded on-disk mode (one process at a time)
+            instead of a server.
     """
 
     def __init__(self, url: str | None = None, *, api_key: SecretInput = None,
                  collection: str = "rir-index", client: Any = None,
                  shard_number: int | None = None, replication_factor: int | None = None,
-                 create: bool = True, timeout_s: int = 30) -> None:
+                 create: bool = True, timeout_s: int = 30, path: str | None = None) -> None:
         for name, value in (("shard_number", shard_number),
                             ("replication_factor", replication_factor)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
@@ -102,20 +105,26 @@ class QdrantBackend:
             raise _config(f"collection must be a non-empty name, got {collection!r}.")
         self.collection = collection
         self.url = url if client is None else (url or "a given client")
+        if path is not None:
+            self.url = f"local folder {path}"
         self._api_key = api_key if isinstance(api_key, SecretStr) or api_key is None \
             else SecretStr(api_key)
         register_secret(self._api_key)
         self._where = describe(self.url, collection)
         if client is None:
-            if not url:
+            if not url and path is None:
                 raise _config("The Qdrant backend needs url= (e.g. 'http://localhost:6333', "
                               "or ':memory:' to try it in-process) or client=.")
             qdrant = import_qdrant()
             key = self._api_key.get_secret_value() if self._api_key else None
             with qdrant_errors(self._where):
-                client = qdrant.QdrantClient(location=":memory:") if url == ":memory:" \
-                    else qdrant.QdrantClient(url=url, api_key=key, timeout=timeout_s,
-                                             check_compatibility=False)
+                if path is not None:
+                    client = qdrant.QdrantClient(path=str(path))
+                elif url == ":memory:":
+                    client = qdrant.QdrantClient(location=":memory:")
+                else:
+                    client = qdrant.QdrantClient(url=url, api_key=key, timeout=timeout_s,
+                                                 check_compatibility=False)
             self._owns_client = True
         else:
             self._owns_client = False
@@ -382,6 +391,19 @@ class QdrantBackend:
             self._bump(deletions=1)
         return removed
 
+    def image_data(self, image_ids: Iterable[str]) -> dict[str, ImageData]:
+        """Whole fingerprints by image id (for copying an index to another backend)."""
+        wanted = sorted(set(image_ids))
+        if not wanted:
+            return {}
+        found = self._scroll(_kind("image", image_id=wanted), vectors=[GLOBAL])
+        return {p.payload["image_id"]: _image_data(p.payload, p.vector[GLOBAL]) for p in found}
+
+    def drop_collection(self) -> None:
+        """Delete the whole collection (what a failed ``rir index copy`` made)."""
+        with qdrant_errors(self._where):
+            self._client.delete_collection(self.collection)
+
     def close(self) -> None:
         if self._owns_client and getattr(self, "_client", None) is not None:
             self._client.close()
@@ -431,3 +453,13 @@ def _page_payload(page_id: str, image_id: str, rowid: int, page: PageData, added
             "title": page.title, "caption": page.caption, "url": page.url,
             "image_url": page.image_url, "added_at": added_at, "seq": seq,
             "metadata": json.dumps(page.metadata, ensure_ascii=False, default=str)}
+
+
+def _image_data(payload: dict[str, Any], global_desc: Sequence[float]) -> ImageData:
+    points = np.frombuffer(_unb64(payload["points"]) or b"", np.float32).reshape(-1, 2)
+    descriptors = np.frombuffer(_unb64(payload["descriptors"]) or b"", np.uint8).reshape(-1, 32)
+    embedding = _unb64(payload.get("embedding"))
+    return ImageData(payload["sha256"], int(payload["width"]), int(payload["height"]),
+                     stored_features(np.asarray(global_desc, np.float32), points, descriptors),
+                     _unb64(payload.get("thumbnail")),
+                     None if embedding is None else np.frombuffer(embedding, np.float32))

@@ -1,0 +1,138 @@
+"""`rir index copy SRC DST`: an index moves between a file and Qdrant whole, or not at all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from qdrant_client import QdrantClient, models
+
+from benchmarks.transforms import TRANSFORMS
+from rir.cli import main
+from rir.demo import available_demo_photos
+from rir.engines.local import LocalIndex
+from rir.engines.local.copy import copy_index
+from rir.engines.local.qdrant_backend import QdrantBackend
+from rir.engines.local.store import IndexStore
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def photos() -> list[Image.Image]:
+    found = [Image.open(path).convert("RGB") for _, path in available_demo_photos()[:3]]
+    if len(found) < 3:
+        pytest.skip("the demo photos (matplotlib, scikit-image) are not installed")
+    return found
+
+
+@pytest.fixture
+def source(tmp_path: Path, photos: list) -> Path:
+    """An index file: one photo on two pages, two more photos (one with a caption)."""
+    path = tmp_path / "src.rir"
+    with LocalIndex(path) as index:
+        index.add(photos[0], title="Page A", url="https://n.example/a")
+        index.add(photos[1], title="Other", caption="a caption", metadata={"k": 1})
+        index.add(photos[0], title="Page B", url="https://n.example/b")
+        index.add(photos[2], title="Third")
+    return path
+
+
+def test_a_file_goes_to_qdrant_and_back_whole(capsys, tmp_path: Path, source: Path,
+                                             photos: list) -> None:
+    qdrant = f"qdrant+local:{tmp_path / 'qd'}/photos"
+    code, out, err = run(capsys, "index", "copy", str(source), qdrant)
+    assert code == 0, err
+    assert "copied 3 images on 4 pages" in out
+    back = tmp_path / "back.rir"
+    code, out, err = run(capsys, "index", "copy", qdrant, str(back))
+    assert code == 0, err
+    original, copied = IndexStore(source).pages(), IndexStore(back).pages()
+    assert [(p.page_id, p.image_id, p.title, p.caption, p.url, p.metadata) for p in copied] == \
+        [(p.page_id, p.image_id, p.title, p.caption, p.url, p.metadata) for p in original]
+    assert not list(tmp_path.glob(".*partial*"))
+    with LocalIndex(back) as index:  # the copied features still find a transformed copy
+        hits = index.search(TRANSFORMS["crop_offcenter_70"](photos[0])).hits
+        assert [h.title for h in hits] == ["Page A", "Page B"]
+    backend = QdrantBackend(path=str(tmp_path / "qd"), collection="photos", create=False)
+    with LocalIndex(backend=backend) as index:
+        assert [h.title for h in index.search(TRANSFORMS["mirror"](photos[0])).hits] == \
+            ["Page A", "Page B"]
+
+
+def test_copy_reports_progress_to_the_last_page(source: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    destination = QdrantBackend(":memory:", collection="c")
+    report = copy_index(IndexStore(source), destination, progress=lambda d, t: seen.append((d, t)))
+    assert (report.images, report.pages) == (3, 4) and seen[-1] == (4, 4)
+
+
+def test_an_existing_destination_is_refused_and_left_alone(capsys, tmp_path: Path,
+                                                           source: Path) -> None:
+    other = tmp_path / "other.rir"
+    other.write_bytes(b"keep me")
+    code, _, err = run(capsys, "index", "copy", str(source), str(other))
+    assert code == 2 and "already exists" in err and other.read_bytes() == b"keep me"
+    code, _, err = run(capsys, "index", "copy", str(tmp_path / "missing.rir"), str(tmp_path / "n"))
+    assert code == 2 and "No index at" in err and not (tmp_path / "n").exists()
+
+
+@pytest.mark.parametrize("bad", ["qdrant://127.0.0.1:6333", "qdrant://u:p@127.0.0.1/c",
+                                 "qdrant+local:nocollection", "s3://bucket/x"])
+def test_bad_locations_are_exit_2_naming_the_syntax(capsys, source: Path, bad: str) -> None:
+    code, _, err = run(capsys, "index", "copy", str(source), bad)
+    assert code == 2 and err.count("\n") == 1 and "rir: error:" in err
+    assert "u:p" not in err
+
+
+def test_an_unreachable_server_is_exit_1(capsys, tmp_path: Path, source: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code, _, err = run(capsys, "index", "copy", str(source), f"qdrant://127.0.0.1:{port}/x")
+    assert code == 1 and "Cannot reach Qdrant" in err and err.count("\n") == 1
+
+
+def test_a_collection_with_another_schema_is_exit_2(capsys, tmp_path: Path) -> None:
+    client = QdrantClient(path=str(tmp_path / "qd"))
+    client.create_collection("theirs", vectors_config=models.VectorParams(
+        size=8, distance=models.Distance.COSINE))
+    client.close()
+    code, _, err = run(capsys, "index", "copy", f"qdrant+local:{tmp_path / 'qd'}/theirs",
+                       str(tmp_path / "out.rir"))
+    assert code == 2 and "not a reverse-image-rag index" in err
+    assert not (tmp_path / "out.rir").exists()
+
+
+@pytest.mark.parametrize("kind", ["file", "qdrant"])
+def test_a_copy_failing_half_way_leaves_no_destination(capsys, monkeypatch, tmp_path: Path,
+                                                       source: Path, kind: str) -> None:
+    monkeypatch.setattr("rir.engines.local.copy._BATCH", 1)
+    cls = IndexStore if kind == "file" else QdrantBackend
+    real_write, calls = cls.write, []
+
+    def failing_write(self, items):  # the second batch hits a full disk
+        calls.append(len(items))
+        if len(calls) == 2:
+            raise OSError("No space left on device")
+        return real_write(self, items)
+
+    monkeypatch.setattr(cls, "write", failing_write)
+    target = str(tmp_path / "out.rir") if kind == "file" else f"qdrant+local:{tmp_path}/qd/c"
+    code, _, err = run(capsys, "index", "copy", str(source), target)
+    assert code == 1 and "No space left on device" in err and len(calls) == 2
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "src.rir"
+                  and not p.name.startswith("src.rir-")) == ([] if kind == "file" else ["qd"])
+    if kind == "qdrant":
+        client = QdrantClient(path=str(tmp_path / "qd"))
+        assert not client.collection_exists("c")
+        client.close()
+    with LocalIndex(source) as index:
+        assert len(index) == 4  # the source is untouched

@@ -56,6 +56,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="folders: do not descend into subfolders")
     add.add_argument("--workers", type=positive_int, default=None, metavar="N",
                      help="folders: fingerprint on N processes (default: every core)")
+    add.add_argument("--executor", choices=("processes", "ray"), default=None,
+                     help="folders: where fingerprints are computed: processes on this machine "
+                     "(default) or a Ray cluster ($RAY_ADDRESS, else a local Ray; pip install "
+                     "'reverse-image-rag[eval]')")
     add.add_argument("--title", default=None,
                      help="one image: what it shows (default: its sidecar file, else its name)")
     add.add_argument("--caption", default=None, help="one image: a caption or description")
@@ -111,6 +115,13 @@ def _check_add_arguments(args: argparse.Namespace) -> Path:
                 "titles, captions and URLs in a --captions FILE (or sidecar files), or pass "
                 "one image file."
             )
+        if args.executor == "ray" and args.workers is not None:
+            raise ConfigurationError("--workers is for the process pool; with --executor ray "
+                                     "the cluster's CPUs are used: leave --workers out.")
+        if args.executor == "ray":
+            from rir.ray_session import import_ray
+
+            import_ray("leave out --executor ray")  # missing Ray: exit 2 before opening
         if args.captions is not None and not args.captions.expanduser().is_file():
             raise ConfigurationError(
                 f"No captions file at '{args.captions}'; pass an existing JSONL or CSV file "
@@ -124,7 +135,7 @@ def _check_add_arguments(args: argparse.Namespace) -> Path:
             load_captions(args.captions)  # a malformed file fails here, not half-way
     elif target.is_file():
         for flag, value in (("--captions", args.captions), ("--no-recursive", args.no_recursive),
-                            ("--workers", args.workers)):
+                            ("--workers", args.workers), ("--executor", args.executor)):
             if value:
                 raise ConfigurationError(
                     f"{flag} is for folders, but '{target}' is one file; describe it with "
@@ -184,7 +195,8 @@ def run_add(args: argparse.Namespace) -> int:
                              enabled=sys.stderr.isatty()) as bar:
                 report = index.add_folder(target, captions=args.captions,
                                           recursive=not args.no_recursive,
-                                          workers=args.workers, progress=bar.update)
+                                          workers=args.workers, progress=bar.update,
+                                          executor=args.executor or "processes")
             added, failed = len(report.added), report.failed
         stats = index.stats()
     for file, error in failed:

@@ -19,7 +19,7 @@ import base64
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +174,7 @@ class LocalIndex(Engine):
         recursive: bool = True,
         workers: int | None = None,
         progress: Progress | None = None,
+        executor: str = "processes",
     ) -> AddReport:
         """Index every image in ``folder`` (titles from ``captions``, sidecars or file names).
 
@@ -182,14 +183,15 @@ class LocalIndex(Engine):
         file that cannot be indexed is reported in ``AddReport.failed`` and the
         others are still indexed; images are written in small atomic batches, so
         an interrupted run leaves a consistent index holding the batches written.
+        ``executor="ray"`` fingerprints on Ray instead (``$RAY_ADDRESS``, else a local
+        Ray; see :mod:`.ray_fingerprints`); ``workers`` is then for Ray to decide.
         """
         root = Path(folder).expanduser()
         records = load_captions(captions) if captions is not None else None
         files = list_images(root, recursive=recursive)
-        pool_size = resolve_workers(workers)
         report = AddReport()
         batch: list[tuple[Path, ImageData, PageData]] = []
-        for done, (path, data, error) in enumerate(fingerprint_files(files, workers=pool_size),
+        for done, (path, data, error) in enumerate(_fingerprints(files, workers, executor),
                                                    start=1):
             if data is None:
                 report.failed.append((str(path), error or "unknown error"))
@@ -368,6 +370,20 @@ class LocalIndex(Engine):
         if self.path is None and not isinstance(self._store, IndexStore):
             return f"LocalIndex(backend={self._store!r})"
         return f"LocalIndex(path={str(self.path) if self.path else ':memory:'!r})"
+
+
+def _fingerprints(files: list[Path], workers: int | None,
+                  executor: str) -> Iterator[tuple[Path, ImageData | None, str | None]]:
+    if executor == "processes":
+        return fingerprint_files(files, workers=resolve_workers(workers))
+    if executor == "ray":
+        if workers is not None:
+            raise ConfigurationError("workers is for the process pool; with executor='ray' "
+                                     "the cluster's CPUs are used: leave workers out.")
+        from rir.engines.local.ray_fingerprints import fingerprint_files_ray
+
+        return fingerprint_files_ray(files)
+    raise ConfigurationError(f"executor must be 'processes' or 'ray', got {executor!r}.")
 
 
 def _page_data(title: Any, caption: str | None, url: str | None, image_url: str | None,

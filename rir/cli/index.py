@@ -19,7 +19,6 @@ from rir.cli import index_copy, index_pages
 from rir.cli._common import (
     add_image_limit_arguments,
     add_index_argument,
-    index_path,
     plural,
     positive_int,
     stdout,
@@ -27,6 +26,7 @@ from rir.cli._common import (
 )
 from rir.cli._each import search_each
 from rir.cli._errors import EXIT_FAILURE, EXIT_OK, for_cli
+from rir.cli.index_where import collection_for_writing, index_target, open_collection
 from rir.cli.search import IMAGE_HELP
 from rir.errors import ConfigurationError
 
@@ -68,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      "--url adds a page; with the same --url updates that page)")
     add.add_argument("--image-url", default=None,
                      help="one image: where the image itself is online")
-    add_index_argument(add)
+    add_index_argument(add, locations=True)
     add.set_defaults(handler=run_add)
 
     search = actions.add_parser(
@@ -87,7 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     search.add_argument("--allow-private-urls", action="store_true",
                         help="allow image URLs on private networks / localhost")
     add_image_limit_arguments(search)
-    add_index_argument(search)
+    add_index_argument(search, locations=True)
     search.set_defaults(handler=run_search)
 
     index_pages.register(actions, _open_existing)
@@ -95,7 +95,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     stats = actions.add_parser("stats", help="what the index holds (JSON)",
                                description="Print what the index holds, as JSON.")
-    add_index_argument(stats)
+    add_index_argument(stats, locations=True)
     stats.set_defaults(handler=run_stats)
 
 
@@ -176,8 +176,9 @@ def run_add(args: argparse.Namespace) -> int:
     from rir.engines.local.captions import caption_for
 
     target = _check_add_arguments(args)
-    path = index_path(args.index)
-    with _index_for_writing(path) as index:
+    place = index_target(args.index)
+    with _index_for_writing(place.path) if place.kind == "file" \
+            else collection_for_writing(place) as index:  # type: ignore[arg-type]
         if target.is_file():
             record = caption_for(target, target.parent, None)
             index.add(target, title=args.title or record.title or target.stem,
@@ -201,8 +202,8 @@ def run_add(args: argparse.Namespace) -> int:
         stats = index.stats()
     for file, error in failed:
         warn(f"rir: skipped {file}: {for_cli(error, frozenset())}")
-    where = f"the index at {path} now holds {_holds(stats)}" if path.exists() \
-        else f"no index was created at {path}"
+    where = f"the index at {place} now holds {_holds(stats)}" if place.exists() \
+        else f"no index was created at {place}"
     stdout.print(f"{plural(added, 'image')} indexed, {len(failed)} failed; {where}.",
                  markup=False)
     return EXIT_FAILURE if failed else EXIT_OK
@@ -218,10 +219,14 @@ def _holds(stats: dict[str, Any]) -> str:
 # -- search and stats ---------------------------------------------------------------------------
 
 
-def _open_existing(path: Path | None, **options: Any) -> LocalIndex:
+def _open_existing(given: str | None, **options: Any) -> LocalIndex:
     from rir.engines.local import LocalIndex
 
-    return LocalIndex(index_path(path), create=False, **options)
+    place = index_target(given)
+    if place.kind != "file":
+        return open_collection(place, **options)
+    # None (not the default's path) so that a missing default index gets its own message.
+    return LocalIndex(None if given is None else place.path, create=False, **options)
 
 
 def run_search(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,44 @@ def test_a_copy_failing_half_way_leaves_no_destination(capsys, monkeypatch, tmp_
         client.close()
     with LocalIndex(source) as index:
         assert len(index) == 4  # the source is untouched
+
+
+def test_the_index_commands_work_on_a_collection(capsys, tmp_path: Path, photos: list) -> None:
+    """add, search, list, remove and stats with --index naming a Qdrant collection."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for n, photo in enumerate(photos):
+        photo.save(folder / f"p{n}.jpg", quality=90)
+    query = tmp_path / "query.jpg"
+    TRANSFORMS["crop_offcenter_70"](photos[1]).save(query, quality=90)
+    where = f"qdrant+local:{tmp_path / 'qd'}/archive"
+    code, out, err = run(capsys, "index", "add", str(folder), "--index", where)
+    assert code == 0, err
+    assert f"3 images indexed, 0 failed; the index at {where} now holds 3 images" in out
+    code, out, err = run(capsys, "index", "add", str(folder / "p1.jpg"), "--title", "Elsewhere",
+                         "--url", "https://n.example/elsewhere", "--index", where)
+    assert code == 0 and "3 images on 4 pages" in out, err
+    code, out, err = run(capsys, "index", "search", str(query), "--json", "--index", where)
+    hits = json.loads(out)["hits"]
+    assert code == 0 and [h["title"] for h in hits] == ["p1", "Elsewhere"], err
+    code, out, _ = run(capsys, "index", "list", "--json", "--index", where)
+    page_ids = [json.loads(line)["page_id"] for line in out.splitlines()]
+    assert code == 0 and len(page_ids) == 4
+    assert run(capsys, "index", "remove", page_ids[0], "--index", where)[0] == 0
+    code, out, _ = run(capsys, "index", "stats", "--index", where)
+    assert code == 0 and (json.loads(out)["images"], json.loads(out)["pages"]) == (2, 3)
+
+
+def test_a_failed_add_creates_no_collection_and_a_missing_one_is_exit_2(capsys,
+                                                                       tmp_path: Path) -> None:
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(b"not an image")
+    where = f"qdrant+local:{tmp_path / 'qd'}/c"
+    code, out, _ = run(capsys, "index", "add", str(folder), "--index", where)
+    assert code == 1 and "no index was created" in out
+    client = QdrantClient(path=str(tmp_path / "qd"))
+    assert not client.collection_exists("c")
+    client.close()
+    code, _, err = run(capsys, "index", "search", str(folder / "a.jpg"), "--index", where)
+    assert code == 2 and "No Qdrant collection 'c'" in err

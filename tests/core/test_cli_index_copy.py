@@ -16,6 +16,7 @@ from rir.engines.local import LocalIndex
 from rir.engines.local.copy import copy_index
 from rir.engines.local.qdrant_backend import QdrantBackend
 from rir.engines.local.store import IndexStore
+from tests.http_server import Route
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -178,3 +179,18 @@ def test_a_failed_add_creates_no_collection_and_a_missing_one_is_exit_2(capsys,
     client.close()
     code, _, err = run(capsys, "index", "search", str(folder / "a.jpg"), "--index", where)
     assert code == 2 and "No Qdrant collection 'c'" in err
+
+
+@pytest.mark.filterwarnings("ignore:Api key is used with an insecure connection")
+def test_a_rejected_api_key_is_exit_2_without_the_key(capsys, monkeypatch, tmp_path: Path,
+                                                      source: Path, local_server) -> None:
+    """A 127.0.0.1 server answering as Qdrant does to a wrong key (no real server here)."""
+    secret = "wrong-qdrant-key-987654321"
+    monkeypatch.setenv("QDRANT_API_KEY", secret)
+    local_server.route("/collections/photos/exists",
+                       Route(status=403, body="Invalid API key or JWT"))
+    code, out, err = run(capsys, "index", "copy", str(source),
+                         f"qdrant://127.0.0.1:{local_server.port}/photos")
+    assert code == 2 and "rejected the API key (HTTP 403)" in err and err.count("\n") == 1
+    assert secret not in out + err
+    assert local_server.requests[-1].headers["api-key"] == secret

@@ -22,12 +22,10 @@ deletes what it added and restores the pages it overwrote.
 
 from __future__ import annotations
 
-import base64
 import json
 import random
 import threading
 import time
-import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -36,7 +34,6 @@ from pydantic import SecretStr
 
 from rir.engines.http.secrets import SecretInput, register_secret
 from rir.engines.local.candidates import Candidate, QueryWords
-from rir.engines.local.copy import stored_features
 from rir.engines.local.qdrant_collection import (
     FORMAT,
     GLOBAL,
@@ -47,33 +44,22 @@ from rir.engines.local.qdrant_collection import (
     import_qdrant,
     qdrant_errors,
 )
+from rir.engines.local.qdrant_points import (
+    image_from_payload,
+    image_point,
+    kind_filter,
+    match,
+    page_from_payload,
+    page_payload,
+    page_point_id,
+    unb64,
+)
 from rir.engines.local.records import ImageData, ImageInfo, IndexedPage, PageData, page_id_for
 
 __all__ = ["QdrantBackend"]
 
 _GLOBAL_POOL, _GLOBAL_KEEP, _GLOBAL_MIN = 16, 4, 0.8  # as the embedded candidate stage
 _SCROLL = 512  # points per scroll page
-_PAGE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "rir:local-index:page")
-
-
-def _b64(data: bytes | None) -> str | None:
-    return None if data is None else base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: str | None) -> bytes | None:
-    return None if text is None else base64.b64decode(text)
-
-
-def page_point_id(page_id: str) -> str:
-    return str(uuid.uuid5(_PAGE_NAMESPACE, page_id))
-
-
-def _page(payload: dict[str, Any]) -> IndexedPage:
-    return IndexedPage(page_id=payload["page_id"], image_id=payload["image_id"],
-                       title=payload["title"], caption=payload.get("caption"),
-                       url=payload.get("url"), image_url=payload.get("image_url"),
-                       metadata=json.loads(payload.get("metadata") or "{}"),
-                       added_at=float(payload["added_at"]))
 
 
 class QdrantBackend:
@@ -130,6 +116,9 @@ class QdrantBackend:
             self._owns_client = False
         self._client = client
         self._lock = threading.RLock()
+        # The in-process modes are plain Python objects, not made for concurrent calls
+        # (searches run on worker threads); a server takes them in parallel.
+        self._serial = type(getattr(client, "_client", None)).__name__ == "QdrantLocal"
         self._last_id = 0
         try:
             check_or_create(client, collection, self._where, create=create,
@@ -145,6 +134,9 @@ class QdrantBackend:
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         with qdrant_errors(self._where):
+            if self._serial:
+                with self._lock:
+                    return getattr(self._client, method)(self.collection, *args, **kwargs)
             return getattr(self._client, method)(self.collection, *args, **kwargs)
 
     def _new_ids(self, n: int) -> list[int]:
@@ -191,31 +183,31 @@ class QdrantBackend:
         return int(meta.get("generation", 0)), int(meta.get("deletions", 0))
 
     def count_images(self) -> int:
-        return int(self._call("count", count_filter=_kind("image"), exact=True).count)
+        return int(self._call("count", count_filter=kind_filter("image"), exact=True).count)
 
     def count_pages(self) -> int:
-        return int(self._call("count", count_filter=_kind("page"), exact=True).count)
+        return int(self._call("count", count_filter=kind_filter("page"), exact=True).count)
 
     def _rowids_of(self, image_ids: Iterable[str]) -> dict[str, int]:
         wanted = sorted(set(image_ids))
         if not wanted:
             return {}
-        found = self._scroll(_kind("image", image_id=wanted), payload=["image_id"])
+        found = self._scroll(kind_filter("image", image_id=wanted), payload=["image_id"])
         return {p.payload["image_id"]: int(p.id) for p in found}
 
     def pages(self, image_id: str | None = None) -> list[IndexedPage]:
-        flt = _kind("page") if image_id is None else _kind("page", image_id=[image_id])
+        flt = kind_filter("page") if image_id is None else kind_filter("page", image_id=[image_id])
         found = sorted(self._scroll(flt), key=lambda p: p.payload["seq"])
-        return [_page(p.payload) for p in found]
+        return [page_from_payload(p.payload) for p in found]
 
     def pages_of(self, rowids: Iterable[int]) -> dict[int, list[IndexedPage]]:
         wanted = [int(r) for r in rowids]
         if not wanted:
             return {}
         out: dict[int, list[IndexedPage]] = {}
-        for point in sorted(self._scroll(_kind("page", image=wanted)),
+        for point in sorted(self._scroll(kind_filter("page", image=wanted)),
                             key=lambda p: p.payload["seq"]):
-            out.setdefault(int(point.payload["image"]), []).append(_page(point.payload))
+            out.setdefault(int(point.payload["image"]), []).append(page_from_payload(point.payload))
         return out
 
     def image_info(self, rowids: Iterable[int]) -> dict[int, ImageInfo]:
@@ -225,7 +217,7 @@ class QdrantBackend:
         found = self._call("retrieve", wanted, with_payload=["image_id", "width", "height",
                                                              "thumbnail"])
         return {int(p.id): ImageInfo(int(p.id), p.payload["image_id"], int(p.payload["width"]),
-                                     int(p.payload["height"]), _unb64(p.payload.get("thumbnail")))
+                                     int(p.payload["height"]), unb64(p.payload.get("thumbnail")))
                 for p in found}
 
     def load_keypoints(self, rowids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
@@ -233,16 +225,16 @@ class QdrantBackend:
             return {}
         found = self._call("retrieve", [int(r) for r in rowids],
                            with_payload=["points", "descriptors"])
-        return {int(p.id): (np.frombuffer(_unb64(p.payload["points"]) or b"",
+        return {int(p.id): (np.frombuffer(unb64(p.payload["points"]) or b"",
                                           np.float32).reshape(-1, 2),
-                            np.frombuffer(_unb64(p.payload["descriptors"]) or b"",
+                            np.frombuffer(unb64(p.payload["descriptors"]) or b"",
                                           np.uint8).reshape(-1, 32))
                 for p in found}
 
     def embeddings(self, after_rowid: int = 0) -> tuple[np.ndarray, list[np.ndarray]]:
         from qdrant_client import models
 
-        flt = models.Filter(must=[_match("kind", "image"),
+        flt = models.Filter(must=[match("kind", "image"),
                                   models.FieldCondition(key="rowid",
                                                         range=models.Range(gt=after_rowid))],
                             must_not=[models.IsEmptyCondition(
@@ -250,7 +242,7 @@ class QdrantBackend:
         found = sorted((p for p in self._scroll(flt, payload=["embedding"])
                         if int(p.id) > after_rowid), key=lambda p: int(p.id))
         return (np.array([int(p.id) for p in found], np.int64),
-                [np.frombuffer(_unb64(p.payload["embedding"]) or b"", np.float32)
+                [np.frombuffer(unb64(p.payload["embedding"]) or b"", np.float32)
                  for p in found])
 
     def candidates(self, query: QueryWords, *, limit: int,
@@ -272,7 +264,7 @@ class QdrantBackend:
                 limit=_GLOBAL_POOL, with_vector=[GLOBAL]))
             roles.append(("appearance", side))
         if sha256:
-            requests.append(models.QueryRequest(filter=_kind("image", sha256=[sha256]),
+            requests.append(models.QueryRequest(filter=kind_filter("image", sha256=[sha256]),
                                                 limit=limit, with_vector=[GLOBAL]))
             roles.append(("exact", 0))
         answers = self._call("query_batch_points", requests)
@@ -305,7 +297,7 @@ class QdrantBackend:
 
         meta = self._meta()
         with_captions = self._call("count", exact=True, count_filter=models.Filter(
-            must=[_match("kind", "page")],
+            must=[match("kind", "page")],
             must_not=[models.IsEmptyCondition(is_empty=models.PayloadField(key="caption"))]))
         # The server's disk use is not visible through the API: bytes are what was stored.
         return {"path": f"qdrant:{self._where}", "images": self.count_images(),
@@ -329,7 +321,7 @@ class QdrantBackend:
                           if image.image_id not in known]
             rowids = dict(zip([i.image_id for i in new_images], self._new_ids(len(new_images)),
                               strict=True))
-            image_points = [_image_point(models, rowids[i.image_id], i, now) for i in new_images]
+            image_points = [image_point(models, rowids[i.image_id], i, now) for i in new_images]
             rowids.update(known)
             seqs = iter(self._new_ids(len(items)))
             pages: dict[str, Any] = {}
@@ -339,7 +331,7 @@ class QdrantBackend:
                                                                 "seq": next(seqs)}
                 pages[page_id] = models.PointStruct(
                     id=page_point_id(page_id), vector={},
-                    payload=_page_payload(page_id, image.image_id, rowids[image.image_id], page,
+                    payload=page_payload(page_id, image.image_id, rowids[image.image_id], page,
                                           kept["added_at"], kept["seq"]))
             size = sum(len(json.dumps(p.payload)) for p in image_points)
             try:
@@ -371,7 +363,7 @@ class QdrantBackend:
                 return False
             rowid = int(found[0].payload["image"])
             self._call("delete", models.PointIdsList(points=[found[0].id]), wait=True)
-            left = self._call("count", count_filter=_kind("page", image=[rowid]), exact=True)
+            left = self._call("count", count_filter=kind_filter("page", image=[rowid]), exact=True)
             if left.count == 0:
                 self._call("delete", models.PointIdsList(points=[rowid]), wait=True)
             self._bump(deletions=int(left.count == 0))
@@ -384,7 +376,7 @@ class QdrantBackend:
             rowid = self._rowids_of([image_id]).get(image_id)
             if rowid is None:
                 return 0
-            flt = _kind("page", image=[rowid])
+            flt = kind_filter("page", image=[rowid])
             removed = int(self._call("count", count_filter=flt, exact=True).count)
             self._call("delete", models.FilterSelector(filter=flt), wait=True)
             self._call("delete", models.PointIdsList(points=[rowid]), wait=True)
@@ -396,8 +388,9 @@ class QdrantBackend:
         wanted = sorted(set(image_ids))
         if not wanted:
             return {}
-        found = self._scroll(_kind("image", image_id=wanted), vectors=[GLOBAL])
-        return {p.payload["image_id"]: _image_data(p.payload, p.vector[GLOBAL]) for p in found}
+        found = self._scroll(kind_filter("image", image_id=wanted), vectors=[GLOBAL])
+        return {p.payload["image_id"]: image_from_payload(p.payload, p.vector[GLOBAL])
+                for p in found}
 
     def drop_collection(self) -> None:
         """Delete the whole collection (what a failed ``rir index copy`` made)."""
@@ -413,53 +406,3 @@ def _config(message: str) -> Exception:
     from rir.errors import ConfigurationError
 
     return ConfigurationError(message)
-
-
-def _match(key: str, value: Any) -> Any:
-    from qdrant_client import models
-
-    if isinstance(value, list):
-        return models.FieldCondition(key=key, match=models.MatchAny(any=value))
-    return models.FieldCondition(key=key, match=models.MatchValue(value=value))
-
-
-def _kind(kind: str, **fields: Any) -> Any:
-    from qdrant_client import models
-
-    return models.Filter(must=[_match("kind", kind),
-                               *(_match(key, value) for key, value in fields.items())])
-
-
-def _image_point(models: Any, rowid: int, image: ImageData, now: float) -> Any:
-    """The point of a new image; reading ``image.features`` fails here for a broken item."""
-    features = image.features
-    words = np.unique(features.words.astype(np.int64))
-    payload = {"kind": "image", "rowid": rowid, "image_id": image.image_id,
-               "sha256": image.sha256, "width": int(image.width), "height": int(image.height),
-               "added_at": now, "thumbnail": _b64(image.thumbnail),
-               "points": _b64(features.points.astype(np.float32).tobytes()),
-               "descriptors": _b64(features.descriptors.astype(np.uint8).tobytes())}
-    if image.embedding is not None:
-        payload["embedding"] = _b64(image.embedding.astype(np.float32).tobytes())
-    vector: dict[str, Any] = {GLOBAL: features.global_desc.astype(float).tolist()}
-    if len(words):
-        vector[WORDS] = models.SparseVector(indices=words.tolist(), values=[1.0] * len(words))
-    return models.PointStruct(id=rowid, vector=vector, payload=payload)
-
-
-def _page_payload(page_id: str, image_id: str, rowid: int, page: PageData, added_at: float,
-                  seq: int) -> dict[str, Any]:
-    return {"kind": "page", "page_id": page_id, "image_id": image_id, "image": rowid,
-            "title": page.title, "caption": page.caption, "url": page.url,
-            "image_url": page.image_url, "added_at": added_at, "seq": seq,
-            "metadata": json.dumps(page.metadata, ensure_ascii=False, default=str)}
-
-
-def _image_data(payload: dict[str, Any], global_desc: Sequence[float]) -> ImageData:
-    points = np.frombuffer(_unb64(payload["points"]) or b"", np.float32).reshape(-1, 2)
-    descriptors = np.frombuffer(_unb64(payload["descriptors"]) or b"", np.uint8).reshape(-1, 32)
-    embedding = _unb64(payload.get("embedding"))
-    return ImageData(payload["sha256"], int(payload["width"]), int(payload["height"]),
-                     stored_features(np.asarray(global_desc, np.float32), points, descriptors),
-                     _unb64(payload.get("thumbnail")),
-                     None if embedding is None else np.frombuffer(embedding, np.float32))

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rir.engines.local import features as F
 from rir.engines.local.backend import IndexBackend
 from rir.engines.local.records import ImageData, PageData
+from rir.engines.local.stored_features import stored_features
 from rir.errors import ConfigurationError, EngineError
 
-__all__ = ["CopyReport", "copy_index", "read_images", "stored_features"]
+__all__ = ["CopyReport", "copy_index", "read_images"]
 
 _BATCH = 64  # pages per destination write
 
@@ -29,14 +29,6 @@ _BATCH = 64  # pages per destination write
 class CopyReport:
     images: int
     pages: int
-
-
-def stored_features(global_desc: np.ndarray, points: np.ndarray,
-                    descriptors: np.ndarray) -> F.IndexFeatures:
-    """An indexed image's features from what a backend stores: the words are not stored
-    separately because they derive from the first WORD_KEYPOINTS descriptors."""
-    return F.IndexFeatures(global_desc=global_desc, points=points, descriptors=descriptors,
-                           words=F.lsh_words(descriptors[:F.WORD_KEYPOINTS]))
 
 
 def _sqlite_images(path: str, image_ids: list[str]) -> dict[str, ImageData]:

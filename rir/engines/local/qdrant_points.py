@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from rir.engines.local.copy import stored_features
 from rir.engines.local.qdrant_collection import GLOBAL, WORDS
 from rir.engines.local.records import ImageData, IndexedPage, PageData
+from rir.engines.local.stored_features import stored_features
 
 __all__ = ["b64", "image_from_payload", "image_point", "kind_filter", "match", "page_from_payload",
            "page_payload", "page_point_id", "unb64"]

@@ -150,3 +150,42 @@ def test_backend_options_are_checked() -> None:
         LocalIndex(backend="qdrnt")
     with pytest.raises(ConfigurationError, match="needs url="):
         LocalIndex(backend="qdrant")
+
+
+def test_a_write_failing_after_its_upsert_is_taken_back(photos: list, monkeypatch) -> None:
+    """No transactions in Qdrant: the backend deletes what it added, restores what it changed."""
+    from rir.engines.local.folder import fingerprint
+    from rir.engines.local.records import PageData
+    from rir.images import load_image
+
+    backend = QdrantBackend(":memory:", collection="undo")
+    a, b = (fingerprint(load_image(p)) for p in photos[:2])
+    kept = backend.write([(a, PageData("Original", url="https://n.example/a"))])
+    before = backend.versions()
+
+    def failing_bump(**_: object) -> None:
+        raise EngineConnectionError("Cannot reach Qdrant (the test's server went away)")
+
+    monkeypatch.setattr(backend, "_bump", failing_bump)
+    with pytest.raises(EngineConnectionError):
+        backend.write([(a, PageData("Changed", url="https://n.example/a")),
+                       (b, PageData("New image"))])
+    assert [(p.page_id, p.title) for p in backend.pages()] == [(kept[0], "Original")]
+    assert (backend.count_images(), backend.count_pages(), backend.versions()) == (1, 1, before)
+
+
+def test_a_server_failing_during_a_bulk_add_reports_the_files(tmp_path, photos: list,
+                                                              monkeypatch) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for n, photo in enumerate(photos[:3]):
+        photo.save(folder / f"p{n}.jpg", quality=90)
+    index = LocalIndex(backend="qdrant", url=":memory:")
+
+    def down(*_: object, **__: object) -> None:
+        raise EngineConnectionError("Cannot reach Qdrant at http://qdrant:6333")
+
+    monkeypatch.setattr(index._store, "write", down)
+    report = index.add_folder(folder, workers=1)
+    assert report.added == [] and len(report.failed) == 3
+    assert all("Cannot reach Qdrant" in why for _, why in report.failed)

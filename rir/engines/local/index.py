@@ -47,7 +47,7 @@ from rir.engines.local.folder import (
 from rir.engines.local.location import missing_index_error, resolve_index_path
 from rir.engines.local.records import ImageData, ImageInfo, IndexedPage, PageData
 from rir.engines.local.store import IndexStore
-from rir.errors import ConfigurationError
+from rir.errors import ConfigurationError, EngineError
 from rir.images import ImageInput, QueryImage, aload_image, load_image
 from rir.models import SearchHit, SearchResult
 from rir.render import SheetItem, render_results_sheet
@@ -217,7 +217,8 @@ class LocalIndex(Engine):
             return
         try:
             report.added.extend(self._store.write([(data, page) for _, data, page in batch]))
-        except (sqlite3.Error, OSError) as exc:  # e.g. disk full: none of this batch written
+        # e.g. disk full, or the Qdrant server failing: none of this batch written
+        except (sqlite3.Error, OSError, EngineError) as exc:
             report.failed.extend((str(path), f"not written to the index: {exc}")
                                  for path, _, _ in batch)
         batch.clear()

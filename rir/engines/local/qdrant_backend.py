@@ -23,6 +23,7 @@ deletes what it added and restores the pages it overwrote.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import threading
 import time
@@ -55,8 +56,11 @@ from rir.engines.local.qdrant_points import (
     unb64,
 )
 from rir.engines.local.records import ImageData, ImageInfo, IndexedPage, PageData, page_id_for
+from rir.errors import EngineError
 
 __all__ = ["QdrantBackend"]
+
+logger = logging.getLogger(__name__)
 
 _GLOBAL_POOL, _GLOBAL_KEEP, _GLOBAL_MIN = 16, 4, 0.8  # as the embedded candidate stage
 _SCROLL = 512  # points per scroll page
@@ -338,9 +342,14 @@ class QdrantBackend:
                 self._call("upsert", [*image_points, *pages.values()], wait=True)
                 self._bump(size=size)
             except BaseException:
-                self._undo([int(p.id) for p in image_points],
-                           [pages[p].id for p in pages if p not in old_pages],
-                           list(old_pages.values()))
+                try:
+                    self._undo([int(p.id) for p in image_points],
+                               [pages[p].id for p in pages if p not in old_pages],
+                               list(old_pages.values()))
+                except EngineError as undo_error:  # e.g. the server went away mid-write
+                    logger.warning("A failed write to %s could not be taken back (%s): run "
+                                   "the same add again to complete it.", self._where,
+                                   undo_error)
                 raise
         return page_ids
 

@@ -70,7 +70,17 @@ def positive_int(text: str) -> int:
     return value
 
 
-def add_index_argument(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
+def add_index_argument(parser: argparse.ArgumentParser, *, required: bool = False,
+                       locations: bool = False) -> None:
+    """``--index``; with ``locations`` it may also name a Qdrant collection (the ``rir index``
+    commands: see rir.engines.local.targets), so it stays a string."""
+    if locations:
+        parser.add_argument(
+            "--index", default=None, required=required, metavar="WHERE",
+            help="the local index: a file (default: $RIR_INDEX, else index.rir in the user "
+            "data dir), qdrant://HOST:PORT/COLLECTION (API key from $QDRANT_API_KEY) or "
+            "qdrant+local:FOLDER/COLLECTION")
+        return
     parser.add_argument(
         "--index", type=Path, default=None, required=required, metavar="PATH",
         help="the local index file (default: $RIR_INDEX, else index.rir in the user data dir)",

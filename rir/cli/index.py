@@ -15,11 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rir.cli import index_pages
+from rir.cli import index_copy, index_pages
 from rir.cli._common import (
     add_image_limit_arguments,
     add_index_argument,
-    index_path,
     plural,
     positive_int,
     stdout,
@@ -27,6 +26,7 @@ from rir.cli._common import (
 )
 from rir.cli._each import search_each
 from rir.cli._errors import EXIT_FAILURE, EXIT_OK, for_cli
+from rir.cli.index_where import collection_for_writing, index_target, open_collection
 from rir.cli.search import IMAGE_HELP
 from rir.errors import ConfigurationError
 
@@ -56,6 +56,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="folders: do not descend into subfolders")
     add.add_argument("--workers", type=positive_int, default=None, metavar="N",
                      help="folders: fingerprint on N processes (default: every core)")
+    add.add_argument("--executor", choices=("processes", "ray"), default=None,
+                     help="folders: where fingerprints are computed: processes on this machine "
+                     "(default) or a Ray cluster ($RAY_ADDRESS, else a local Ray; pip install "
+                     "'reverse-image-rag[eval]')")
     add.add_argument("--title", default=None,
                      help="one image: what it shows (default: its sidecar file, else its name)")
     add.add_argument("--caption", default=None, help="one image: a caption or description")
@@ -64,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      "--url adds a page; with the same --url updates that page)")
     add.add_argument("--image-url", default=None,
                      help="one image: where the image itself is online")
-    add_index_argument(add)
+    add_index_argument(add, locations=True)
     add.set_defaults(handler=run_add)
 
     search = actions.add_parser(
@@ -83,14 +87,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     search.add_argument("--allow-private-urls", action="store_true",
                         help="allow image URLs on private networks / localhost")
     add_image_limit_arguments(search)
-    add_index_argument(search)
+    add_index_argument(search, locations=True)
     search.set_defaults(handler=run_search)
 
     index_pages.register(actions, _open_existing)
+    index_copy.register(actions)
 
     stats = actions.add_parser("stats", help="what the index holds (JSON)",
                                description="Print what the index holds, as JSON.")
-    add_index_argument(stats)
+    add_index_argument(stats, locations=True)
     stats.set_defaults(handler=run_stats)
 
 
@@ -110,6 +115,13 @@ def _check_add_arguments(args: argparse.Namespace) -> Path:
                 "titles, captions and URLs in a --captions FILE (or sidecar files), or pass "
                 "one image file."
             )
+        if args.executor == "ray" and args.workers is not None:
+            raise ConfigurationError("--workers is for the process pool; with --executor ray "
+                                     "the cluster's CPUs are used: leave --workers out.")
+        if args.executor == "ray":
+            from rir.ray_session import import_ray
+
+            import_ray("leave out --executor ray")  # missing Ray: exit 2 before opening
         if args.captions is not None and not args.captions.expanduser().is_file():
             raise ConfigurationError(
                 f"No captions file at '{args.captions}'; pass an existing JSONL or CSV file "
@@ -123,7 +135,7 @@ def _check_add_arguments(args: argparse.Namespace) -> Path:
             load_captions(args.captions)  # a malformed file fails here, not half-way
     elif target.is_file():
         for flag, value in (("--captions", args.captions), ("--no-recursive", args.no_recursive),
-                            ("--workers", args.workers)):
+                            ("--workers", args.workers), ("--executor", args.executor)):
             if value:
                 raise ConfigurationError(
                     f"{flag} is for folders, but '{target}' is one file; describe it with "
@@ -164,8 +176,9 @@ def run_add(args: argparse.Namespace) -> int:
     from rir.engines.local.captions import caption_for
 
     target = _check_add_arguments(args)
-    path = index_path(args.index)
-    with _index_for_writing(path) as index:
+    place = index_target(args.index)
+    with _index_for_writing(place.path) if place.kind == "file" \
+            else collection_for_writing(place) as index:  # type: ignore[arg-type]
         if target.is_file():
             record = caption_for(target, target.parent, None)
             index.add(target, title=args.title or record.title or target.stem,
@@ -183,13 +196,14 @@ def run_add(args: argparse.Namespace) -> int:
                              enabled=sys.stderr.isatty()) as bar:
                 report = index.add_folder(target, captions=args.captions,
                                           recursive=not args.no_recursive,
-                                          workers=args.workers, progress=bar.update)
+                                          workers=args.workers, progress=bar.update,
+                                          executor=args.executor or "processes")
             added, failed = len(report.added), report.failed
         stats = index.stats()
     for file, error in failed:
         warn(f"rir: skipped {file}: {for_cli(error, frozenset())}")
-    where = f"the index at {path} now holds {_holds(stats)}" if path.exists() \
-        else f"no index was created at {path}"
+    where = f"the index at {place} now holds {_holds(stats)}" if place.exists() \
+        else f"no index was created at {place}"
     stdout.print(f"{plural(added, 'image')} indexed, {len(failed)} failed; {where}.",
                  markup=False)
     return EXIT_FAILURE if failed else EXIT_OK
@@ -205,10 +219,14 @@ def _holds(stats: dict[str, Any]) -> str:
 # -- search and stats ---------------------------------------------------------------------------
 
 
-def _open_existing(path: Path | None, **options: Any) -> LocalIndex:
+def _open_existing(given: str | None, **options: Any) -> LocalIndex:
     from rir.engines.local import LocalIndex
 
-    return LocalIndex(index_path(path), create=False, **options)
+    place = index_target(given)
+    if place.kind != "file":
+        return open_collection(place, **options)
+    # None (not the default's path) so that a missing default index gets its own message.
+    return LocalIndex(None if given is None else place.path, create=False, **options)
 
 
 def run_search(args: argparse.Namespace) -> int:

@@ -11,7 +11,6 @@ import argparse
 import json
 from collections.abc import Callable
 from dataclasses import asdict
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich import box
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def register(actions: argparse._SubParsersAction,
-             open_existing: Callable[[Path | None], LocalIndex]) -> None:
+             open_existing: Callable[[str | None], LocalIndex]) -> None:
     listing = actions.add_parser(
         "list", help="the pages the index holds (which image each shows)",
         description="List every page in the index (or one image's pages), grouped by image: "
@@ -37,7 +36,7 @@ def register(actions: argparse._SubParsersAction,
                          help="only the pages of this image (a hit's metadata image_id)")
     listing.add_argument("--json", action="store_true",
                          help="print JSON Lines: one page per line with every field")
-    add_index_argument(listing)
+    add_index_argument(listing, locations=True)
     listing.set_defaults(handler=lambda args: run_list(args, open_existing))
 
     remove = actions.add_parser(
@@ -50,11 +49,11 @@ def register(actions: argparse._SubParsersAction,
                         help="page ids (from 'rir index list'), or image ids with --image")
     remove.add_argument("--image", action="store_true",
                         help="the ids are image ids: remove each image and all its pages")
-    add_index_argument(remove)
+    add_index_argument(remove, locations=True)
     remove.set_defaults(handler=lambda args: run_remove(args, open_existing))
 
 
-def run_list(args: argparse.Namespace, open_existing: Callable[[Path | None], LocalIndex]) -> int:
+def run_list(args: argparse.Namespace, open_existing: Callable[[str | None], LocalIndex]) -> int:
     with open_existing(args.index) as index:
         pages = index.pages(args.image)
         if args.image is not None and not pages:
@@ -94,7 +93,7 @@ def _table(pages: list[IndexedPage]) -> Table:
 
 
 def run_remove(args: argparse.Namespace,
-               open_existing: Callable[[Path | None], LocalIndex]) -> int:
+               open_existing: Callable[[str | None], LocalIndex]) -> int:
     ids = list(dict.fromkeys(i.strip() for i in args.ids))
     kind = "image" if args.image else "page"
     with open_existing(args.index) as index:

@@ -31,6 +31,7 @@ from rir.eval.plan import RunSummary, plan_run
 from rir.eval.results import ResultRecord, ResultsWriter
 from rir.pacing import StartSpacer
 from rir.progress import ProgressBar
+from rir.ray_session import import_ray, start_ray
 
 __all__ = ["run_eval_ray", "run_item_in_worker"]
 
@@ -57,14 +58,7 @@ def run_item_in_worker(config: dict[str, Any], item: dict[str, Any]) -> dict[str
 
 
 def _import_ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise ConfigurationError(
-            "The Ray executor needs Ray: pip install 'reverse-image-rag[eval]' (or "
-            "pip install 'ray[default]'), or use --executor asyncio."
-        ) from None
-    return ray
+    return import_ray("use --executor asyncio")
 
 
 def run_eval_ray(
@@ -97,17 +91,7 @@ def run_eval_ray(
     if not pending:
         return RunSummary(out=Path(out), total=len(items), skipped=len(items), ok=0, failed=0,
                           elapsed_s=time.perf_counter() - started)
-    we_started = False
-    if not ray.is_initialized():
-        options = dict(init_options or {})
-        target = address or os.environ.get("RAY_ADDRESS")
-        if target:
-            options["address"] = target
-        else:
-            options.setdefault("_node_ip_address", os.environ.get("RAY_NODE_IP", "127.0.0.1"))
-            options.setdefault("include_dashboard", False)
-        ray.init(**options)
-        we_started = True
+    we_started = start_ray(ray, address, init_options)
     remote_run = ray.remote(num_cpus=num_cpus_per_item, max_retries=0)(run_item_in_worker)
     config_dict = config.as_dict()
     spacer = StartSpacer(config.rate_limit) if config.rate_limit else None

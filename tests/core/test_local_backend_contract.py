@@ -24,14 +24,18 @@ from rir.engines.local.folder import fingerprint
 from rir.engines.local.records import ImageData, PageData
 from rir.engines.local.store import IndexStore
 from rir.images import load_image
+from tests.core.qdrant_util import qdrant_live_backend, qdrant_memory_backend
 
 BACKENDS: dict[str, Callable[[Path], IndexBackend]] = {
     "sqlite-memory": lambda tmp: IndexStore(None),
     "sqlite-file": lambda tmp: IndexStore(tmp / "contract.rir"),
+    "qdrant-memory": qdrant_memory_backend,
+    "qdrant-live": qdrant_live_backend,  # skipped (reason printed) unless $QDRANT_URL is set
 }
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+@pytest.fixture(params=[pytest.param(name, marks=pytest.mark.live) if name == "qdrant-live"
+                        else name for name in sorted(BACKENDS)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IndexBackend]:
     store = BACKENDS[request.param](tmp_path)
     yield store

@@ -19,7 +19,7 @@ import base64
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,10 @@ from PIL import Image
 from rir._aio import run_sync
 from rir.best_guess import guess_from_titles
 from rir.engines.base import Engine, check_k, finalize_result
+from rir.engines.http.secrets import SecretInput
 from rir.engines.local import features as F
 from rir.engines.local.backend import IndexBackend
+from rir.engines.local.backends import open_backend
 from rir.engines.local.candidates import Candidate, query_words
 from rir.engines.local.captions import caption_for, load_captions, title_from_filename
 from rir.engines.local.embeddings import EmbeddingMatrix
@@ -45,7 +47,7 @@ from rir.engines.local.folder import (
 from rir.engines.local.location import missing_index_error, resolve_index_path
 from rir.engines.local.records import ImageData, ImageInfo, IndexedPage, PageData
 from rir.engines.local.store import IndexStore
-from rir.errors import ConfigurationError
+from rir.errors import ConfigurationError, EngineError
 from rir.images import ImageInput, QueryImage, aload_image, load_image
 from rir.models import SearchHit, SearchResult
 from rir.render import SheetItem, render_results_sheet
@@ -83,8 +85,10 @@ class LocalIndex(Engine):
             adds semantically similar images as ``match_type="similar"`` hits.
         min_similarity: cosine similarity an embedding hit needs.
         screenshot: render a results sheet PNG into ``SearchResult.screenshot``.
-        backend: storage other than the SQLite file at ``path`` (an object implementing
-            :class:`~rir.engines.local.backend.IndexBackend`).
+        backend: storage other than the SQLite file at ``path``: ``"qdrant"`` (with
+            ``url``, ``api_key``, ``collection``, and for a new collection ``shard_number``
+            and ``replication_factor``; see :mod:`.qdrant_backend`), or an object
+            implementing :class:`~rir.engines.local.backend.IndexBackend`.
     """
 
     name = "local"
@@ -99,20 +103,27 @@ class LocalIndex(Engine):
         embedder: Embedder | None = None,
         min_similarity: float = 0.85,
         screenshot: bool = False,
-        backend: IndexBackend | None = None,
+        backend: IndexBackend | str | None = None,
+        url: str | None = None,
+        api_key: SecretInput = None,
+        collection: str | None = None,
+        shard_number: int | None = None,
+        replication_factor: int | None = None,
     ) -> None:
         self.min_score = _check_min_score(min_score)
-        self.path = resolve_index_path(path)
+        elsewhere = backend is not None and backend != "sqlite"  # not in an index file
+        if elsewhere and path is not None:
+            raise ConfigurationError(f"path is for the SQLite index file; backend={backend!r} "
+                                     "stores the index elsewhere: leave path out.")
+        self.path = None if elsewhere else resolve_index_path(path)
         if not create and self.path is not None and not self.path.is_file():
             raise missing_index_error(self.path, default=path is None)
         self.embedder = embedder
         self.min_similarity = float(min_similarity)
         self.screenshot = screenshot
-        if backend is not None and not isinstance(backend, IndexBackend):
-            raise ConfigurationError(
-                f"backend must implement rir.engines.local.backend.IndexBackend, got "
-                f"{type(backend).__name__}.")
-        self._store: IndexBackend = backend if backend is not None else IndexStore(self.path)
+        self._store: IndexBackend = open_backend(
+            backend, self.path, create=create, url=url, api_key=api_key, collection=collection,
+            shard_number=shard_number, replication_factor=replication_factor)
         self._embeddings = EmbeddingMatrix()
 
     # -- adding -------------------------------------------------------------------------------
@@ -163,6 +174,7 @@ class LocalIndex(Engine):
         recursive: bool = True,
         workers: int | None = None,
         progress: Progress | None = None,
+        executor: str = "processes",
     ) -> AddReport:
         """Index every image in ``folder`` (titles from ``captions``, sidecars or file names).
 
@@ -171,14 +183,15 @@ class LocalIndex(Engine):
         file that cannot be indexed is reported in ``AddReport.failed`` and the
         others are still indexed; images are written in small atomic batches, so
         an interrupted run leaves a consistent index holding the batches written.
+        ``executor="ray"`` fingerprints on Ray instead (``$RAY_ADDRESS``, else a local
+        Ray; see :mod:`.ray_fingerprints`); ``workers`` is then for Ray to decide.
         """
         root = Path(folder).expanduser()
         records = load_captions(captions) if captions is not None else None
         files = list_images(root, recursive=recursive)
-        pool_size = resolve_workers(workers)
         report = AddReport()
         batch: list[tuple[Path, ImageData, PageData]] = []
-        for done, (path, data, error) in enumerate(fingerprint_files(files, workers=pool_size),
+        for done, (path, data, error) in enumerate(_fingerprints(files, workers, executor),
                                                    start=1):
             if data is None:
                 report.failed.append((str(path), error or "unknown error"))
@@ -204,7 +217,8 @@ class LocalIndex(Engine):
             return
         try:
             report.added.extend(self._store.write([(data, page) for _, data, page in batch]))
-        except (sqlite3.Error, OSError) as exc:  # e.g. disk full: none of this batch written
+        # e.g. disk full, or the Qdrant server failing: none of this batch written
+        except (sqlite3.Error, OSError, EngineError) as exc:
             report.failed.extend((str(path), f"not written to the index: {exc}")
                                  for path, _, _ in batch)
         batch.clear()
@@ -343,7 +357,9 @@ class LocalIndex(Engine):
         return self._store.stats()
 
     def cache_key_options(self) -> Mapping[str, Any]:
-        return {"path": str(self.path) if self.path else ":memory:", "min_score": self.min_score}
+        where = str(self.path) if self.path else (
+            ":memory:" if isinstance(self._store, IndexStore) else repr(self._store))
+        return {"path": where, "min_score": self.min_score}
 
     async def aclose(self) -> None:
         self._store.close()
@@ -352,7 +368,23 @@ class LocalIndex(Engine):
         self._store.close()
 
     def __repr__(self) -> str:
+        if self.path is None and not isinstance(self._store, IndexStore):
+            return f"LocalIndex(backend={self._store!r})"
         return f"LocalIndex(path={str(self.path) if self.path else ':memory:'!r})"
+
+
+def _fingerprints(files: list[Path], workers: int | None,
+                  executor: str) -> Iterator[tuple[Path, ImageData | None, str | None]]:
+    if executor == "processes":
+        return fingerprint_files(files, workers=resolve_workers(workers))
+    if executor == "ray":
+        if workers is not None:
+            raise ConfigurationError("workers is for the process pool; with executor='ray' "
+                                     "the cluster's CPUs are used: leave workers out.")
+        from rir.engines.local.ray_fingerprints import fingerprint_files_ray
+
+        return fingerprint_files_ray(files)
+    raise ConfigurationError(f"executor must be 'processes' or 'ray', got {executor!r}.")
 
 
 def _page_data(title: Any, caption: str | None, url: str | None, image_url: str | None,

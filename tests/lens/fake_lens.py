@@ -274,6 +274,11 @@ class _Handler(BaseHTTPRequestHandler):
             if seen == 0:
                 self._send(200, _page("web-results-only"))
                 return
+        if name == "scroll" and "batch_ms" in scenario.options:  # slower batches, for deadlines
+            batch_ms = int(scenario.options["batch_ms"])
+            page = _page("scroll-cards").replace("}, 150);", f"}}, {batch_ms});")
+            self._send(200, page)
+            return
         simple = {"interstitial": scenario.options.get("page", "js-interstitial"),
                   "empty": "no-results", "unknown": "unknown", "scroll": "scroll-cards",
                   **_DEGRADED}

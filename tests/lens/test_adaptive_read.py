@@ -51,7 +51,9 @@ class TestScriptAddedCards:
 
     def test_a_deadline_ends_the_scrolling_and_marks_the_result(
             self, browser_path: str | None, fake: FakeLens, scenario) -> None:
-        scenario("scroll")
+        # Each batch takes 1.2 s to arrive: four of them cannot fit in a 2.5 s deadline,
+        # however fast the machine (at 150 ms they sometimes did).
+        scenario("scroll+batch_ms=1200")
         with GoogleLensEngine(base_url=fake.base_url(), timeout_s=2.5) as engine:
             result = engine.search(jpeg_bytes(), k=100)
         meta = result.metadata

@@ -202,9 +202,13 @@ from rir.engines.google_lens import GoogleLensEngine
 from rir.engines.google_lens.browser import SCRATCH_PREFIX
 engine = GoogleLensEngine(base_url=sys.argv[1])  # never closed: interpreter exit must
 assert len(engine.search(Image.new("RGB", (64, 48), (40, 90, 160)), k=3).hits) == 3
-print(json.dumps({"scratch": SCRATCH_PREFIX, "processes": [
-    [p.pid, p.create_time(), " ".join(p.cmdline())]
-    for p in psutil.Process().children(recursive=True)]}))
+processes = []
+for p in psutil.Process().children(recursive=True):
+    try:
+        processes.append([p.pid, p.create_time(), " ".join(p.cmdline())])
+    except psutil.NoSuchProcess:  # a helper that exited meanwhile is not left behind
+        continue
+print(json.dumps({"scratch": SCRATCH_PREFIX, "processes": processes}))
 """
 
 

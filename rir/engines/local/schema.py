@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -128,9 +130,22 @@ def open_database(path: Path | None) -> sqlite3.Connection:
         raise
 
 
-def _create(conn: sqlite3.Connection) -> None:
+@contextmanager
+def immediate_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back on any error, Ctrl-C included, so a
+    failed write leaves the file as it was."""
     conn.execute("BEGIN IMMEDIATE")
     try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _create(conn: sqlite3.Connection) -> None:
+    with immediate_transaction(conn):
         _run_script(conn, SCHEMA)
         conn.executemany(
             "INSERT OR IGNORE INTO meta VALUES (?, ?)",
@@ -138,11 +153,6 @@ def _create(conn: sqlite3.Connection) -> None:
              ("deletions", "0"), ("images", "0"), ("vocabulary", WORDS_VERSION),
              ("created_at", str(time.time()))],
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
 
 
 def _check_or_migrate(conn: sqlite3.Connection, path: Path | None) -> None:
@@ -219,8 +229,7 @@ def _migrate_1_to_2(conn: sqlite3.Connection, path: Path | None) -> None:
     conn.create_function("rir_page_id", 3,
                          lambda image_id, url, title: page_id_for(image_id, page_key(url, title)),
                          deterministic=True)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate_transaction(conn):
         if conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()[0] == "1":
             _run_script(conn, SCHEMA + _MIGRATE_1_TO_2)
             _post_migrated_words(conn)
@@ -228,7 +237,3 @@ def _migrate_1_to_2(conn: sqlite3.Connection, path: Path | None) -> None:
             conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                              [("format", str(FORMAT)), ("vocabulary", WORDS_VERSION)])
             conn.execute("INSERT OR REPLACE INTO meta SELECT 'images', COUNT(*) FROM images")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise

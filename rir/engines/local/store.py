@@ -22,7 +22,7 @@ from rir.engines.local.candidates import Candidate, QueryWords, find_candidates
 from rir.engines.local.features import index_words
 from rir.engines.local.postings import PostingsIndex
 from rir.engines.local.records import ImageData, ImageInfo, IndexedPage, PageData, page_id_for
-from rir.engines.local.schema import open_database
+from rir.engines.local.schema import immediate_transaction, open_database
 from rir.errors import ConfigurationError
 
 __all__ = ["IndexStore"]
@@ -197,27 +197,20 @@ class IndexStore:
         load may ``defer_merges`` of posting segments and :meth:`compact` at the end.
         """
         now = time.time()
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                rowids, new_rowids, new_words = self._store_images([i for i, _ in items], now)
-                page_ids = [page_id_for(image.image_id, page.key) for image, page in items]
-                self._conn.executemany(
-                    "INSERT INTO pages (id, image, title, caption, url, image_url, metadata, "
-                    "added_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
-                    "title = excluded.title, caption = excluded.caption, url = excluded.url, "
-                    "image_url = excluded.image_url, metadata = excluded.metadata",
-                    [(page_id, rowids[image.image_id], page.title, page.caption, page.url,
-                      page.image_url, json.dumps(page.metadata, ensure_ascii=False, default=str),
-                      now) for page_id, (image, page) in zip(page_ids, items, strict=True)])
-                self._postings.add(new_rowids, new_words, merge=not defer_merges)
-                self._bump("images", len(new_rowids))
-                self._bump("generation")
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
+        with self._lock, immediate_transaction(self._conn):
+            rowids, new_rowids, new_words = self._store_images([i for i, _ in items], now)
+            page_ids = [page_id_for(image.image_id, page.key) for image, page in items]
+            self._conn.executemany(
+                "INSERT INTO pages (id, image, title, caption, url, image_url, metadata, "
+                "added_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
+                "title = excluded.title, caption = excluded.caption, url = excluded.url, "
+                "image_url = excluded.image_url, metadata = excluded.metadata",
+                [(page_id, rowids[image.image_id], page.title, page.caption, page.url,
+                  page.image_url, json.dumps(page.metadata, ensure_ascii=False, default=str),
+                  now) for page_id, (image, page) in zip(page_ids, items, strict=True)])
+            self._postings.add(new_rowids, new_words, merge=not defer_merges)
+            self._bump("images", len(new_rowids))
+            self._bump("generation")
         return page_ids
 
     def _store_images(self, images: Sequence[ImageData], now: float
@@ -248,16 +241,9 @@ class IndexStore:
 
     def compact(self) -> None:
         """Merge all posting segments into one (after a bulk load with deferred merges)."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._postings.compact()
-                self._bump("generation")
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
+        with self._lock, immediate_transaction(self._conn):
+            self._postings.compact()
+            self._bump("generation")
 
     def segments(self) -> int:
         with self._lock:
@@ -265,43 +251,29 @@ class IndexStore:
 
     def remove_page(self, page_id: str) -> bool:
         """Delete a page; an image left without pages is deleted with it."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._conn.execute("SELECT image FROM pages WHERE id = ?",
-                                         (page_id,)).fetchone()
-                if row is not None:
-                    self._conn.execute("DELETE FROM pages WHERE id = ?", (page_id,))
-                    left = self._conn.execute("SELECT 1 FROM pages WHERE image = ? LIMIT 1",
-                                              (row[0],)).fetchone()
-                    if left is None:
-                        self._delete_images([int(row[0])])
-                    self._bump("generation")
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
+        with self._lock, immediate_transaction(self._conn):
+            row = self._conn.execute("SELECT image FROM pages WHERE id = ?",
+                                     (page_id,)).fetchone()
+            if row is not None:
+                self._conn.execute("DELETE FROM pages WHERE id = ?", (page_id,))
+                left = self._conn.execute("SELECT 1 FROM pages WHERE image = ? LIMIT 1",
+                                          (row[0],)).fetchone()
+                if left is None:
+                    self._delete_images([int(row[0])])
+                self._bump("generation")
         return row is not None
 
     def remove_image(self, image_id: str) -> int:
         """Delete an image and all its pages; returns how many pages went."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._conn.execute("SELECT rowid FROM images WHERE id = ?",
-                                         (image_id,)).fetchone()
-                removed = 0
-                if row is not None:
-                    removed = self._conn.execute("DELETE FROM pages WHERE image = ?",
-                                                 (row[0],)).rowcount
-                    self._delete_images([int(row[0])])
-                    self._bump("generation")
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
+        with self._lock, immediate_transaction(self._conn):
+            row = self._conn.execute("SELECT rowid FROM images WHERE id = ?",
+                                     (image_id,)).fetchone()
+            removed = 0
+            if row is not None:
+                removed = self._conn.execute("DELETE FROM pages WHERE image = ?",
+                                             (row[0],)).rowcount
+                self._delete_images([int(row[0])])
+                self._bump("generation")
         return int(removed)
 
     def _delete_images(self, rowids: list[int]) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rir.cli._adapters import require_langchain_adapter
-from rir.cli._common import positive_int
+from rir.cli._common import non_negative_int, positive_int
 from rir.errors import ConfigurationError
 
 
@@ -19,16 +19,6 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be more than 0, got {value:g}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
     return value
 
 
@@ -78,10 +68,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--concurrency", type=positive_int, default=None, metavar="N",
                         help="searches at once per engine (default: sized to the engine: 8 "
                         "local, 2 google_lens, 4 others)")
-    parser.add_argument("--max-queue", type=_count, default=256, metavar="N",
+    parser.add_argument("--max-queue", type=non_negative_int, default=256, metavar="N",
                         help="searches that may wait for a slot before 503 + Retry-After "
                         "(default 256)")
-    parser.add_argument("--rate-limit", type=_count, default=600, metavar="N",
+    parser.add_argument("--rate-limit", type=non_negative_int, default=600, metavar="N",
                         help="requests per minute per API key (or client address); 0: off "
                         "(default 600)")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the "

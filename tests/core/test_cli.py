@@ -16,13 +16,8 @@ from rir import EngineTimeoutError, register_engine
 from rir.cli import main
 from rir.demo import available_demo_photos
 from rir.engines import Engine
+from tests.core.cli_util import run
 from tests.core.images_util import photo
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -10,19 +10,13 @@ from PIL import Image
 from qdrant_client import QdrantClient, models
 
 from benchmarks.transforms import TRANSFORMS
-from rir.cli import main
 from rir.demo import available_demo_photos
 from rir.engines.local import LocalIndex
 from rir.engines.local.copy import copy_index
 from rir.engines.local.qdrant_backend import QdrantBackend
 from rir.engines.local.store import IndexStore
+from tests.core.cli_util import run
 from tests.http_server import Route
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

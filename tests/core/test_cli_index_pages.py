@@ -7,29 +7,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
-from rir.cli import main
-from rir.demo import available_demo_photos
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.core.cli_util import run, write_demo_photos
 
 
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     folder = tmp_path_factory.mktemp("photos")
-    paths = []
-    for _, path in available_demo_photos()[:3]:
-        target = folder / f"{path.stem}.jpg"
-        Image.open(path).convert("RGB").save(target, quality=90)
-        paths.append(target)
-    if len(paths) < 3:
-        pytest.skip("the demo photos (matplotlib, scikit-image) are not installed")
-    return paths
+    return write_demo_photos(folder)
 
 
 def pages(capsys, index: Path, *extra: str) -> list[dict]:

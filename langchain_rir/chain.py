@@ -187,8 +187,8 @@ def create_rir_chain(
     llm: BaseChatModel | Runnable | str,
     retriever: ReverseImageRetriever | None = None,
     *,
-    context: str = "text",
-    k: int = 10,
+    context: str | None = None,
+    k: int | None = None,
     prompt: PromptOptions | None = None,
     allow_local_files: bool = False,
     return_sources: bool = False,
@@ -206,6 +206,7 @@ def create_rir_chain(
         context: ``"text"``, ``"screenshot"``, ``"thumbnails"`` or ``"none"`` (the
             baseline without retrieval); overridable per call with ``{"context": ...}``.
         k: how many hits to retrieve and show the model; per call with ``{"k": ...}``.
+            ``context`` and ``k`` override ``prompt``'s (defaults ``"text"`` and 10).
         prompt: the other prompt settings (:class:`rir.prompt_builder.PromptOptions`:
             ``max_context_chars``, ``max_thumbnails``, ``render_missing_screenshot``); they
             may also be passed as keywords (``create_rir_chain(llm, max_thumbnails=3)``).
@@ -214,7 +215,8 @@ def create_rir_chain(
         return_sources: return the dict of :meth:`RIRChain.with_sources` by default.
     """
     options = PromptOptions.take_from(prompt, retriever_options).updated(
-        {"context": context, "max_hits": check_k(k)})
+        {"context": context, "max_hits": None if k is None else check_k(k)})
+    k = options.max_hits
     if isinstance(llm, str):
         model: Runnable = resolve_chat_model(llm)
     elif isinstance(llm, Runnable):

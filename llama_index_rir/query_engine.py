@@ -100,7 +100,8 @@ class ReverseImageQueryEngine(BaseQueryEngine):
             (``engine``, ``k``, ``extract``, ``cache``, ...) when omitted.
         llm: the LLM; default ``OpenAI(model="gpt-4o")`` (needs ``OPENAI_API_KEY``).
         context: ``"text"``, ``"screenshot"``, ``"thumbnails"`` or ``"none"``.
-        max_hits: hits placed in the context.
+        max_hits: hits placed in the context. ``context`` and ``max_hits`` override
+            ``prompt``'s (defaults ``"text"`` and 10).
         prompt: the other prompt settings (:class:`rir.prompt_builder.PromptOptions`:
             ``max_context_chars``, ``max_thumbnails``, ``render_missing_screenshot``); they
             may also be passed as keywords. ``render_missing_screenshot=False`` makes
@@ -115,8 +116,8 @@ class ReverseImageQueryEngine(BaseQueryEngine):
         retriever: ReverseImageRetriever | None = None,
         llm: Any = None,
         *,
-        context: str = "text",
-        max_hits: int = 10,
+        context: str | None = None,
+        max_hits: int | None = None,
         prompt: PromptOptions | None = None,
         streaming: bool = False,
         default_question: str = DEFAULT_QUESTION,

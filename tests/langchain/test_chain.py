@@ -139,6 +139,17 @@ def test_none_mode_is_the_baseline_without_retrieval(recording_model, query_imag
     assert output["documents"] == [] and output["best_guess"] is None
 
 
+def test_a_prompt_options_object_is_honoured(recording_model, query_image) -> None:
+    from rir.prompt_builder import PromptOptions
+
+    engine = _CountingEngine()
+    chain = create_rir_chain(recording_model, ReverseImageRetriever(engine=engine, cache=False),
+                             prompt=PromptOptions(context="none"))
+    chain.invoke({"image": query_image, "question": QUESTION})
+    system, _ = _sent(recording_model)
+    assert system.content == SYSTEM_BY_MODE["none"] and engine.calls == 0
+
+
 class _InjectingEngine(Engine):
     """Returns hits whose titles and snippets try to take over the model."""
 

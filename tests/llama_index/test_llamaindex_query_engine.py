@@ -268,6 +268,14 @@ def test_no_search_no_retrieve_event(demo_index, demo_image):
     assert len(debug.get_event_pairs(CBEventType.QUERY)) == 1
 
 
+def test_a_prompt_options_object_is_honoured(demo_index, demo_image):
+    engine = _engine(demo_index, RecordingMultimodalLLM(),
+                     prompt=PromptOptions(context="none", max_hits=3))
+    assert (engine.context, engine.prompt.max_hits) == ("none", 3)
+    assert _engine(demo_index, RecordingMultimodalLLM(), prompt=PromptOptions(max_hits=3),
+                   max_hits=4).prompt.max_hits == 4  # the keyword wins
+
+
 async def test_urls_reach_the_model_whole(demo_image):
     llm = RecordingMultimodalLLM()
     engine = _engine(NewsEngine(), llm, context="text")

@@ -101,8 +101,12 @@ class SearchService:
 
     # -- searching ------------------------------------------------------------------------------
 
+    def _engine_key(self, engine: str | None) -> str:
+        """The registry name a request's engine (or the server's default) stands for."""
+        return (engine or self.config.default_engine).strip().lower()
+
     async def searcher(self, engine: str | None = None) -> ReverseImageSearch:
-        name = (engine or self.config.default_engine).strip().lower()
+        name = self._engine_key(engine)
         if name in _NEEDS_SERVER_OPTIONS:
             raise ConfigurationError(
                 f"The '{name}' engine combines engines chosen by the server's configuration; "
@@ -128,14 +132,14 @@ class SearchService:
             return searcher
 
     def limiter(self, engine: str | None = None) -> ConcurrencyLimiter | None:
-        return self._limiters.get((engine or self.config.default_engine).strip().lower())
+        return self._limiters.get(self._engine_key(engine))
 
     async def search(self, image: str | bytes, *, k: int = 5, engine: str | None = None,
                      local_files: bool = False, progress: Progress = _no_progress) -> Searched:
         """Load ``image``, wait for a slot of the engine, search within the deadline."""
         _check_k(k)
         searcher = await self.searcher(engine)
-        limiter = self._limiters[(engine or self.config.default_engine).strip().lower()]
+        limiter = self._limiters[self._engine_key(engine)]
         await progress(0.1, "loading the image")
         query = await self.load(image, local_files=local_files)
         async with limiter.slot():

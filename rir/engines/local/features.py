@@ -12,7 +12,8 @@ Each image is normalised to about 200k grey pixels and described three ways:
   in each of several tables. Copies of the same picture share many words, so
   an inverted index over words finds candidates without comparing every image.
 
-Mirrored copies are handled by describing the query twice (as is and flipped).
+Mirrored copies are handled by describing the query twice (as is and flipped; the
+two run side by side on two cores).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from PIL import Image, ImageOps
+
+from rir.engines.local.threads import beside
 
 __all__ = [
     "FEATURE_VERSION",
@@ -205,13 +208,18 @@ def extract_index_features(image: Image.Image) -> IndexFeatures:
     )
 
 
+def _describe_query_side(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    points, descriptors = _orb(grey, QUERY_KEYPOINTS)
+    return points, descriptors, _global_descriptor(grey)
+
+
 def extract_query_features(image: Image.Image) -> QueryFeatures:
     grey = normalise(image)
-    mirrored = np.ascontiguousarray(grey[:, ::-1])
-    straight_pts, straight_des = _orb(grey, QUERY_KEYPOINTS)
-    mirror_pts, mirror_des = _orb(mirrored, QUERY_KEYPOINTS)
+    mirrored = beside(_describe_query_side, np.ascontiguousarray(grey[:, ::-1]))
+    straight_pts, straight_des, straight_global = _describe_query_side(grey)
+    mirror_pts, mirror_des, mirror_global = mirrored.result()
     return QueryFeatures(
-        global_descs=np.stack([_global_descriptor(grey), _global_descriptor(mirrored)]),
+        global_descs=np.stack([straight_global, mirror_global]),
         points=(straight_pts, mirror_pts),
         descriptors=(straight_des, mirror_des),
         shape=(grey.shape[0], grey.shape[1]),

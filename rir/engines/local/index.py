@@ -33,7 +33,7 @@ from rir.engines.http.secrets import SecretInput
 from rir.engines.local import features as F
 from rir.engines.local.backend import IndexBackend
 from rir.engines.local.backends import open_backend
-from rir.engines.local.candidates import Candidate, query_words
+from rir.engines.local.candidates import query_words
 from rir.engines.local.captions import caption_for, load_captions, title_from_filename
 from rir.engines.local.embeddings import EmbeddingMatrix
 from rir.engines.local.folder import (
@@ -47,6 +47,7 @@ from rir.engines.local.folder import (
 from rir.engines.local.location import missing_index_error, resolve_index_path
 from rir.engines.local.records import ImageData, ImageInfo, IndexedPage, PageData
 from rir.engines.local.store import IndexStore
+from rir.engines.local.verification import verify_candidates
 from rir.errors import ConfigurationError, EngineError
 from rir.images import ImageInput, QueryImage, aload_image, load_image
 from rir.models import SearchHit, SearchResult
@@ -286,7 +287,8 @@ class LocalIndex(Engine):
             return SearchResult(metadata={"index_size": 0, "pages_not_shown": 0})
         candidates = self._store.candidates(query_words(query), limit=max(8, k + 4),
                                             sha256=image.sha256)
-        scored = self._verify(candidates, query, threshold)
+        keypoints = self._store.load_keypoints([c.rowid for c in candidates])
+        scored = verify_candidates(candidates, query, keypoints, threshold)
         scored = {rowid: s for rowid, s in scored.items() if s[0] >= threshold}
         ranked = sorted(scored.items(), key=lambda item: -item[1][0])[:k]
         if self.embedder is not None:
@@ -322,29 +324,6 @@ class LocalIndex(Engine):
                  for h, thumb in zip(hits, thumbnails, strict=True)],
                 heading="Visual matches (local index)")
         return result
-
-    def _verify(self, candidates: list[Candidate], query: F.QueryFeatures,
-                threshold: float) -> dict[int, tuple[float, str, int]]:
-        """Geometrically verify candidates (in order); score each in [0, 1]."""
-        keypoints = self._store.load_keypoints([c.rowid for c in candidates])
-        scored: dict[int, tuple[float, str, int]] = {}
-        misses = 0
-        for candidate in candidates:
-            votes, similarity = candidate.votes, candidate.similarity
-            mirrored = int(votes[1] > votes[0]) if max(votes) > 0 \
-                else int(similarity[1] > similarity[0])
-            points, descriptors = keypoints.get(candidate.rowid, (
-                np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)))
-            check = F.verify(query.points[mirrored], query.descriptors[mirrored], points,
-                             descriptors)
-            appearance = F.global_score(max(similarity))
-            score = 1.0 if candidate.exact else max(F.geometric_score(check), appearance)
-            match = "exact" if candidate.exact or appearance >= 0.99 else "visual"
-            scored[candidate.rowid] = (round(score, 4), match, check.inliers)
-            misses = 0 if score >= threshold else misses + 1
-            if misses >= 4 and any(s[0] >= threshold for s in scored.values()):
-                break  # candidates are in vote order: the rest are weaker still
-        return scored
 
     # -- housekeeping -------------------------------------------------------------------------
 

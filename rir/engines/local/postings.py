@@ -22,12 +22,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from rir.engines.local.features import TOTAL_VOCABULARY
 
-__all__ = ["PostingsIndex"]
+__all__ = ["PostingLists", "PostingsIndex"]
 
 _MERGE_RATIO = 2  # merge a segment into its predecessor while it is >= 1/2 of its size
 _KEY_SHIFT = 32  # postings.key = word << 32 | segment: one B-tree range per word
@@ -197,17 +198,29 @@ class PostingsIndex:
             self._counts_generation = generation
         return self._counts
 
-    def lists(self, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(word per posting, image rowid per posting) for every posting of ``words``."""
+    def lists(self, words: np.ndarray) -> PostingLists:
+        """Every posting list (one per word and segment) of ``words``."""
         if len(words) == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+            return PostingLists(np.zeros(0, np.int64), np.zeros(0, np.int64), [])
         rows = self._conn.execute(
             "SELECT p.key, p.count, p.rowids FROM json_each(?) AS j JOIN postings AS p "
             "ON p.key >= (j.value << 32) AND p.key < ((j.value + 1) << 32)",
             (json.dumps([int(w) for w in words]),)).fetchall()
-        if not rows:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        rowids = np.frombuffer(b"".join(r[2] for r in rows), np.uint32).astype(np.int64)
-        per_row = np.repeat(np.array([int(r[0]) >> _KEY_SHIFT for r in rows], np.int64),
-                            [int(r[1]) for r in rows])
-        return per_row, rowids
+        return PostingLists(np.array([int(r[0]) >> _KEY_SHIFT for r in rows], np.int64),
+                            np.array([int(r[1]) for r in rows], np.int64),
+                            [r[2] for r in rows])
+
+
+@dataclass(frozen=True)
+class PostingLists:
+    """Posting lists read for one query: row ``i`` holds ``sizes[i]`` rowids of ``words[i]``."""
+
+    words: np.ndarray
+    sizes: np.ndarray
+    blobs: list[bytes]
+
+    def select(self, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rows holding ``words``, the image rowids of those rows' postings, concatenated)."""
+        rows = np.flatnonzero(np.isin(self.words, words))
+        rowids = np.frombuffer(b"".join([self.blobs[i] for i in rows]), np.uint32)
+        return rows, rowids

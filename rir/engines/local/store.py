@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from rir.engines.local.candidates import Candidate, QueryWords, find_candidates
+from rir.engines.local.candidates import Candidate, QueryWords, VoteBuffers, find_candidates
 from rir.engines.local.features import index_words
 from rir.engines.local.postings import PostingsIndex
 from rir.engines.local.records import ImageData, ImageInfo, IndexedPage, PageData, page_id_for
@@ -63,6 +63,7 @@ class IndexStore:
         self._conn = open_database(self.path)
         self._postings = PostingsIndex(self._conn)
         self._removed, self._removed_version = np.zeros(0, np.uint32), -1
+        self._votes = VoteBuffers()
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -143,7 +144,8 @@ class IndexStore:
             return find_candidates(
                 self._conn, self._postings, query, images=self._image_count(),
                 counts=self._postings.counts(generation), removed=self._removed,
-                limit=limit, exact=self.find_by_sha256(sha256) if sha256 else [])
+                limit=limit, exact=self.find_by_sha256(sha256) if sha256 else [],
+                buffers=self._votes)
 
     def _image_count(self) -> int:
         row = self._conn.execute("SELECT value FROM meta WHERE key = 'images'").fetchone()

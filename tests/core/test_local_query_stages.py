@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import multiprocessing
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from rir.demo import available_demo_photos
+from rir.engines.local import LocalIndex, threads
 from rir.engines.local import candidates as C
 from rir.engines.local import features as F
-from rir.engines.local import threads
 from rir.engines.local import verification as V
 from rir.engines.local.candidates import Candidate
 
@@ -152,10 +153,8 @@ def test_vote_buffers_are_clean_for_the_next_query() -> None:
     assert buffers.tally(1, rowids, 1.0)[[3, 5, 9]].tolist() == [1, 2, 1]  # its own side
 
 
-def test_candidates_do_not_depend_on_earlier_queries(tmp_path, photo_paths: list) -> None:
+def test_candidates_do_not_depend_on_earlier_queries(tmp_path: Path, photo_paths: list) -> None:
     """The reused vote buffers carry nothing from one query to the next."""
-    from rir.engines.local import LocalIndex
-
     index = LocalIndex(tmp_path / "photos.rir")
     for path in photo_paths:
         index.add(path, title=path.stem)

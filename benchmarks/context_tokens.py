@@ -26,11 +26,11 @@ import json
 import sys
 from pathlib import Path
 
-from rir.cost import ameasure_modes, format_table
-from rir.extract import postprocess
-from rir.images import aload_image
-from rir.models import SearchResult
-from rir.prompts import CONTEXT_MODES
+from rir.inputs.images import aload_image
+from rir.prompting.cost import ameasure_modes, format_table
+from rir.prompting.spec import CONTEXT_MODES
+from rir.results.extract import postprocess
+from rir.results.models import SearchResult
 
 DEMO_QUESTION = "Who is the person in this photo, and what is she known for?"
 SAVED_LENS_PAGE = (Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "lens"

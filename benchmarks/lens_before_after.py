@@ -51,7 +51,7 @@ async def _measure() -> dict[str, float]:
     from lens_engine import fake_lens_process, query_jpeg  # this tree's fake server
 
     from rir.engines.google_lens import GoogleLensEngine  # the tree on PYTHONPATH
-    from rir.images import aload_image
+    from rir.inputs.images import aload_image
 
     with fake_lens_process({"q.jpg": query_jpeg()}) as root:
         query = await aload_image(f"{root}/img/q.jpg", allow_private_urls=True)

@@ -58,7 +58,7 @@ from fake_lens import REAL_PAGE, FakeLens  # noqa: E402
 
 from rir.engines.google_lens import GoogleLensEngine  # noqa: E402
 from rir.engines.google_lens.browser import LAUNCH_ARGS, find_browser  # noqa: E402
-from rir.images import QueryImage, aload_image  # noqa: E402
+from rir.inputs.images import QueryImage, aload_image  # noqa: E402
 
 PROTOTYPE_SLEEP_S = 2.0
 _OFFLINE = re.compile(r"^(?!https?://127\.0\.0\.1(:\d+)?/)[a-z]+://")

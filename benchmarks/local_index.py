@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.transforms import TRANSFORMS
 from rir.engines.local import LocalIndex
 from rir.engines.local import features as F
-from rir.images import load_image
+from rir.inputs.images import load_image
 
 ROOT = Path(__file__).resolve().parents[1]
 NEWS = ROOT.parent / "shared" / "images" / "news"

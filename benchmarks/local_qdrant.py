@@ -34,10 +34,10 @@ from benchmarks.local_index import NEWS, load_photos
 from benchmarks.transforms import TRANSFORMS
 from rir.engines.local import LocalIndex
 from rir.engines.local.folder import fingerprint
-from rir.engines.local.qdrant_backend import QdrantBackend
+from rir.engines.local.qdrant.backend import QdrantBackend
 from rir.engines.local.records import PageData
 from rir.engines.local.store import IndexStore
-from rir.images import load_image
+from rir.inputs.images import load_image
 
 
 def _jpeg(image: Image.Image) -> bytes:

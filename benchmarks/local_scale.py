@@ -33,7 +33,7 @@ from benchmarks.local_filler import filler_batches
 from benchmarks.transforms import TRANSFORMS
 from rir.engines.local import LocalIndex
 from rir.engines.local import features as F
-from rir.images import load_image
+from rir.inputs.images import load_image
 
 NEWS = Path(__file__).resolve().parents[2] / "shared" / "images" / "news"
 

@@ -20,9 +20,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_rir.chain import create_rir_chain
 from langchain_rir.chat_models import DEFAULT_MODEL, resolve_chat_model
 from langchain_rir.retriever import ReverseImageRetriever
-from rir._aio import run_sync
+from rir._runtime import run_sync
 from rir.engines import display_options
-from rir.prompts import check_context_mode
+from rir.prompting.spec import check_context_mode
 
 __all__ = ["aask", "ask"]
 

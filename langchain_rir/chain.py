@@ -12,7 +12,7 @@ The input is ``{"image": ..., "question": ...}`` plus optional per-call ``"conte
 ``{"refresh": True, "deny_domains": [...]}``). ``image`` may be an http(s) URL, a
 ``data:`` URI, a ``pathlib.Path``, bytes, a PIL image or a :class:`rir.QueryImage`
 (a ``str`` path only with ``allow_local_files=True``). The prompt comes from
-:mod:`rir.prompt_builder` / :mod:`rir.prompts`, the same words the LlamaIndex side sends;
+:mod:`rir.prompting.build` / :mod:`rir.prompting`, the same words the LlamaIndex side sends;
 the query image always travels inline as base64.
 
 ``stream``/``astream`` stream the answer; ``batch``/``abatch`` take
@@ -44,14 +44,14 @@ from typing_extensions import TypedDict
 from langchain_rir.chat_models import resolve_chat_model
 from langchain_rir.messages import to_langchain_messages
 from langchain_rir.retriever import ReverseImageRetriever
-from rir._aio import run_sync
-from rir.cost import measure_prompt
+from rir._runtime import run_sync
 from rir.engines import check_k
 from rir.errors import ConfigurationError
-from rir.images import QueryImage, aload_image
-from rir.models import SearchResult
-from rir.prompt_builder import PromptOptions, abuild_context_prompt
-from rir.prompts import PromptSpec
+from rir.inputs.images import QueryImage, aload_image
+from rir.prompting.build import PromptOptions, abuild_context_prompt
+from rir.prompting.cost import measure_prompt
+from rir.prompting.spec import PromptSpec
+from rir.results.models import SearchResult
 
 __all__ = ["PreparedPrompt", "RIRChain", "RIRChainInput", "aprepare_prompt", "create_rir_chain"]
 
@@ -146,7 +146,7 @@ async def aprepare_prompt(
     """Search ``image`` (unless ``context="none"``) and build the prompt for ``question``.
 
     The chain's first step; also what ``rir ask --dry-run`` prints. ``context`` and ``k``
-    override ``prompt`` (:class:`rir.prompt_builder.PromptOptions`; ``k`` is its ``max_hits``:
+    override ``prompt`` (:class:`rir.prompting.build.PromptOptions`; ``k`` is its ``max_hits``:
     the hits retrieved and shown).
     """
     options = (prompt or PromptOptions()).updated({"context": context, "max_hits": k})
@@ -207,7 +207,7 @@ def create_rir_chain(
             baseline without retrieval); overridable per call with ``{"context": ...}``.
         k: how many hits to retrieve and show the model; per call with ``{"k": ...}``.
             ``context`` and ``k`` override ``prompt``'s (defaults ``"text"`` and 10).
-        prompt: the other prompt settings (:class:`rir.prompt_builder.PromptOptions`:
+        prompt: the other prompt settings (:class:`rir.prompting.build.PromptOptions`:
             ``max_context_chars``, ``max_thumbnails``, ``render_missing_screenshot``); they
             may also be passed as keywords (``create_rir_chain(llm, max_thumbnails=3)``).
         allow_local_files: accept ``str`` file paths as ``image`` (``Path`` objects are

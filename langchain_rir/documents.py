@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from langchain_core.documents import Document
 
-from rir.documents import HIT_METADATA_KEYS, hit_id, hit_metadata, hit_text
-from rir.models import SearchHit, SearchResult
-from rir.prompts import format_hits
+from rir.prompting.hit_documents import HIT_METADATA_KEYS, hit_id, hit_metadata, hit_text
+from rir.prompting.listing import format_hits
+from rir.results.models import SearchHit, SearchResult
 
 __all__ = ["DOCUMENT_METADATA_KEYS", "document_id", "format_documents", "hits_to_documents"]
 
@@ -34,7 +34,8 @@ def hits_to_documents(result: SearchResult, *, query_sha256: str | None = None) 
 def format_documents(documents: Sequence[Document], *, best_guess: str | None = None,
                      max_chars: int = 6000) -> str:
     """Numbered lines for Documents made by :func:`hits_to_documents` (title, site, URL,
-    caption), in the same format as the tools' and the prompt's (:func:`rir.prompts.format_hits`).
+    caption), in the same format as the tools' and the prompt's
+    (:func:`rir.prompting.listing.format_hits`).
     """
     hits = []
     for number, doc in enumerate(documents, start=1):

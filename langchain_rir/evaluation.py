@@ -1,7 +1,7 @@
 """The evaluation harness's LangChain backend: answers with the LCEL chain, judges with a model.
 
 :data:`BACKEND` is what ``RunConfig(backend="langchain")`` (the default) loads
-by name (see :mod:`rir.eval.backends`). Each item goes through
+by name (see :mod:`rir.eval.model_backend`). Each item goes through
 :func:`langchain_rir.create_rir_chain` with the run's context mode and ``k``;
 token counts come from the model's ``usage_metadata``. Model names are
 ``provider:name`` (:func:`langchain_rir.resolve_chat_model`) or the offline
@@ -21,8 +21,8 @@ from langchain_rir.chat_models import resolve_chat_model
 from langchain_rir.retriever import ReverseImageRetriever
 from langchain_rir.testing import fake_model
 from rir.engines import Engine
-from rir.eval.backends import Answer, JudgeCall
-from rir.eval.item import RunConfig
+from rir.eval.model_backend import Answer, JudgeCall
+from rir.eval.run_config import RunConfig
 
 __all__ = ["BACKEND", "ChainAnswerer", "LangChainBackend", "resolve_eval_model"]
 
@@ -90,7 +90,7 @@ def _reply_text(message: Any) -> str:
 
 
 class LangChainBackend:
-    """:class:`rir.eval.backends.EvalBackend` on LangChain chat models."""
+    """:class:`rir.eval.model_backend.EvalBackend` on LangChain chat models."""
 
     def answerer(self, config: RunConfig, *, model: Any = None,
                  engine: Engine | None = None) -> ChainAnswerer:

@@ -1,4 +1,4 @@
-"""Translate a framework-neutral :class:`rir.prompts.PromptSpec` into LangChain messages.
+"""Translate a framework-neutral :class:`rir.prompting.spec.PromptSpec` into LangChain messages.
 
 Images become LangChain's standard base64 image blocks
 (``{"type": "image", "base64": ..., "mime_type": ...}``), which every chat model
@@ -12,7 +12,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from rir.prompts import ImagePart, PromptSpec
+from rir.prompting.spec import ImagePart, PromptSpec
 
 __all__ = ["to_content_blocks", "to_langchain_messages"]
 

@@ -28,12 +28,12 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from langchain_rir.documents import hits_to_documents
-from rir._aio import run_sync
+from rir._runtime import run_sync
 from rir.engines import Engine, check_k
 from rir.errors import ConfigurationError
-from rir.extract import ExtractOptions
-from rir.images import QueryImage, aload_image
-from rir.models import SearchResult
+from rir.inputs.images import QueryImage, aload_image
+from rir.results.extract import ExtractOptions
+from rir.results.models import SearchResult
 from rir.search import ReverseImageSearch
 
 __all__ = ["EXTRACT_OPTION_NAMES", "RetrievalResult", "ReverseImageRetriever"]

@@ -1,7 +1,7 @@
 """The chat model behind ``rir serve --model``: :class:`rir.serve.Asker` on a LangChain model.
 
 The server searches (its one search path) and hands this the query image and the result;
-the prompt is :func:`rir.prompts.build_prompt`'s, translated to LangChain messages, so the
+the prompt is :func:`rir.prompting.build.build_prompt`'s, translated to LangChain messages, so the
 words match ``rir ask`` and the chains. Provider errors become ``EngineError`` without
 echoing credentials.
 """
@@ -16,9 +16,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_rir.chat_models import resolve_chat_model
 from langchain_rir.messages import to_langchain_messages
 from rir.errors import EngineError, RIRError
-from rir.images import QueryImage
-from rir.models import SearchResult
-from rir.prompts import build_prompt
+from rir.inputs.images import QueryImage
+from rir.prompting.build import build_prompt
+from rir.results.models import SearchResult
 
 __all__ = ["LangChainAsker"]
 

@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from langchain_rir.attachments import latest_image_in_messages
 from langchain_rir.retriever import ReverseImageRetriever
-from rir._aio import run_sync
+from rir._runtime import run_sync
 from rir.errors import (
     EngineBlockedError,
     EngineError,
@@ -45,8 +45,8 @@ from rir.errors import (
     EngineTimeoutError,
     RIRError,
 )
-from rir.prompts import format_tool_result
-from rir.user_image import USER_IMAGE, no_user_image_message, wants_user_image
+from rir.inputs.user_image import USER_IMAGE, no_user_image_message, wants_user_image
+from rir.prompting.listing import format_tool_result
 
 try:  # LangGraph (installed with `langchain`) injects agent state into tools.
     from langgraph.prebuilt import InjectedState

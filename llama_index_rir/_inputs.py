@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from llama_index.core.schema import QueryBundle
 
-from rir.cache import ResultCache
 from rir.engines import Engine
 from rir.errors import ConfigurationError, InvalidImageError
-from rir.extract import ExtractOptions
+from rir.results.cache import ResultCache
+from rir.results.extract import ExtractOptions
 from rir.search import ReverseImageSearch
 
 __all__ = ["build_searcher", "image_source", "is_image_reference"]

@@ -1,7 +1,7 @@
-"""Translate a framework-neutral :class:`rir.prompts.PromptSpec` into LlamaIndex chat messages.
+"""Translate a framework-neutral :class:`rir.prompting.spec.PromptSpec` into LlamaIndex messages.
 
-Each :class:`~rir.prompts.ImagePart` becomes an ``ImageBlock`` holding the bytes
-(as base64) and the MIME type, and each :class:`~rir.prompts.TextPart` a
+Each :class:`~rir.prompting.spec.ImagePart` becomes an ``ImageBlock`` holding the bytes
+(as base64) and the MIME type, and each :class:`~rir.prompting.spec.TextPart` a
 ``TextBlock``, in order, so the query image is always sent inline, never as a URL
 the provider must fetch, and the words match what the LangChain side sends
 (``langchain_rir.messages`` translates the same spec).
@@ -17,7 +17,7 @@ from llama_index.core.base.llms.types import (
     TextBlock,
 )
 
-from rir.prompts import ImagePart, PromptSpec
+from rir.prompting.spec import ImagePart, PromptSpec
 
 __all__ = ["to_chat_messages", "to_content_blocks"]
 

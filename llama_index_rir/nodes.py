@@ -1,6 +1,6 @@
 """Search hits as LlamaIndex nodes: text, metadata, stable ids and scores in [0, 1].
 
-One :class:`~rir.models.SearchHit` becomes one ``NodeWithScore``:
+One :class:`~rir.results.models.SearchHit` becomes one ``NodeWithScore``:
 
 * text: the hit's title and caption (web text, stripped of control characters);
 * metadata: ``source`` (the page URL), ``title``, ``site``, ``thumbnail_url``,
@@ -23,9 +23,9 @@ from typing import Any
 
 from llama_index.core.schema import ImageNode, NodeWithScore, TextNode
 
-from rir.documents import hit_id, hit_metadata, hit_text
-from rir.models import SearchHit, SearchResult
-from rir.prompts import Thumbnail
+from rir.prompting.hit_documents import hit_id, hit_metadata, hit_text
+from rir.prompting.spec import Thumbnail
+from rir.results.models import SearchHit, SearchResult
 
 __all__ = [
     "EMBED_EXCLUDED_KEYS",
@@ -66,7 +66,8 @@ def normalized_scores(hits: Sequence[SearchHit]) -> list[float]:
 
 def hit_node_id(hit: SearchHit, query_sha256: str) -> str:
     """A UUID that is the same for the same hit of the same query image on every run,
-    and the same as ``langchain_rir``'s Document id (see :func:`rir.documents.hit_id`)."""
+    and the same as ``langchain_rir``'s Document id
+    (see :func:`rir.prompting.hit_documents.hit_id`)."""
     return hit_id(query_sha256, hit)
 
 

@@ -7,7 +7,7 @@
     >>> response.response, response.metadata["best_guess"], response.source_nodes
 
 Unlike LlamaIndex's own query engines, this one sends the *query* image: it
-searches it, builds the prompt with :func:`rir.prompt_builder.abuild_context_prompt` (the
+searches it, builds the prompt with :func:`rir.prompting.build.abuild_context_prompt` (the
 same fenced, untrusted-context prompt the LangChain chain sends) and passes one
 ``ChatMessage`` with the image as an ``ImageBlock`` plus ``TextBlock``s to any
 LlamaIndex LLM that accepts images.
@@ -42,10 +42,10 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index_rir._inputs import is_image_reference
 from llama_index_rir.messages import to_chat_messages
 from llama_index_rir.retriever import ReverseImageRetriever
-from rir._aio import run_sync
+from rir._runtime import run_sync
 from rir.errors import ConfigurationError
-from rir.prompt_builder import PromptOptions, abuild_context_prompt
-from rir.prompts import PromptSpec
+from rir.prompting.build import PromptOptions, abuild_context_prompt
+from rir.prompting.spec import PromptSpec
 
 __all__ = ["DEFAULT_QUESTION", "PreparedQuery", "ReverseImageQueryEngine", "default_llm"]
 
@@ -102,7 +102,7 @@ class ReverseImageQueryEngine(BaseQueryEngine):
         context: ``"text"``, ``"screenshot"``, ``"thumbnails"`` or ``"none"``.
         max_hits: hits placed in the context. ``context`` and ``max_hits`` override
             ``prompt``'s (defaults ``"text"`` and 10).
-        prompt: the other prompt settings (:class:`rir.prompt_builder.PromptOptions`:
+        prompt: the other prompt settings (:class:`rir.prompting.build.PromptOptions`:
             ``max_context_chars``, ``max_thumbnails``, ``render_missing_screenshot``); they
             may also be passed as keywords. ``render_missing_screenshot=False`` makes
             ``screenshot`` mode raise ConfigurationError when the engine took none.
@@ -263,7 +263,7 @@ class ReverseImageQueryEngine(BaseQueryEngine):
         return await self.retriever.aretrieve(query_bundle)
 
     def _get_prompt_modules(self) -> PromptMixinType:
-        # The prompt texts live in rir.prompts, shared with the LangChain side.
+        # The prompt texts live in rir.prompting, shared with the LangChain side.
         return {}
 
     def __repr__(self) -> str:

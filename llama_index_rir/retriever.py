@@ -22,13 +22,13 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from llama_index_rir._inputs import build_searcher, image_source
 from llama_index_rir.nodes import hits_to_nodes
-from rir._aio import run_sync
+from rir._runtime import run_sync
 from rir.engines import Engine, check_k
-from rir.extract import ExtractOptions
-from rir.images import DEFAULT_MAX_BYTES, ImageInput, QueryImage, aload_image
-from rir.models import SearchResult
+from rir.inputs.images import DEFAULT_MAX_BYTES, ImageInput, QueryImage, aload_image
+from rir.prompting.thumbnail_fetch import afetch_thumbnails
+from rir.results.extract import ExtractOptions
+from rir.results.models import SearchResult
 from rir.search import ReverseImageSearch
-from rir.thumbnails import afetch_thumbnails
 
 if TYPE_CHECKING:
     from llama_index_rir._inputs import CacheOption
@@ -54,10 +54,10 @@ class ReverseImageRetriever(BaseRetriever):
             components to share its browser or HTTP client).
         k: how many hits to retrieve.
         extract: hit clean-up (dedupe, title cleaning, domain filters, best guess,
-            caption enrichment) as :class:`~rir.extract.ExtractOptions`; ``None`` for the
+            caption enrichment) as :class:`~rir.results.extract.ExtractOptions`; ``None`` for the
             defaults, ``False`` for raw hits. The same options as the LangChain side.
         cache: the result cache: ``True`` (default file), ``False``, a path or a
-            :class:`~rir.cache.ResultCache`.
+            :class:`~rir.results.cache.ResultCache`.
         allow_private_urls: let image URLs point at private or loopback addresses.
         allow_local_files: accept local paths in ``QueryBundle.image_path`` (the query
             string is never read as a path).

@@ -17,7 +17,7 @@ an http(s) URL of an image on the web.
 
 The model sees compact, numbered, fenced text; the tool output's ``raw_output`` is
 a :class:`ReverseImageSearchOutput` with the structured hits and the full
-:class:`~rir.models.SearchResult`. Failures raise our typed errors, whose messages
+:class:`~rir.results.models.SearchResult`. Failures raise our typed errors, whose messages
 say what to fix; agents pass them back to the model.
 """
 
@@ -37,14 +37,14 @@ from pydantic import BaseModel, Field
 from llama_index_rir._inputs import build_searcher
 from llama_index_rir.attachments import alatest_user_image
 from llama_index_rir.nodes import normalized_scores
-from rir._aio import run_sync
+from rir._runtime import run_sync
 from rir.engines import Engine, check_k
 from rir.errors import ConfigurationError, InvalidImageError
-from rir.extract import ExtractOptions
-from rir.images import QueryImage, aload_image
-from rir.models import SearchResult
-from rir.prompts import format_tool_result
-from rir.user_image import USER_IMAGE, no_user_image_message, wants_user_image
+from rir.inputs.images import QueryImage, aload_image
+from rir.inputs.user_image import USER_IMAGE, no_user_image_message, wants_user_image
+from rir.prompting.listing import format_tool_result
+from rir.results.extract import ExtractOptions
+from rir.results.models import SearchResult
 
 if TYPE_CHECKING:
     from llama_index_rir._inputs import CacheOption

@@ -9,8 +9,7 @@ The core has no LangChain or LlamaIndex imports; the adapters live in
 ``langchain_rir`` and ``llama_index_rir``.
 """
 
-from rir import errors
-from rir.cache import ResultCache
+from rir import _moved, errors
 from rir.engines import Engine, available_engines, get_engine, register_engine
 from rir.errors import (
     ConfigurationError,
@@ -23,12 +22,15 @@ from rir.errors import (
     RIRError,
     UnsafeURLError,
 )
-from rir.extract import ExtractOptions
-from rir.images import QueryImage, aload_image, load_image
-from rir.models import EngineFailure, Entity, SearchHit, SearchResult
+from rir.inputs.images import QueryImage, aload_image, load_image
+from rir.results.cache import ResultCache
+from rir.results.extract import ExtractOptions
+from rir.results.models import EngineFailure, Entity, SearchHit, SearchResult
 from rir.search import ReverseImageSearch, SearchOutcome
 
 __version__ = "0.1.0"
+
+_moved.install()  # old module paths of 0.1 keep working, with a warning, for one release
 
 __all__ = [
     "ConfigurationError",

@@ -18,7 +18,7 @@ from PIL import Image, ImageEnhance
 
 from rir.engines.local import MEMORY, LocalIndex
 from rir.errors import ConfigurationError
-from rir.images import QueryImage, load_image
+from rir.inputs.images import QueryImage, load_image
 
 __all__ = ["DEMO_PHOTOS", "DemoPhoto", "available_demo_photos", "build_demo_index", "demo_query"]
 

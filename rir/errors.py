@@ -20,18 +20,15 @@
         └── AllEnginesFailedError    every engine of a fallback or fusion failed
 
 Every message says what was wrong, with which input, and what to do about it.
-Inputs are described by :func:`describe_source`, which never prints image bytes,
-base64 payloads or URL credentials.
+Inputs are described by :func:`rir.inputs.describe.describe_source`, which never
+prints image bytes, base64 payloads or URL credentials.
 """
 
 from __future__ import annotations
 
-import os
+import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
-
-from rir.urls import redact_url, shorten
 
 __all__ = [
     "AllEnginesFailedError",
@@ -52,7 +49,6 @@ __all__ = [
     "InvalidImageError",
     "RIRError",
     "UnsafeURLError",
-    "describe_source",
 ]
 
 
@@ -146,23 +142,12 @@ class AllEnginesFailedError(EngineError):
         self.failures = list(failures)
 
 
-def describe_source(source: Any) -> str:
-    """A short, secret-free description of an image input for error messages."""
-    if isinstance(source, str):
-        if source.startswith("data:"):
-            head = source[:40].split(",", 1)[0]
-            return f"data URI '{head},…' ({len(source)} characters)"
-        if "://" in source:
-            return f"URL '{redact_url(source)}'"
-        return f"path '{shorten(source)}'"
-    if isinstance(source, os.PathLike):
-        return f"path '{shorten(os.fspath(Path(source)))}'"
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return f"bytes ({len(source)} bytes)"
-    origin = getattr(source, "origin", None)
-    if isinstance(origin, str):  # a QueryImage
-        return origin
-    name = getattr(source, "name", None)
-    if hasattr(source, "read"):
-        return f"file object '{shorten(str(name))}'" if name else "file object"
-    return f"{type(source).__name__} object"
+def __getattr__(name: str) -> Any:
+    if name == "describe_source":  # moved in 0.2; this alias goes in the next release
+        warnings.warn("rir.errors.describe_source is now rir.inputs.describe.describe_source; "
+                      "import it from there (the old name goes in the next release).",
+                      DeprecationWarning, stacklevel=2)
+        from rir.inputs.describe import describe_source
+
+        return describe_source
+    raise AttributeError(f"module 'rir.errors' has no attribute {name!r}")

@@ -16,15 +16,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rir._aio import run_sync
-from rir.cache import DEFAULT_TTL_S, ResultCache
+from rir._runtime import ProgressBar, run_sync
 from rir.engines import Engine, check_k, get_engine
 from rir.engines.base import finalize_result
-from rir.errors import ConfigurationError, describe_source
-from rir.extract import ExtractOptions, apostprocess
-from rir.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageInput, QueryImage, aload_image
-from rir.models import SearchResult
-from rir.progress import ProgressBar
+from rir.errors import ConfigurationError
+from rir.inputs.describe import describe_source
+from rir.inputs.images import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_PIXELS,
+    ImageInput,
+    QueryImage,
+    aload_image,
+)
+from rir.results.cache import DEFAULT_TTL_S, ResultCache
+from rir.results.extract import ExtractOptions, apostprocess
+from rir.results.models import SearchResult
 
 __all__ = ["ReverseImageSearch", "SearchOutcome"]
 
@@ -125,7 +131,7 @@ class ReverseImageSearch:
         query = await self.aload(image)
         result = await self._extracted_search(query, k=k, refresh=refresh, options=options)
         if show_result:
-            from rir.viz import show_result as draw
+            from rir.results.debug_view import show_result as draw
 
             await asyncio.to_thread(draw, query, result)
         return result

@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.http_server import LocalServer
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("RIR_SHARED_DIR", REPO.parent / "shared"))
-
-
-def shared_path(*parts: str) -> Path:
-    """A path inside ../shared, skipping the test when it is not there."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is not available (../shared is absent)")
-    return path
+from tests.helpers import LocalServer
 
 
 @pytest.fixture(autouse=True)

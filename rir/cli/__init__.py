@@ -2,7 +2,7 @@
 
 Each command lives in its own module exposing ``register(subparsers)``; the
 handler it sets with ``set_defaults(handler=...)`` returns an exit code.
-Errors become one line on stderr and an exit code (see :mod:`rir.cli._errors`):
+Errors become one line on stderr and an exit code (see :mod:`rir.cli._error_lines`):
 2 for bad arguments, input or configuration, 1 for engine and other failures, and
 1 when some of the items a command was given failed (``--debug`` shows tracebacks).
 """
@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from rir.cli._errors import (
+from rir.cli._error_lines import (
     EXIT_BAD_INPUT,
     EXIT_CODES_HELP,
     EXIT_FAILURE,
@@ -29,7 +29,7 @@ from rir.errors import RIRError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILURE", "EXIT_OK", "build_parser", "main"]
 
-# Command modules under rir.cli, in help order.
+# Command modules under rir.cli (rir.cli.cmd_<name>), in help order.
 _COMMANDS = ("search", "index", "demo", "ask", "serve", "cache", "login", "eval", "doctor")
 
 
@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
                                        parser_class=_Parser)
     for name in _COMMANDS:
-        importlib.import_module(f"rir.cli.{name}").register(subparsers)
+        importlib.import_module(f"rir.cli.cmd_{name}").register(subparsers)
     _record_flags(parser)
     return parser
 

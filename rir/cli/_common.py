@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rir.errors import ConfigurationError
-from rir.models import SearchResult
+from rir.results.models import SearchResult
 
 __all__ = [
     "add_image_limit_arguments",
@@ -99,7 +99,7 @@ def add_index_argument(parser: argparse.ArgumentParser, *, required: bool = Fals
 
 def add_image_limit_arguments(parser: argparse.ArgumentParser) -> None:
     """``--max-bytes`` / ``--max-pixels``: the image loader's limits, which its errors name."""
-    from rir.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+    from rir.inputs.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 
     parser.add_argument("--max-bytes", type=positive_int, default=DEFAULT_MAX_BYTES, metavar="N",
                         help="refuse query images larger than N bytes "

@@ -17,8 +17,8 @@ from rir.cli._common import (
     stdout,
     warn,
 )
-from rir.cli._errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, error_line, exit_code_for
-from rir.models import SearchResult
+from rir.cli._error_lines import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, error_line, exit_code_for
+from rir.results.models import SearchResult
 
 __all__ = ["search_each"]
 

@@ -1,7 +1,7 @@
 """The engine contract every reverse image search engine implements.
 
 An engine subclasses :class:`Engine` and implements ``_asearch(image, k)`` for a
-validated :class:`~rir.images.QueryImage`. The base class turns any image input
+validated :class:`~rir.inputs.images.QueryImage`. The base class turns any image input
 into a QueryImage, checks ``k``, times the call, trims and numbers the hits,
 stamps engine name and query hash, and provides the sync twin ``search`` that
 works from scripts, threads and Jupyter alike.
@@ -14,10 +14,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from rir._aio import run_sync
+from rir._runtime import run_sync
 from rir.errors import ConfigurationError
-from rir.images import ImageInput, QueryImage, aload_image
-from rir.models import SearchResult
+from rir.inputs.images import ImageInput, QueryImage, aload_image
+from rir.results.models import SearchResult
 
 __all__ = ["Engine", "check_k"]
 

@@ -40,7 +40,7 @@ from rir.engines.http import (
     resolve_secret,
     scrub_result,
 )
-from rir.engines.http.errors import EngineConnectionError, EngineServerError
+from rir.engines.http.error_mapping import EngineConnectionError, EngineServerError
 from rir.engines.http.normalize import as_float, as_list, as_mapping, http_url, plain_text
 from rir.errors import (
     ConfigurationError,
@@ -49,8 +49,8 @@ from rir.errors import (
     EngineTimeoutError,
     InvalidImageError,
 )
-from rir.images import QueryImage
-from rir.models import Entity, SearchHit, SearchResult
+from rir.inputs.images import QueryImage
+from rir.results.models import Entity, SearchHit, SearchResult
 from rir.urls import site_of
 
 __all__ = ["DEFAULT_BASE_URL", "CloudVisionEngine", "adc_available", "parse_web_detection"]

@@ -15,8 +15,8 @@ from typing import Any
 from rir.engines.base import Engine
 from rir.engines.http.secrets import redact_text
 from rir.errors import ConfigurationError, EngineTimeoutError
-from rir.images import QueryImage
-from rir.models import EngineFailure, SearchResult
+from rir.inputs.images import QueryImage
+from rir.results.models import EngineFailure, SearchResult
 
 __all__ = ["CompositeEngine", "EngineSpec", "engine_failure", "failure_summary",
            "resolve_engines"]

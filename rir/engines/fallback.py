@@ -19,8 +19,8 @@ from typing import Any
 from rir.engines.composite import CompositeEngine, EngineSpec, engine_failure, failure_summary
 from rir.engines.http.secrets import protected_logger, redact_text
 from rir.errors import AllEnginesFailedError, EngineError, InvalidImageError
-from rir.images import QueryImage
-from rir.models import EngineFailure, SearchResult
+from rir.inputs.images import QueryImage
+from rir.results.models import EngineFailure, SearchResult
 
 __all__ = ["AllEnginesFailedError", "FallbackEngine"]
 

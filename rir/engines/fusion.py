@@ -19,8 +19,8 @@ from rir.engines.base import Engine
 from rir.engines.composite import CompositeEngine, EngineSpec, engine_failure, failure_summary
 from rir.engines.http.secrets import protected_logger, redact_text
 from rir.errors import AllEnginesFailedError, ConfigurationError, EngineError, InvalidImageError
-from rir.images import QueryImage
-from rir.models import EngineFailure, Entity, SearchHit, SearchResult
+from rir.inputs.images import QueryImage
+from rir.results.models import EngineFailure, Entity, SearchHit, SearchResult
 from rir.urls import canonical_url
 
 __all__ = ["AllEnginesFailedError", "FusionEngine"]

@@ -40,11 +40,11 @@ from rir.engines.http import (
     resolve_secret,
     scrub_result,
 )
-from rir.engines.http.errors import transport_error
+from rir.engines.http.error_mapping import transport_error
 from rir.engines.http.normalize import as_int, http_url, plain_text, publicly_reachable
 from rir.errors import ConfigurationError, EngineBlockedError, EngineError, EngineRateLimitedError
-from rir.images import QueryImage
-from rir.models import Entity, MatchType, SearchHit, SearchResult
+from rir.inputs.images import QueryImage
+from rir.results.models import Entity, MatchType, SearchHit, SearchResult
 from rir.urls import site_of
 
 __all__ = ["PROVIDERS", "PicImageSearchEngine", "normalize_response"]

@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from rir.engines import Engine
+from rir.engines.pacing import StartSpacer
 from rir.errors import ConfigurationError
-from rir.images import QueryImage
-from rir.models import SearchResult
-from rir.pacing import StartSpacer
+from rir.inputs.images import QueryImage
+from rir.results.models import SearchResult
 
 __all__ = ["RateLimitedEngine"]
 

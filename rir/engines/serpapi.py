@@ -51,8 +51,8 @@ from rir.engines.http.normalize import (
     publicly_reachable,
 )
 from rir.errors import ConfigurationError, EngineError, RIRError
-from rir.images import QueryImage
-from rir.models import EngineFailure, Entity, MatchType, SearchHit, SearchResult
+from rir.inputs.images import QueryImage
+from rir.results.models import EngineFailure, Entity, MatchType, SearchHit, SearchResult
 from rir.urls import site_of
 
 __all__ = ["DEFAULT_BASE_URL", "LENS_TYPES", "SerpApiLensEngine", "parse_lens_response"]

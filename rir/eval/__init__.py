@@ -21,7 +21,7 @@ from rir.eval.datasets import (
     load_dataset,
     write_dataset,
 )
-from rir.eval.item import ItemRunner, RunConfig
+from rir.eval.item import ItemRunner
 from rir.eval.metrics import (
     METRICS,
     answer_in_pred,
@@ -31,6 +31,7 @@ from rir.eval.metrics import (
     metric_names,
 )
 from rir.eval.results import ResultRecord, ResultsWriter, load_results
+from rir.eval.run_config import RunConfig
 from rir.eval.runner import RunSummary, arun_eval, run_eval
 from rir.eval.scoring import Accuracy, Score, format_score, score_records, summary_line
 

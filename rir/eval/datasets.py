@@ -33,7 +33,7 @@ from pydantic import (
 )
 
 from rir.errors import ConfigurationError
-from rir.jsonl import read_jsonl
+from rir.inputs.jsonl import read_jsonl
 
 __all__ = [
     "SNAKECLEF_QUESTION",

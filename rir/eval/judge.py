@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from rir.errors import EngineError
-from rir.eval.backends import get_backend
 from rir.eval.item import describe_error
+from rir.eval.model_backend import get_backend
 from rir.eval.results import ResultRecord, ResultsWriter
 
 __all__ = ["JUDGE_SYSTEM", "JUDGE_TEMPLATE", "ajudge_records", "judge_cache_path",
@@ -104,7 +104,7 @@ async def ajudge_records(
     backend: str = "langchain",
 ) -> dict[str, bool]:
     """Verdicts ``{id: correct}`` from the judge ``model`` (a name or a chat model of
-    ``backend``, see :mod:`rir.eval.backends`).
+    ``backend``, see :mod:`rir.eval.model_backend`).
 
     Raises :class:`~rir.errors.EngineError` if some judge calls failed; the verdicts
     obtained so far are cached, so running again continues.

@@ -15,8 +15,8 @@ from typing import Any
 
 from rir.errors import ConfigurationError
 from rir.eval.datasets import EvalItem
-from rir.eval.item import RunConfig
 from rir.eval.results import load_results
+from rir.eval.run_config import RunConfig
 
 __all__ = ["RunSummary", "check_concurrency", "plan_run"]
 

@@ -2,7 +2,7 @@
 
 The unit of work is the same as on one machine: one item through
 :class:`~rir.eval.item.ItemRunner`. Each Ray worker builds the chain once per
-:class:`~rir.eval.item.RunConfig` and keeps it for the items it is sent. The
+:class:`~rir.eval.run_config.RunConfig` and keeps it for the items it is sent. The
 driver keeps at most ``max_in_flight`` items submitted, writes every record to
 the results file as soon as it comes back (so resume, failure records and
 Ctrl-C behave exactly as with the asyncio runner), and spaces submissions by
@@ -24,14 +24,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rir._ray import import_ray, start_ray
+from rir._runtime import ProgressBar
+from rir.engines.pacing import StartSpacer
 from rir.errors import ConfigurationError
 from rir.eval.datasets import EvalItem
-from rir.eval.item import ItemRunner, RunConfig, describe_error
+from rir.eval.item import ItemRunner, describe_error
 from rir.eval.plan import RunSummary, plan_run
 from rir.eval.results import ResultRecord, ResultsWriter
-from rir.pacing import StartSpacer
-from rir.progress import ProgressBar
-from rir.ray_session import import_ray, start_ray
+from rir.eval.run_config import RunConfig
 
 __all__ = ["run_eval_ray", "run_item_in_worker"]
 

@@ -24,14 +24,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from rir._aio import run_sync
+from rir._runtime import ProgressBar, run_sync
 from rir.engines import Engine
 from rir.errors import ConfigurationError
 from rir.eval.datasets import EvalItem
-from rir.eval.item import ItemRunner, RunConfig
+from rir.eval.item import ItemRunner
 from rir.eval.plan import RunSummary, check_concurrency, plan_run
 from rir.eval.results import ResultRecord, ResultsWriter
-from rir.progress import ProgressBar
+from rir.eval.run_config import RunConfig
 
 __all__ = ["RunSummary", "arun_eval", "plan_run", "run_eval"]
 

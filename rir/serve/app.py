@@ -5,7 +5,7 @@
 
 One :class:`~rir.serve.security.SecurityMiddleware` covers every route; every error,
 including the framework's own (unknown route, unparsable body), leaves in the
-``{error, detail, hint}`` shape of :mod:`rir.serve.errors`.
+``{error, detail, hint}`` shape of :mod:`rir.serve.error_replies`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from rir.errors import RIRError
 from rir.serve.config import ServeConfig
-from rir.serve.errors import ErrorReply, error_reply, one_line
+from rir.serve.error_replies import ErrorReply, error_reply, one_line
 from rir.serve.mcp_tools import build_mcp
 from rir.serve.rest import build_router
 from rir.serve.security import SecurityMiddleware

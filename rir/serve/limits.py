@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from rir.serve.errors import RequestRateLimitedError, ServerBusyError
+from rir.serve.error_replies import RequestRateLimitedError, ServerBusyError
 
 __all__ = ["ConcurrencyLimiter", "RateLimiter"]
 

@@ -1,7 +1,7 @@
 """The MCP server: tools and the ``rir://engines`` resource on the official SDK's FastMCP.
 
 Every tool is a translation of a :class:`~rir.serve.service.SearchService` method: the
-text an agent's model reads is :func:`rir.prompts.format_tool_result` (the same words as
+text an agent's model reads is :func:`rir.prompting.listing.format_tool_result` (the same words as
 the LangChain and LlamaIndex tools), the structured output is
 :class:`~rir.serve.schemas.SearchOutput`, and a failure is a tool error carrying the
 library's message and a hint, never a traceback. Local paths are accepted only over stdio
@@ -20,10 +20,10 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 from pydantic import Field
 
-from rir.serve.errors import error_reply
+from rir.prompting.thumbnail_fetch import afetch_thumbnails
+from rir.serve.error_replies import error_reply
 from rir.serve.schemas import AskOutput, SearchOutput, search_output
 from rir.serve.service import MAX_K, MAX_QUESTION_CHARS, Progress, SearchService
-from rir.thumbnails import afetch_thumbnails
 
 __all__ = ["build_mcp"]
 

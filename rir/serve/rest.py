@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from rir.errors import ConfigurationError
-from rir.serve.errors import UnsupportedMediaTypeError
+from rir.serve.error_replies import UnsupportedMediaTypeError
 from rir.serve.schemas import AskOutput, EnginesOutput, ErrorBody, SearchOutput, search_output
 from rir.serve.service import MAX_K, MAX_QUESTION_CHARS, SearchService
 

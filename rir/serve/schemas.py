@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rir.models import SearchResult
-from rir.prompts import format_tool_result
+from rir.prompting.listing import format_tool_result
+from rir.results.models import SearchResult
 from rir.urls import citable_url
 
 __all__ = ["AskOutput", "EngineInfo", "EnginesOutput", "ErrorBody", "HitOutput", "SearchOutput",

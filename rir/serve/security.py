@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from rir.serve.errors import ErrorReply, RequestRateLimitedError, error_reply
+from rir.serve.error_replies import ErrorReply, RequestRateLimitedError, error_reply
 from rir.serve.limits import RateLimiter
 
 __all__ = ["SecurityMiddleware", "send_error"]

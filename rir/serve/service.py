@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from rir.engines import available_engines, check_k
-from rir.errors import ConfigurationError, EngineTimeoutError, InvalidImageError, describe_source
-from rir.images import QueryImage, aload_image
-from rir.models import SearchResult
+from rir.errors import ConfigurationError, EngineTimeoutError, InvalidImageError
+from rir.inputs.describe import describe_source
+from rir.inputs.images import QueryImage, aload_image
+from rir.results.models import SearchResult
 from rir.search import ReverseImageSearch
 from rir.serve.config import ServeConfig
 from rir.serve.limits import ConcurrencyLimiter

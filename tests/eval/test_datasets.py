@@ -16,8 +16,8 @@ from rir.eval.datasets import (
     load_dataset,
     write_dataset,
 )
-from tests.conftest import shared_path
 from tests.eval.helpers import write_jsonl
+from tests.helpers import shared_path
 
 INFOSEEK_SAMPLE = {
     "building": [

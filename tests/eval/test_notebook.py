@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.notebooks import printed, run_notebook
+from tests.helpers import printed, run_notebook
 
 
 @pytest.mark.notebook

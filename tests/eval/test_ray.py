@@ -8,8 +8,8 @@ import pytest
 
 from rir.eval.datasets import EvalItem, load_dataset
 from rir.eval.demo_dataset import DemoDataset
-from rir.eval.item import RunConfig
 from rir.eval.results import load_results
+from rir.eval.run_config import RunConfig
 from rir.eval.runner import run_eval
 from tests.eval.helpers import read_jsonl
 

@@ -10,15 +10,16 @@ import pytest
 
 from langchain_rir.testing import EvalFakeChatModel, fake_model
 from rir.engines import get_engine
+from rir.engines.pacing import StartSpacer
 from rir.engines.rate_limited import RateLimitedEngine
 from rir.errors import ConfigurationError
 from rir.eval.datasets import EvalItem, load_dataset
 from rir.eval.demo_dataset import DemoDataset
-from rir.eval.item import ItemRunner, RunConfig
+from rir.eval.item import ItemRunner
 from rir.eval.results import load_results
+from rir.eval.run_config import RunConfig
 from rir.eval.runner import arun_eval, run_eval
 from rir.eval.scoring import score_records
-from rir.pacing import StartSpacer
 from tests.eval.helpers import read_jsonl
 
 

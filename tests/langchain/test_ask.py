@@ -11,9 +11,8 @@ import rir.cli as cli
 from langchain_rir import aask, ask
 from rir.engines import display_options
 from rir.errors import ConfigurationError
-from rir.prompts import FENCE_CLOSE, FENCE_OPEN
-
-from .conftest import RecordingChatModel, web_index
+from rir.prompting.texts import FENCE_CLOSE, FENCE_OPEN
+from tests.langchain.helpers import RecordingChatModel, web_index
 
 QUESTION = "Who is this, and what is she known for?"
 

@@ -16,9 +16,9 @@ from pydantic import Field
 from langchain_rir import ReverseImageRetriever, create_rir_chain
 from rir.engines.base import Engine
 from rir.errors import ConfigurationError, InvalidImageError
-from rir.models import SearchHit, SearchResult
-from rir.prompts import FENCE_CLOSE, FENCE_OPEN, SYSTEM_BY_MODE
-from tests.news_engine import GALLERY_URL, STORY_URL, NewsEngine
+from rir.prompting.texts import FENCE_CLOSE, FENCE_OPEN, SYSTEM_BY_MODE
+from rir.results.models import SearchHit, SearchResult
+from tests.helpers import GALLERY_URL, STORY_URL, NewsEngine
 
 QUESTION = "Who is the person in this photo, and what is she known for?"
 
@@ -140,7 +140,7 @@ def test_none_mode_is_the_baseline_without_retrieval(recording_model, query_imag
 
 
 def test_a_prompt_options_object_is_honoured(recording_model, query_image) -> None:
-    from rir.prompt_builder import PromptOptions
+    from rir.prompting.build import PromptOptions
 
     engine = _CountingEngine()
     chain = create_rir_chain(recording_model, ReverseImageRetriever(engine=engine, cache=False),

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-import rir.cost as cost
-from rir.cost import ameasure_modes, image_tokens, measure_prompt
-from rir.extract import postprocess
-from rir.prompt_builder import PromptOptions, abuild_context_prompt
-
-from .conftest import web_index
+import rir.prompting.cost as cost
+from rir.prompting.build import PromptOptions, abuild_context_prompt
+from rir.prompting.cost import ameasure_modes, image_tokens, measure_prompt
+from rir.results.extract import postprocess
+from tests.langchain.helpers import web_index
 
 ROOT = Path(__file__).resolve().parents[2]
 

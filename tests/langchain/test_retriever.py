@@ -13,9 +13,8 @@ from pydantic import ValidationError
 from langchain_rir import ReverseImageRetriever
 from langchain_rir.documents import DOCUMENT_METADATA_KEYS
 from rir.errors import ConfigurationError, InvalidImageError, UnsafeURLError
-from rir.extract import ExtractOptions
-
-from .conftest import HOPPER_PAGES
+from rir.results.extract import ExtractOptions
+from tests.langchain.helpers import HOPPER_PAGES
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ from langchain_tests.integration_tests import RetrieversIntegrationTests, ToolsI
 from langchain_tests.unit_tests import ToolsUnitTests
 
 from langchain_rir import ReverseImageRetriever, ReverseImageSearchTool
-
-from .conftest import hopper_query, web_index
+from tests.langchain.helpers import hopper_query, web_index
 
 
 class TestReverseImageRetrieverStandard(RetrieversIntegrationTests):

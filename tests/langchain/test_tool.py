@@ -13,7 +13,7 @@ from langchain_rir import ReverseImageRetriever, ReverseImageSearchTool
 from langchain_rir.testing import ScriptedToolCallingModel
 from rir.engines.base import Engine
 from rir.errors import EngineRateLimitedError
-from tests.news_engine import GALLERY_URL, STORY_URL, NewsEngine
+from tests.helpers import GALLERY_URL, STORY_URL, NewsEngine
 
 
 @pytest.fixture

@@ -4,25 +4,18 @@ loopback HTTP server for URL inputs and thumbnails."""
 from __future__ import annotations
 
 import base64
-import io
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from rir.engines import Engine
 from rir.engines.local import LocalIndex
-from rir.images import QueryImage
-from rir.models import SearchHit, SearchResult
-
-
-def png_bytes(color: tuple[int, int, int], size: tuple[int, int] = (40, 30)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, "PNG")
-    return buffer.getvalue()
+from rir.inputs.images import QueryImage
+from rir.results.models import SearchHit, SearchResult
+from tests.images import png_bytes
 
 
 @pytest.fixture(scope="session")

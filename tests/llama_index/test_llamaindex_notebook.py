@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.notebooks import printed, run_notebook
+from tests.helpers import printed, run_notebook
 
 
 @pytest.mark.notebook

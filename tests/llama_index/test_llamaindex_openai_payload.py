@@ -16,7 +16,7 @@ from llama_index.core.schema import QueryBundle
 
 from llama_index_rir import ReverseImageQueryEngine, ReverseImageRetriever, default_llm
 from rir.errors import ConfigurationError
-from rir.prompts import FENCE_OPEN, SYSTEM_BY_MODE
+from rir.prompting.texts import FENCE_OPEN, SYSTEM_BY_MODE
 
 openai_llms = pytest.importorskip("llama_index.llms.openai")
 

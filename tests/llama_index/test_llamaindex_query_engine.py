@@ -9,14 +9,16 @@ from llama_index.core.base.llms.types import MessageRole
 from llama_index.core.base.response.schema import AsyncStreamingResponse, StreamingResponse
 from llama_index.core.schema import QueryBundle
 
-import rir._aio
+import rir._runtime
 from llama_index_rir import DEFAULT_QUESTION, ReverseImageQueryEngine, ReverseImageRetriever
 from llama_index_rir.testing import MOCK_LABEL, RecordingMultimodalLLM
 from rir.errors import ConfigurationError, EngineTimeoutError, InvalidImageError
-from rir.models import SearchResult
-from rir.prompt_builder import PromptOptions, abuild_context_prompt
-from rir.prompts import FENCE_CLOSE, FENCE_OPEN, SYSTEM_BY_MODE, ImagePart
-from tests.news_engine import GALLERY_URL, STORY_URL, NewsEngine
+from rir.prompting.build import PromptOptions, abuild_context_prompt
+from rir.prompting.spec import ImagePart
+from rir.prompting.texts import FENCE_CLOSE, FENCE_OPEN, SYSTEM_BY_MODE
+from rir.results.models import SearchResult
+from tests.helpers import GALLERY_URL, STORY_URL, NewsEngine
+from tests.images import png_bytes
 
 MODES = ["text", "screenshot", "thumbnails", "none"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -77,7 +79,7 @@ async def test_aquery_sends_image_and_context_in_each_mode(mode, demo_index, dem
         raise AssertionError("a blocking call ran inside aquery")
 
     # no sync bridge, no sync engine call, no sync LLM call on the async path
-    monkeypatch.setattr(rir._aio._background, "get", refuse)
+    monkeypatch.setattr(rir._runtime._background, "get", refuse)
     monkeypatch.setattr(demo_index, "search", refuse)
     monkeypatch.setattr(type(llm), "chat", refuse)
     response = await engine.aquery(QueryBundle("Who is this?",
@@ -88,7 +90,7 @@ async def test_aquery_sends_image_and_context_in_each_mode(mode, demo_index, dem
 
 
 async def test_same_context_as_rir_context_and_the_langchain_translation(demo_index, demo_image):
-    """The engine sends exactly the prompt rir.prompt_builder builds, as the LangChain side does."""
+    """The engine sends exactly the prompt rir.prompting.build makes, as the LangChain side does."""
     from langchain_rir.messages import to_langchain_messages
 
     for mode in MODES:
@@ -167,7 +169,7 @@ def test_query_string_that_is_the_image_asks_the_default_question(demo_index, de
 
 
 def test_engine_screenshot_is_sent_as_is(make_engine, demo_image):
-    shot = _png_bytes()
+    shot = png_bytes((200, 200, 0), (64, 48))
     engine_with_shot = make_engine(SearchResult(screenshot=shot))
     llm = RecordingMultimodalLLM()
     _engine(engine_with_shot, llm, context="screenshot").query(
@@ -215,20 +217,10 @@ def test_prepare_is_a_dry_run(demo_index, demo_image):
     assert re.search(r"sent inline as base64", rendered)
 
 
-def _png_bytes() -> bytes:
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), (200, 200, 0)).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
 def _png_data_uri() -> str:
     import base64
 
-    return "data:image/png;base64," + base64.b64encode(_png_bytes()).decode()
+    return "data:image/png;base64," + base64.b64encode(png_bytes((200, 200, 0), (64, 48))).decode()
 
 
 @pytest.mark.parametrize("use_async", [False, True])

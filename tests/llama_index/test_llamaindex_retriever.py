@@ -11,7 +11,7 @@ from llama_index.core.query_engine import RetrieverQueryEngine
 from llama_index.core.schema import ImageNode, MetadataMode, QueryBundle, TextNode
 from PIL import Image
 
-import rir._aio
+import rir._runtime
 from llama_index_rir import ReverseImageRetriever, normalized_scores
 from llama_index_rir.testing import RecordingMultimodalLLM
 from rir.errors import (
@@ -21,7 +21,7 @@ from rir.errors import (
     InvalidImageError,
     UnsafeURLError,
 )
-from rir.models import SearchHit
+from rir.results.models import SearchHit
 
 EXPECTED_KEYS = {"source", "title", "site", "thumbnail_url", "position", "match_type", "engine",
                  "best_guess", "query_image_sha256", "engine_score"}
@@ -173,7 +173,7 @@ async def test_aretrieve_never_blocks_on_the_sync_bridge(monkeypatch, demo_index
     def refuse(*args, **kwargs):
         raise AssertionError("a blocking sync call ran inside _aretrieve")
 
-    monkeypatch.setattr(rir._aio._background, "get", refuse)
+    monkeypatch.setattr(rir._runtime._background, "get", refuse)
     monkeypatch.setattr(demo_index, "search", refuse)
     monkeypatch.setattr(demo_index, "query", refuse)
     monkeypatch.setattr(retriever, "_retrieve", refuse)

@@ -6,12 +6,12 @@ import pytest
 from llama_index.core.agent.workflow import FunctionAgent, ToolCallResult
 from llama_index.core.base.llms.types import MessageRole
 
-import rir._aio
+import rir._runtime
 from llama_index_rir import ReverseImageSearchOutput, ReverseImageSearchToolSpec
 from llama_index_rir.testing import MOCK_LABEL, scripted_tool_calling_llm
 from rir.errors import ConfigurationError, InvalidImageError
-from rir.prompts import FENCE_CLOSE, FENCE_OPEN
-from tests.news_engine import GALLERY_URL, STORY_URL, NewsEngine
+from rir.prompting.texts import FENCE_CLOSE, FENCE_OPEN
+from tests.helpers import GALLERY_URL, STORY_URL, NewsEngine
 
 # LlamaIndex's workflow runtime inspects pydantic models with inspect.getmembers.
 pytestmark = [pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20"),
@@ -57,7 +57,7 @@ async def test_async_tool_call_is_native(monkeypatch, demo_index, demo_image):
     def refuse(*args, **kwargs):
         raise AssertionError("a blocking call ran inside the async tool")
 
-    monkeypatch.setattr(rir._aio._background, "get", refuse)
+    monkeypatch.setattr(rir._runtime._background, "get", refuse)
     monkeypatch.setattr(demo_index, "search", refuse)
     output = await tool.acall(image=demo_image.as_data_uri())
     assert "Grace Hopper" in output.content

@@ -25,8 +25,8 @@ from llama_index_rir.testing import MOCK_LABEL, scripted_tool_calling_llm
 from rir.demo import available_demo_photos
 from rir.engines.local import LocalIndex
 from rir.errors import ConfigurationError, InvalidImageError
-from rir.images import QueryImage
-from tests.news_engine import STORY_URL, TRACKED_STORY_URL
+from rir.inputs.images import QueryImage
+from tests.helpers import STORY_URL, TRACKED_STORY_URL
 
 # LlamaIndex's workflow runtime inspects pydantic models with inspect.getmembers.
 pytestmark = [pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from llama_index_rir import ReverseImageRetriever
 from rir.demo import available_demo_photos
 from rir.engines.local import LocalIndex
-from rir.images import load_image
+from rir.inputs.images import load_image
 
 
 def test_retriever_returns_both_pages_of_one_photo() -> None:

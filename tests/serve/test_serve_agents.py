@@ -11,7 +11,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from langchain_rir.testing import ScriptedToolCallingModel
-from tests.serve.conftest import HOPPER_PAGE, stdio_command
+from tests.serve.helpers import HOPPER_PAGE, stdio_command
 
 pytest.importorskip("langchain_mcp_adapters")
 pytest.importorskip("llama_index.tools.mcp")

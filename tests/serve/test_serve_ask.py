@@ -9,10 +9,10 @@ from mcp.shared.memory import create_connected_server_and_client_session
 from mcp.types import TextContent
 
 from langchain_rir.serving import LangChainAsker
-from rir.images import QueryImage
-from rir.models import SearchResult
+from rir.inputs.images import QueryImage
+from rir.results.models import SearchResult
 from rir.serve import SearchService, ServeConfig, build_mcp
-from tests.serve.conftest import HOPPER_PAGE
+from tests.serve.helpers import HOPPER_PAGE
 
 
 class EchoAsker:

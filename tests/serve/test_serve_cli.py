@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from rir.cli import main
-from tests.serve.conftest import HOPPER_PAGE, REPO, free_socket, stdio_command
+from tests.serve.helpers import HOPPER_PAGE, REPO, free_socket, stdio_command
 
 
 @pytest.mark.parametrize(("argv", "words"), [

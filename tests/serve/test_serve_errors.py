@@ -19,8 +19,8 @@ from rir.errors import (
     InvalidImageError,
     UnsafeURLError,
 )
-from rir.serve.errors import ServerBusyError, error_reply
-from rir.urlfetch import ResponseTooLargeError
+from rir.inputs.urlfetch import ResponseTooLargeError
+from rir.serve.error_replies import ServerBusyError, error_reply
 
 
 @pytest.mark.parametrize(("exc", "status"), [

@@ -15,10 +15,9 @@ import pytest
 from PIL import Image
 
 from rir.errors import ConfigurationError
-from rir.images import QueryImage
-from rir.models import SearchResult
-from tests.serve.conftest import HOPPER_PAGE
-from tests.serve.gate_engine import GATE_ENGINE, GateEngine
+from rir.inputs.images import QueryImage
+from rir.results.models import SearchResult
+from tests.serve.helpers import GATE_ENGINE, HOPPER_PAGE, GateEngine
 
 KEY = "test-key-7d1e0b5a9c"
 

@@ -17,8 +17,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ImageContent, TextContent
 
 from rir.demo import available_demo_photos
-from rir.images import QueryImage
-from tests.serve.conftest import HOPPER_PAGE, stdio_command
+from rir.inputs.images import QueryImage
+from tests.serve.helpers import HOPPER_PAGE, stdio_command
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -188,7 +188,7 @@ async def test_bad_input_is_a_one_line_tool_error_and_the_server_stays_up(
 async def test_a_cancelled_search_frees_its_slot(serve_http, hopper_uri) -> None:
     import asyncio
 
-    from tests.serve.gate_engine import GATE_ENGINE, GateEngine
+    from tests.serve.helpers import GATE_ENGINE, GateEngine
 
     GateEngine.gate.clear()
     server = serve_http(engine=GATE_ENGINE, concurrency=1, max_queue=0)

@@ -38,7 +38,7 @@ from typing import Any
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
-from rir._aio import LoopLocal, close_on_exit
+from rir._runtime import LoopLocal, close_on_exit
 from rir.errors import ConfigurationError
 
 __all__ = ["LAUNCH_ARGS", "BrowserPool", "common_browser_paths", "find_browser"]

@@ -24,7 +24,7 @@ from lxml import etree
 
 from rir.engines.google_lens import hints
 from rir.engines.google_lens.dom import in_landmark, is_heading, norm, visible_text
-from rir.models import SearchResult
+from rir.results.models import SearchResult
 
 __all__ = [
     "ALL_VIEW",

@@ -55,8 +55,8 @@ from rir.engines.google_lens.read_policy import (
 from rir.engines.google_lens.session import StorageOption, load_session, resolve_storage_path
 from rir.engines.google_lens.states import ENGINE, PageKind, PageState, degraded_error
 from rir.errors import EngineError, EngineRateLimitedError, EngineTimeoutError
-from rir.images import QueryImage
-from rir.models import SearchResult
+from rir.inputs.images import QueryImage
+from rir.results.models import SearchResult
 from rir.urls import redact_url
 
 __all__ = ["GoogleLensEngine"]

@@ -17,7 +17,7 @@ from lxml import etree
 
 from rir.engines.google_lens import hints
 from rir.engines.google_lens.dom import in_landmark, is_heading, norm, text_blocks, visible_text
-from rir.models import Entity
+from rir.results.models import Entity
 
 __all__ = ["Overview", "read_overview"]
 

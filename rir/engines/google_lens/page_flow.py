@@ -21,7 +21,7 @@ from playwright.async_api import Page
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from rir.engines.google_lens import hints
-from rir.images import QueryImage
+from rir.inputs.images import QueryImage
 
 __all__ = [
     "RELOAD_LOOP",

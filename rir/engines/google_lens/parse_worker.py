@@ -23,7 +23,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rir._aio import LoopLocal, close_on_exit
+from rir._runtime import LoopLocal, close_on_exit
 from rir.engines.google_lens.parser import PageAnalysis, analyse_lens_html
 
 __all__ = ["PageParser"]

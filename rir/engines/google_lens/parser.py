@@ -29,7 +29,7 @@ from rir.engines.google_lens.states import (
     unknown_page_error,
 )
 from rir.engines.google_lens.thumbnails import read_image_maps
-from rir.models import MatchType, SearchHit, SearchResult
+from rir.results.models import MatchType, SearchHit, SearchResult
 from rir.urls import canonical_url, site_of
 
 __all__ = ["UDM_VIEWS", "PageAnalysis", "analyse_lens_html", "parse_lens_html"]

@@ -37,7 +37,7 @@ from rir.engines.google_lens.parser import PageAnalysis
 from rir.engines.google_lens.query_state import QueryState
 from rir.engines.google_lens.states import ENGINE, PageKind
 from rir.errors import EngineError
-from rir.models import SearchResult
+from rir.results.models import SearchResult
 from rir.urls import redact_url
 
 __all__ = [

@@ -12,7 +12,7 @@ Public names: ``from rir.engines.http import HttpOptions, RetryPolicy, RateLimit
 """
 
 from rir.engines.http.client import ApiHttp, RateLimit, RetryPolicy, check_base_url
-from rir.engines.http.errors import (
+from rir.engines.http.error_mapping import (
     EngineAuthenticationError,
     EngineConnectionError,
     EngineQuotaExceededError,

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from rir._aio import LoopLocal
-from rir.engines.http.errors import (
+from rir._runtime import LoopLocal
+from rir.engines.http.error_mapping import (
     EngineConnectionError,
     EngineQuotaExceededError,
     EngineServerError,
@@ -32,14 +32,9 @@ from rir.engines.http.errors import (
     with_attempts,
 )
 from rir.engines.http.secrets import protected_logger, redact_text
-from rir.errors import (
-    ConfigurationError,
-    EngineError,
-    EngineRateLimitedError,
-    EngineTimeoutError,
-)
-from rir.pacing import StartSpacer
-from rir.urlfetch import USER_AGENT
+from rir.engines.pacing import StartSpacer
+from rir.errors import ConfigurationError, EngineError, EngineRateLimitedError, EngineTimeoutError
+from rir.inputs.urlfetch import USER_AGENT
 from rir.urls import redact_url
 
 __all__ = ["ApiHttp", "RateLimit", "RetryPolicy", "check_base_url"]

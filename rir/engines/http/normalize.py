@@ -1,7 +1,7 @@
 """Small, forgiving readers for provider payloads, shared by the API engines.
 
 Providers omit fields, send numbers as strings and put HTML in titles; these
-helpers turn such values into what :class:`~rir.models.SearchHit` expects, or
+helpers turn such values into what :class:`~rir.results.models.SearchHit` expects, or
 ``None`` — they never invent a value.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from rir.models import SearchHit
+from rir.results.models import SearchHit
 from rir.urls import canonical_url
 
 __all__ = [

@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from rir.errors import ConfigurationError
-from rir.models import SearchResult
+from rir.results.models import SearchResult
 
 __all__ = [
     "REDACTING_FILTER",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rir.errors import ConfigurationError
-from rir.jsonl import read_jsonl
+from rir.inputs.jsonl import read_jsonl
 
 __all__ = ["CaptionRecord", "caption_for", "load_captions", "title_from_filename"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rir.engines.local.backend import IndexBackend
+from rir.engines.local.backends import IndexBackend
 from rir.engines.local.records import ImageData, PageData
 from rir.engines.local.stored_features import stored_features
 from rir.errors import ConfigurationError, EngineError
@@ -50,7 +50,7 @@ def _sqlite_images(path: str, image_ids: list[str]) -> dict[str, ImageData]:
 
 def read_images(source: IndexBackend, image_ids: Iterable[str]) -> dict[str, ImageData]:
     """Whole fingerprints of ``image_ids`` from an index file or a Qdrant collection."""
-    from rir.engines.local.qdrant_backend import QdrantBackend
+    from rir.engines.local.qdrant.backend import QdrantBackend
     from rir.engines.local.store import IndexStore
 
     wanted = sorted(set(image_ids))

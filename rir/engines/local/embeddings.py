@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from rir.engines.local.backend import IndexBackend
+    from rir.engines.local.backends import IndexBackend
 
 __all__ = ["EmbeddingMatrix"]
 

@@ -270,7 +270,7 @@ def global_score(similarity: float) -> float:
 
 
 def load_for_features(data: bytes) -> Image.Image:
-    """Decode image bytes (already validated by rir.images) with EXIF orientation applied."""
+    """Decode image bytes (already validated by rir.inputs.images) with EXIF orientation applied."""
     import io
 
     image = Image.open(io.BytesIO(data))

@@ -21,7 +21,7 @@ from pathlib import Path
 from rir.engines.local import features as F
 from rir.engines.local.records import ImageData
 from rir.errors import ConfigurationError, RIRError
-from rir.images import QueryImage, load_image
+from rir.inputs.images import QueryImage, load_image
 
 __all__ = [
     "IMAGE_SUFFIXES",

@@ -26,13 +26,11 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from rir._aio import run_sync
-from rir.best_guess import guess_from_titles
+from rir._runtime import run_sync
 from rir.engines.base import Engine, check_k, finalize_result
 from rir.engines.http.secrets import SecretInput
 from rir.engines.local import features as F
-from rir.engines.local.backend import IndexBackend
-from rir.engines.local.backends import open_backend
+from rir.engines.local.backends import IndexBackend, open_backend
 from rir.engines.local.candidates import query_words
 from rir.engines.local.captions import caption_for, load_captions, title_from_filename
 from rir.engines.local.embeddings import EmbeddingMatrix
@@ -49,9 +47,10 @@ from rir.engines.local.records import ImageData, ImageInfo, IndexedPage, PageDat
 from rir.engines.local.store import IndexStore
 from rir.engines.local.verification import verify_candidates
 from rir.errors import ConfigurationError, EngineError
-from rir.images import ImageInput, QueryImage, aload_image, load_image
-from rir.models import SearchHit, SearchResult
-from rir.render import SheetItem, render_results_sheet
+from rir.inputs.images import ImageInput, QueryImage, aload_image, load_image
+from rir.prompting.results_sheet import SheetItem, render_results_sheet
+from rir.results.best_guess import guess_from_titles
+from rir.results.models import SearchHit, SearchResult
 from rir.urls import site_of
 
 __all__ = ["AddReport", "IndexedPage", "LocalIndex"]
@@ -89,7 +88,7 @@ class LocalIndex(Engine):
         backend: storage other than the SQLite file at ``path``: ``"qdrant"`` (with
             ``url``, ``api_key``, ``collection``, and for a new collection ``shard_number``
             and ``replication_factor``; see :mod:`.qdrant_backend`), or an object
-            implementing :class:`~rir.engines.local.backend.IndexBackend`.
+            implementing :class:`~rir.engines.local.backends.IndexBackend`.
     """
 
     name = "local"

@@ -15,8 +15,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from rir._ray import import_ray, start_ray
 from rir.engines.local.records import ImageData
-from rir.ray_session import import_ray, start_ray
 
 __all__ = ["fingerprint_files_ray", "fingerprint_payloads"]
 
@@ -28,7 +28,7 @@ def fingerprint_payloads(payloads: list[tuple[str, bytes | None, str | None]]
     """The Ray task body: (fingerprint or None, error) per (name, bytes or None, read error)."""
     from rir.engines.local.folder import fingerprint
     from rir.errors import RIRError
-    from rir.images import load_image
+    from rir.inputs.images import load_image
 
     out: list[tuple[ImageData | None, str | None]] = []
     for _, data, read_error in payloads:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from rir.engines.local.backend import IndexBackend
+from rir.engines.local.backends import IndexBackend
 from rir.errors import ConfigurationError
 
 __all__ = ["IndexTarget", "parse_target"]
@@ -44,7 +44,7 @@ class IndexTarget:
             return self.path is not None and self.path.exists()
         from qdrant_client import QdrantClient
 
-        from rir.engines.local.qdrant_collection import describe, qdrant_errors
+        from rir.engines.local.qdrant.collection import describe, qdrant_errors
 
         if self.kind == "qdrant-local":
             if self.path is None or not self.path.exists():
@@ -66,7 +66,7 @@ class IndexTarget:
             from rir.engines.local.store import IndexStore
 
             return IndexStore(self.path)
-        from rir.engines.local.qdrant_backend import QdrantBackend
+        from rir.engines.local.qdrant.backend import QdrantBackend
 
         options = {"collection": str(self.collection), "create": create,
                    "shard_number": shard_number, "replication_factor": replication_factor}
@@ -82,7 +82,7 @@ class IndexTarget:
                 if leftover is not None:
                     leftover.unlink(missing_ok=True)
             return
-        from rir.engines.local.qdrant_backend import QdrantBackend
+        from rir.engines.local.qdrant.backend import QdrantBackend
 
         backend = self.open(create=False)
         try:

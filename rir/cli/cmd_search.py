@@ -1,0 +1,89 @@
+"""``rir search IMAGE [IMAGE ...]``: reverse image search with any engine."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rir.cli._common import (
+    add_image_limit_arguments,
+    add_index_argument,
+    parse_engine_options,
+    positive_int,
+)
+from rir.cli._each import search_each
+from rir.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from rir.results.models import SearchResult
+
+IMAGE_HELP = ("a local path, file:// URL, http(s) URL or data: URI; several are searched one "
+              "after another (local files are read because you named them)")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "search", help="reverse image search for IMAGE (a path, URL or data: URI)",
+        description="Find the pages where IMAGE (or near-identical copies) appears: a table per "
+        "image, or one JSON object per line with --json.",
+    )
+    parser.add_argument("images", nargs="+", metavar="IMAGE", help=IMAGE_HELP)
+    parser.add_argument("--engine", "-e", default=None,
+                        help="engine name (auto, local, google_lens, serpapi, cloud_vision, "
+                        "picimagesearch:<provider>, ...); default: local with --index, else "
+                        "auto (a web engine: it never picks your index); local without --index "
+                        "searches the default index ($RIR_INDEX, else the data dir's)")
+    parser.add_argument("-k", type=positive_int, default=10, metavar="N",
+                        help="at most N hits per image (default 10)")
+    parser.add_argument("--json", action="store_true",
+                        help="print JSON Lines: one object per image with its hits and whole "
+                        "URLs (\"query\" names the image; a failed image has \"error\")")
+    parser.add_argument("--show", action="store_true",
+                        help="draw the query beside the top hits (PNG when there is no display)")
+    parser.add_argument("-o", "--option", action="append", metavar="KEY=VALUE",
+                        help="engine option, repeatable (e.g. -o hl=en -o headless=false)")
+    parser.add_argument("--save-html", type=Path, default=None, metavar="PATH",
+                        help="browser engines: save the results page here for a bug report "
+                        "(one IMAGE only)")
+    parser.add_argument("--screenshot", type=Path, default=None, metavar="PNG",
+                        help="save the engine's results screenshot, when it took one "
+                        "(one IMAGE only)")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    parser.add_argument("--refresh", action="store_true",
+                        help="search again even when the cache has a result (and update it)")
+    parser.add_argument("--allow-private-urls", action="store_true",
+                        help="allow image URLs on private networks / localhost")
+    add_image_limit_arguments(parser)
+    add_index_argument(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rir.search import ReverseImageSearch  # lazy: `rir --help` stays fast
+
+    for flag, value in (("--screenshot", args.screenshot), ("--save-html", args.save_html)):
+        if value is not None and len(args.images) > 1:
+            raise ConfigurationError(
+                f"{flag} saves one image's page; pass one IMAGE, or drop {flag}."
+            )
+    options = parse_engine_options(args.option)
+    engine = args.engine or ("local" if args.index else "auto")
+    if args.index is not None:
+        options.setdefault("path", str(args.index))
+    if args.save_html is not None:
+        options.setdefault("save_html", str(args.save_html))
+    with ReverseImageSearch(engine, cache=not args.no_cache,
+                            allow_private_urls=args.allow_private_urls,
+                            max_image_bytes=args.max_bytes, max_image_pixels=args.max_pixels,
+                            **options) as searcher:
+
+        def search_one(image: str) -> SearchResult:
+            result = searcher.search(image, k=args.k, refresh=args.refresh,
+                                     show_result=args.show)
+            if args.screenshot is not None and result.screenshot:
+                args.screenshot.write_bytes(result.screenshot)
+            return result
+
+        return search_each(args.images, search_one, as_json=args.json, flags=args.flags,
+                           debug=args.debug)

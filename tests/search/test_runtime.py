@@ -1,0 +1,65 @@
+"""rir._runtime: sync twins work everywhere, per-loop resources stay per loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from rir._runtime import LoopLocal, run_sync
+
+
+async def _answer() -> int:
+    await asyncio.sleep(0)
+    return 42
+
+
+def test_run_sync_from_plain_code_and_threads() -> None:
+    assert run_sync(_answer()) == 42
+    results: list[int] = []
+    threads = [threading.Thread(target=lambda: results.append(run_sync(_answer())))
+               for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [42] * 8
+
+
+async def test_run_sync_inside_a_running_loop() -> None:
+    assert run_sync(_answer()) == 42  # as in a Jupyter cell
+
+
+def test_run_sync_refuses_to_deadlock_its_own_loop() -> None:
+    async def nested() -> int:
+        return run_sync(_answer())
+
+    with pytest.raises(RuntimeError, match="await the async twin"):
+        run_sync(nested())
+
+
+def test_exceptions_propagate() -> None:
+    async def boom() -> None:
+        raise ValueError("bad")
+
+    with pytest.raises(ValueError, match="bad"):
+        run_sync(boom())
+
+
+def test_loop_local_gives_one_resource_per_loop() -> None:
+    created: list[object] = []
+
+    async def factory() -> object:
+        item = object()
+        created.append(item)
+        return item
+
+    holder: LoopLocal[object] = LoopLocal(factory)
+
+    async def twice() -> tuple[object, object]:
+        return await holder.get(), await holder.get()
+
+    a, b = asyncio.run(twice())
+    c = run_sync(holder.get())
+    assert a is b and c is not a and len(created) == 2

@@ -18,6 +18,7 @@ two run side by side on two cores).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -28,16 +29,20 @@ from rir.engines.local.threads import beside
 
 __all__ = [
     "FEATURE_VERSION",
+    "Frame",
     "IndexFeatures",
     "QueryFeatures",
     "Verification",
+    "describe_region",
     "extract_index_features",
     "extract_query_features",
     "geometric_score",
     "global_score",
     "global_words",
+    "grey_image",
     "index_words",
     "lsh_words",
+    "normalised_size",
     "verify",
 ]
 
@@ -45,6 +50,7 @@ FEATURE_VERSION = "orb-lsh6x16-dct8-v2"
 WORK_AREA = 200_000  # pixels of the normalised grey image
 MAX_SIDE = 1024
 QUERY_KEYPOINTS = 500
+REGION_KEYPOINTS = 300  # a region of a query (see describe_region)
 STORED_KEYPOINTS = 300
 WORD_KEYPOINTS = 150
 LSH_TABLES = 6
@@ -97,6 +103,29 @@ class IndexFeatures:
 
 
 @dataclass(frozen=True)
+class Frame:
+    """Where a described query lies in the image searched: ``box`` (the image's pixels,
+    the whole image or a region of it) and the normalised pixels per image pixel."""
+
+    box: tuple[int, int, int, int]
+    scale_x: float
+    scale_y: float
+
+    @property
+    def extent(self) -> tuple[float, float]:
+        """Width and height of the described query, in normalised pixels."""
+        x1, y1, x2, y2 = self.box
+        return (x2 - x1) * self.scale_x, (y2 - y1) * self.scale_y
+
+    def to_image(self, points: np.ndarray, mirrored: bool) -> np.ndarray:
+        """Normalised points of the query as is (or mirrored) -> the image's pixels."""
+        x1, y1, x2, _ = self.box
+        xs = points[:, 0] / self.scale_x
+        return np.stack([x2 - xs if mirrored else x1 + xs, y1 + points[:, 1] / self.scale_y],
+                        axis=1)
+
+
+@dataclass(frozen=True)
 class QueryFeatures:
     """The query described as is (index 0) and mirrored (index 1)."""
 
@@ -104,12 +133,16 @@ class QueryFeatures:
     points: tuple[np.ndarray, np.ndarray]
     descriptors: tuple[np.ndarray, np.ndarray]
     shape: tuple[int, int]
+    frame: Frame | None = None  # None: where it lies is unknown (no boxes for its hits)
 
 
 @dataclass(frozen=True)
 class Verification:
     inliers: int
     spread: float  # area of the inliers' hull / area of all query keypoints' hull
+    #: The similarity transform (2x3, query -> indexed image, normalised pixels) the
+    #: inliers agree on; None when no plausible one was found.
+    transform: np.ndarray | None = None
 
     @property
     def effective_inliers(self) -> float:
@@ -117,19 +150,32 @@ class Verification:
         return self.inliers * min(1.0, self.spread / 0.15)
 
 
-def normalise(image: Image.Image) -> np.ndarray:
-    """Grey uint8 array of about WORK_AREA pixels (upscaled or downscaled)."""
+def grey_image(image: Image.Image) -> Image.Image:
+    """The first frame in grey, transparency flattened onto white."""
     if getattr(image, "n_frames", 1) > 1:
         image.seek(0)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(background, rgba)
-    grey = image.convert("L")
+    return image.convert("L")
+
+
+def _normalising_scale(width: int, height: int) -> float:
+    return min((WORK_AREA / max(1, width * height)) ** 0.5, MAX_SIDE / max(width, height))
+
+
+def normalised_size(width: int, height: int) -> tuple[int, int]:
+    """(width, height) of an image of this size once normalised: about WORK_AREA pixels."""
+    scale = _normalising_scale(width, height)
+    return max(8, round(width * scale)), max(8, round(height * scale))
+
+
+def normalise(image: Image.Image) -> np.ndarray:
+    """Grey uint8 array of about WORK_AREA pixels (upscaled or downscaled)."""
+    grey = grey_image(image)
     width, height = grey.size
-    scale = (WORK_AREA / max(1, width * height)) ** 0.5
-    scale = min(scale, MAX_SIDE / max(width, height))
-    size = (max(8, round(width * scale)), max(8, round(height * scale)))
+    size, scale = normalised_size(width, height), _normalising_scale(width, height)
     if size != grey.size:
         method = Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.BILINEAR
         grey = grey.resize(size, method, reducing_gap=3.0 if scale < 0.5 else None)
@@ -144,9 +190,14 @@ def _global_descriptor(grey: np.ndarray) -> np.ndarray:
     return (vector / norm if norm > 1e-6 else vector).astype(np.float32)
 
 
+_detectors = threading.local()  # one ORB per thread and budget: creating one costs ~1 ms
+
+
 def _orb(grey: np.ndarray, n_features: int) -> tuple[np.ndarray, np.ndarray]:
-    detector = cv2.ORB_create(nfeatures=n_features, fastThreshold=12)
-    keypoints, descriptors = detector.detectAndCompute(grey, None)
+    cache = _detectors.__dict__
+    if n_features not in cache:
+        cache[n_features] = cv2.ORB_create(nfeatures=n_features, fastThreshold=12)
+    keypoints, descriptors = cache[n_features].detectAndCompute(grey, None)
     if descriptors is None or not keypoints:
         return np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
     order = np.argsort([-kp.response for kp in keypoints], kind="stable")
@@ -218,11 +269,52 @@ def extract_query_features(image: Image.Image) -> QueryFeatures:
     mirrored = beside(_describe_query_side, np.ascontiguousarray(grey[:, ::-1]))
     straight_pts, straight_des, straight_global = _describe_query_side(grey)
     mirror_pts, mirror_des, mirror_global = mirrored.result()
+    width, height = image.size
     return QueryFeatures(
         global_descs=np.stack([straight_global, mirror_global]),
         points=(straight_pts, mirror_pts),
         descriptors=(straight_des, mirror_des),
         shape=(grey.shape[0], grey.shape[1]),
+        frame=Frame((0, 0, width, height), grey.shape[1] / width, grey.shape[0] / height),
+    )
+
+
+def _describe_region_side(grey: np.ndarray, scale: float
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    points, descriptors = _orb(grey, REGION_KEYPOINTS)
+    return points * np.float32(scale), descriptors, _global_descriptor(grey)
+
+
+def describe_region(grey: np.ndarray, box: tuple[int, int, int, int]) -> QueryFeatures:
+    """Describe the part ``box`` of an image (``grey``: the whole image, grey, full size) as
+    a query of its own, in the normalised pixels an indexed image is described in.
+
+    A region as large as a normalised image, or larger, is scaled down to it, like a
+    whole query. A smaller one is described at its own resolution, not enlarged (that
+    would only describe blur, and cost more): ORB's scale pyramid meets the indexed
+    image's, and the points are scaled so that a copy still maps at a scale near 1.
+    Fewer points than a whole query (REGION_KEYPOINTS): a part holds less, and the parts
+    of one image are searched together.
+    """
+    x1, y1, x2, y2 = box
+    crop = grey[y1:y2, x1:x2]
+    height, width = crop.shape
+    scale = _normalising_scale(width, height)
+    if scale < 1:
+        crop = cv2.resize(crop, normalised_size(width, height), interpolation=cv2.INTER_AREA)
+        scale_x, scale_y, points_scale = crop.shape[1] / width, crop.shape[0] / height, 1.0
+    else:
+        scale_x = scale_y = points_scale = scale
+    mirrored = beside(_describe_region_side, np.ascontiguousarray(crop[:, ::-1]), points_scale)
+    straight_pts, straight_des, straight_global = _describe_region_side(crop, points_scale)
+    mirror_pts, mirror_des, mirror_global = mirrored.result()
+    extent = (round(height * scale_y), round(width * scale_x))
+    return QueryFeatures(
+        global_descs=np.stack([straight_global, mirror_global]),
+        points=(straight_pts, mirror_pts),
+        descriptors=(straight_des, mirror_des),
+        shape=extent,
+        frame=Frame(box, scale_x, scale_y),
     )
 
 
@@ -256,7 +348,8 @@ def verify(
         return Verification(len(inlier_points), 0.0)
     hull = cv2.contourArea(cv2.convexHull(inlier_points))
     total = cv2.contourArea(cv2.convexHull(query_points))
-    return Verification(len(inlier_points), float(hull / total) if total > 0 else 0.0)
+    return Verification(len(inlier_points), float(hull / total) if total > 0 else 0.0,
+                        transform)
 
 
 def geometric_score(check: Verification) -> float:

@@ -15,7 +15,6 @@ matches. See :mod:`rir.engines.local.features` for how.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import sqlite3
 import time
@@ -31,7 +30,6 @@ from rir.engines.base import Engine, check_k, finalize_result
 from rir.engines.http.secrets import SecretInput
 from rir.engines.local import features as F
 from rir.engines.local.backends import IndexBackend, open_backend
-from rir.engines.local.candidates import query_words
 from rir.engines.local.captions import caption_for, load_captions, title_from_filename
 from rir.engines.local.embeddings import EmbeddingMatrix
 from rir.engines.local.folder import (
@@ -43,15 +41,12 @@ from rir.engines.local.folder import (
     resolve_workers,
 )
 from rir.engines.local.location import missing_index_error, resolve_index_path
-from rir.engines.local.records import ImageData, ImageInfo, IndexedPage, PageData
+from rir.engines.local.matching import Box, Matcher, checked_box
+from rir.engines.local.records import ImageData, IndexedPage, PageData
 from rir.engines.local.store import IndexStore
-from rir.engines.local.verification import verify_candidates
 from rir.errors import ConfigurationError, EngineError
 from rir.inputs.images import ImageInput, QueryImage, aload_image, load_image
-from rir.prompting.results_sheet import SheetItem, render_results_sheet
-from rir.results.best_guess import guess_from_titles
-from rir.results.models import SearchHit, SearchResult
-from rir.urls import site_of
+from rir.results.models import SearchResult
 
 __all__ = ["AddReport", "IndexedPage", "LocalIndex"]
 
@@ -85,6 +80,12 @@ class LocalIndex(Engine):
             adds semantically similar images as ``match_type="similar"`` hits.
         min_similarity: cosine similarity an embedding hit needs.
         screenshot: render a results sheet PNG into ``SearchResult.screenshot``.
+        find_parts: when a whole-image search finds nothing, search the parts of the
+            picture that look like photos of their own (a photo in a screenshot, a
+            collage's cells: :func:`~rir.inputs.region_proposals.propose_regions`), so a
+            picture that is only part of the query is still found; its hits say where
+            (``metadata["query_box"]``) and the result how many parts were searched
+            (``metadata["parts_searched"]``).
         backend: storage other than the SQLite file at ``path``: ``"qdrant"`` (with
             ``url``, ``api_key``, ``collection``, and for a new collection ``shard_number``
             and ``replication_factor``; see :mod:`.qdrant_backend`), or an object
@@ -93,6 +94,7 @@ class LocalIndex(Engine):
 
     name = "local"
     cacheable = False  # searches are fast and the index changes under the cache
+    searches_boxes_natively = True  # one decode, each part described where it lies
 
     def __init__(
         self,
@@ -103,6 +105,7 @@ class LocalIndex(Engine):
         embedder: Embedder | None = None,
         min_similarity: float = 0.85,
         screenshot: bool = False,
+        find_parts: bool = True,
         backend: IndexBackend | str | None = None,
         url: str | None = None,
         api_key: SecretInput = None,
@@ -121,6 +124,7 @@ class LocalIndex(Engine):
         self.embedder = embedder
         self.min_similarity = float(min_similarity)
         self.screenshot = screenshot
+        self.find_parts = bool(find_parts)
         self._store: IndexBackend = open_backend(
             backend, self.path, create=create, url=url, api_key=api_key, collection=collection,
             shard_number=shard_number, replication_factor=replication_factor)
@@ -270,59 +274,47 @@ class LocalIndex(Engine):
         return self._finalized_search(query, k, threshold)
 
     async def _asearch(self, image: QueryImage, *, k: int) -> SearchResult:
-        return await asyncio.to_thread(self._search, image, k, self.min_score)
+        return await asyncio.to_thread(self._matcher().search, image, k, self.min_score,
+                                       find_parts=self.find_parts)
+
+    async def asearch_boxes(self, image: ImageInput | Any, boxes: Sequence[Box], *,
+                            k: int = 10, min_score: float | None = None
+                            ) -> list[SearchResult]:
+        """One result per box ``(x1, y1, x2, y2)`` (pixels of ``image`` as loaded), in order,
+        each as if that part had been searched on its own.
+
+        The image is decoded once and each part described where it lies, at its own
+        resolution (see :func:`~rir.engines.local.features.describe_region`), so several
+        parts cost far less than as many searches of crops. Hits say where they matched
+        in the full image's pixels (``metadata["query_box"]``). A box equal to the whole
+        image is searched exactly as :meth:`asearch` does.
+        """
+        threshold = self.min_score if min_score is None else _check_min_score(min_score)
+        check_k(k)
+        query = image if isinstance(image, QueryImage) else await aload_image(image)
+        wanted = [checked_box(box, query) for box in boxes]
+        return await asyncio.to_thread(self._search_boxes, query, wanted, k, threshold)
+
+    def search_boxes(self, image: ImageInput | Any, boxes: Sequence[Box], *, k: int = 10,
+                     min_score: float | None = None) -> list[SearchResult]:
+        """Synchronous twin of :meth:`asearch_boxes`."""
+        return run_sync(self.asearch_boxes(image, boxes, k=k, min_score=min_score))
 
     def _finalized_search(self, image: QueryImage, k: int, threshold: float) -> SearchResult:
         started = time.perf_counter()
-        result = self._search(image, k, threshold)
+        result = self._matcher().search(image, k, threshold, find_parts=self.find_parts)
         return finalize_result(result, engine=self.name, query_sha256=image.sha256, k=k,
                                elapsed_s=time.perf_counter() - started)
 
-    def _search(self, image: QueryImage, k: int, threshold: float) -> SearchResult:
-        pil = F.load_for_features(image.data)
-        query = F.extract_query_features(pil)
-        size = self._store.count_images()
-        if size == 0:
-            return SearchResult(metadata={"index_size": 0, "pages_not_shown": 0})
-        candidates = self._store.candidates(query_words(query), limit=max(8, k + 4),
-                                            sha256=image.sha256)
-        keypoints = self._store.load_keypoints([c.rowid for c in candidates])
-        scored = verify_candidates(candidates, query, keypoints, threshold)
-        scored = {rowid: s for rowid, s in scored.items() if s[0] >= threshold}
-        ranked = sorted(scored.items(), key=lambda item: -item[1][0])[:k]
-        if self.embedder is not None:
-            vector = np.asarray(self.embedder(pil.convert("RGB")), np.float32).reshape(-1)
-            ranked += [(rowid, (score, "similar", 0)) for rowid, score in self._embeddings.nearest(
-                self._store, vector, exclude=set(scored), k=k, min_similarity=self.min_similarity)]
-        return self._page_hits(ranked, k, index_size=size)
+    def _search_boxes(self, image: QueryImage, boxes: list[Box], k: int,
+                      threshold: float) -> list[SearchResult]:
+        return [finalize_result(result, engine=self.name, query_sha256=image.sha256, k=k,
+                                elapsed_s=elapsed)
+                for result, elapsed in self._matcher().search_boxes(image, boxes, k, threshold)]
 
-    def _page_hits(self, ranked: list[tuple[int, tuple[float, str, int]]], k: int, *,
-                   index_size: int) -> SearchResult:
-        """One hit per page of each matched image, best image first, at most ``k``."""
-        rowids = [rowid for rowid, _ in ranked]
-        images, pages = self._store.image_info(rowids), self._store.pages_of(rowids)
-        hits: list[SearchHit] = []
-        thumbnails: list[bytes | None] = []
-        not_shown = 0
-        for rowid, (score, match, inliers) in ranked:
-            info = images.get(rowid)
-            if info is None:  # removed by another process since the candidate stage
-                continue
-            for page in pages.get(rowid, []):
-                if len(hits) >= k:
-                    not_shown += 1
-                    continue
-                hits.append(_hit(info, page, score, match, inliers))
-                thumbnails.append(info.thumbnail)
-        # Pages of matched images beyond k are counted, so a caller knows there is more.
-        result = SearchResult(hits=hits, best_guess=_best_guess(hits),
-                              metadata={"index_size": index_size, "pages_not_shown": not_shown})
-        if self.screenshot:
-            result.screenshot = render_results_sheet(
-                [SheetItem(h.title, h.source or "", thumb)
-                 for h, thumb in zip(hits, thumbnails, strict=True)],
-                heading="Visual matches (local index)")
-        return result
+    def _matcher(self) -> Matcher:
+        return Matcher(self._store, self._embeddings, embedder=self.embedder,
+                       min_similarity=self.min_similarity, screenshot=self.screenshot)
 
     # -- housekeeping -------------------------------------------------------------------------
 
@@ -337,7 +329,7 @@ class LocalIndex(Engine):
     def cache_key_options(self) -> Mapping[str, Any]:
         where = str(self.path) if self.path else (
             ":memory:" if isinstance(self._store, IndexStore) else repr(self._store))
-        return {"path": where, "min_score": self.min_score}
+        return {"path": where, "min_score": self.min_score, "find_parts": self.find_parts}
 
     async def aclose(self) -> None:
         self._store.close()
@@ -373,30 +365,3 @@ def _page_data(title: Any, caption: str | None, url: str | None, image_url: str 
         raise ConfigurationError(f"metadata must be a mapping, got {type(metadata).__name__}.")
     return PageData(title=title.strip(), caption=caption, url=url or None,
                     image_url=image_url or None, metadata=dict(metadata or {}))
-
-
-def _hit(info: ImageInfo, page: IndexedPage, score: float, match: str,
-         inliers: int) -> SearchHit:
-    thumbnail = None
-    if info.thumbnail:
-        thumbnail = "data:image/jpeg;base64," + base64.b64encode(info.thumbnail).decode()
-    source = page.metadata.get("source") or site_of(page.url) or "local index"
-    return SearchHit(
-        title=page.title, url=page.url, source=str(source), image_url=page.image_url,
-        thumbnail_url=thumbnail, snippet=page.caption, score=score,
-        match_type=match,  # type: ignore[arg-type]
-        width=info.width, height=info.height,
-        metadata={**page.metadata, "id": page.page_id, "page_id": page.page_id,
-                  "image_id": page.image_id, "inliers": inliers},
-    )
-
-
-def _best_guess(hits: Sequence[SearchHit]) -> str | None:
-    """Consensus of the matching titles, else the title of a confident top hit."""
-    titles = [h.title for h in hits if h.title]
-    guess = guess_from_titles(titles) if len(titles) >= 2 else None
-    if guess is not None:
-        return guess.label
-    if hits and (hits[0].score or 0) >= 0.5:
-        return hits[0].title
-    return None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,24 +23,36 @@ from rir.engines.local import features as F
 from rir.engines.local.candidates import Candidate
 from rir.engines.local.threads import beside
 
-__all__ = ["Score", "verify_candidates"]
+__all__ = ["Check", "verify_candidates"]
 
-Score = tuple[float, str, int]  # score in [0, 1], "exact" or "visual", inliers
 _MISSES_TO_STOP = 4
+_PLACED = 0.1  # geometric score (~15 inliers) from which a match's transform is reported
+
+
+class Check(NamedTuple):
+    """The verdict on one candidate."""
+
+    score: float  # in [0, 1]
+    match: str  # "exact" or "visual" ("similar" for the optional embedder's hits)
+    inliers: int
+    mirrored: bool = False  # matched on the mirrored query
+    #: query (normalised) -> indexed image (normalised), 2x3, when the geometry is what
+    #: matched (or the bytes are the same); None for appearance-only matches.
+    transform: np.ndarray | None = None
 
 _NO_POINTS = (np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
 
 
 def verify_candidates(candidates: Sequence[Candidate], query: F.QueryFeatures,
                       keypoints: Mapping[int, tuple[np.ndarray, np.ndarray]],
-                      threshold: float) -> dict[int, Score]:
-    """Scores by rowid of the candidates checked (in order, up to the stopping point).
+                      threshold: float) -> dict[int, Check]:
+    """Checks by rowid of the candidates checked (in order, up to the stopping point).
 
     ``keypoints`` holds every candidate's stored points and descriptors, read in one
     round trip (one query of the file, one ``retrieve`` from Qdrant).
     """
 
-    def check(candidate: Candidate) -> Score:
+    def check(candidate: Candidate) -> Check:
         votes, similarity = candidate.votes, candidate.similarity
         mirrored = int(votes[1] > votes[0]) if max(votes) > 0 \
             else int(similarity[1] > similarity[0])
@@ -47,13 +60,17 @@ def verify_candidates(candidates: Sequence[Candidate], query: F.QueryFeatures,
         result = F.verify(query.points[mirrored], query.descriptors[mirrored], points,
                           descriptors)
         appearance = F.global_score(max(similarity))
-        score = 1.0 if candidate.exact else max(F.geometric_score(result), appearance)
+        geometric = F.geometric_score(result)
+        score = 1.0 if candidate.exact else max(geometric, appearance)
         match = "exact" if candidate.exact or appearance >= 0.99 else "visual"
-        return round(score, 4), match, result.inliers
+        transform = result.transform if geometric >= max(threshold, _PLACED) else None
+        if candidate.exact and transform is None:  # the same bytes: the same picture
+            transform, mirrored = np.eye(2, 3), 0
+        return Check(round(score, 4), match, result.inliers, bool(mirrored), transform)
 
-    scored: dict[int, Score] = {}
+    scored: dict[int, Check] = {}
     misses = 0
-    ahead: Future[Score] | None = None
+    ahead: Future[Check] | None = None
     for i, candidate in enumerate(candidates):
         if ahead is None:
             if i + 1 < len(candidates):
@@ -62,7 +79,7 @@ def verify_candidates(candidates: Sequence[Candidate], query: F.QueryFeatures,
         else:
             score, ahead = ahead.result(), None
         scored[candidate.rowid] = score
-        misses = 0 if score[0] >= threshold else misses + 1
-        if misses >= _MISSES_TO_STOP and any(s[0] >= threshold for s in scored.values()):
+        misses = 0 if score.score >= threshold else misses + 1
+        if misses >= _MISSES_TO_STOP and any(s.score >= threshold for s in scored.values()):
             break  # the rest have fewer votes still
     return scored

@@ -48,7 +48,9 @@ __all__ = [
     "acrop_boxes",
     "parse_regions",
     "plan_parts",
+    "REGION_ARGUMENT_HELP",
     "region_unit",
+    "tool_regions",
     "upscale_factor",
 ]
 
@@ -237,17 +239,17 @@ class Region:
     def position_label(self, width: int, height: int) -> str:
         """Where the (pixel) region sits in a ``width`` x ``height`` image, in words a prompt
         can use: ``"whole image"``, ``"top-left"``, ``"top"``, ``"centre"``, ``"bottom-right"``,
-        ``"left half"``..."""
+        ``"left half"``, ``"bottom half"``..."""
         x1, y1, x2, y2 = self.box
         share_w, share_h = (x2 - x1) / width, (y2 - y1) / height
         if share_w * share_h >= 0.9:
             return "whole image"
         across = _third((x1 + x2) / 2 / width, ("left", "centre", "right"))
         down = _third((y1 + y2) / 2 / height, ("top", "middle", "bottom"))
-        if share_h >= 0.8 and across != "centre":
-            return f"{across} half" if share_w >= 0.35 else f"{across} strip"
-        if share_w >= 0.8 and down != "middle":
-            return f"{down} half" if share_h >= 0.35 else f"{down} strip"
+        if share_h >= 0.8 and across != "centre" and 0.35 <= share_w <= 0.65:
+            return f"{across} half"
+        if share_w >= 0.8 and down != "middle" and 0.35 <= share_h <= 0.65:
+            return f"{down} half"
         if across == "centre" and down == "middle":
             return "centre"
         if across == "centre":
@@ -350,10 +352,37 @@ def parse_regions(value: Any, *, unit: RegionUnit | str | int | None = "px"
         if not items:
             raise InvalidRegionError("The list of regions is empty: give at least one box "
                                      "x1,y1,x2,y2, or 'auto'.")
+        if len(items) > 1 and any(isinstance(item, str) and item.strip().lower() == AUTO
+                                  for item in items):
+            raise InvalidRegionError("'auto' stands alone: give either 'auto' or boxes.")
+        if len(items) == 1 and isinstance(items[0], str) and items[0].strip().lower() == AUTO:
+            return AUTO
         return [Region.parse(item, unit=unit) for item in items]
     raise InvalidRegionError(
         f"regions must be 'auto', a box x1,y1,x2,y2 or a list of boxes; got "
         f"{type(value).__name__}.")
+
+
+# -- what agents send ---------------------------------------------------------------------------
+
+#: How every agent tool (LangChain, LlamaIndex, MCP, HTTP) describes its ``region`` argument.
+REGION_ARGUMENT_HELP = (
+    "Optional: search only part of the image. A box on a 0-1000 grid of the image as "
+    "'x1,y1,x2,y2' (left, top, right, bottom; origin at the top-left corner; 1000 is the full "
+    "width or height), e.g. '0,0,500,1000' for the left half; several boxes as a list or "
+    "separated by ';' (each searched on its own); or 'auto' to find the photos inside the "
+    "image (a screenshot, a page, a collage) and search each, with the whole image. Leave "
+    "empty to search the whole image."
+)
+
+
+def tool_regions(value: Any) -> list[Region] | Literal["auto"] | None:
+    """An agent tool's ``region`` argument: ``None`` (or empty) for the whole image,
+    ``"auto"``, or boxes on the 0-1000 grid (:data:`REGION_ARGUMENT_HELP`)."""
+    if value is None or (isinstance(value, (str, list)) and not value) or (
+            isinstance(value, str) and not value.strip()):
+        return None
+    return parse_regions(value, unit="grid")
 
 
 # -- which parts a request searches ------------------------------------------------------------

@@ -111,10 +111,11 @@ class RegionsResult(BaseModel):
     def failed_parts(self) -> list[RegionPart]:
         return [part for part in self.parts if not part.ok]
 
-    def part_of(self, hit: SearchHit) -> RegionPart | None:
-        """The part that ranked ``hit`` best (from ``metadata["regions"]``)."""
-        found = hit.metadata.get("regions") or []
-        return self.parts[found[0]] if found and 0 <= found[0] < len(self.parts) else None
+    def part_index(self, hit: SearchHit) -> int | None:
+        """The index in ``parts`` of the part that ranked ``hit`` best (its
+        ``metadata["region"]``), or None for a hit that is not from this search."""
+        where = hit.metadata.get("region")
+        return next((n for n, p in enumerate(self.parts) if p.region.as_list() == where), None)
 
     def as_search_result(self) -> SearchResult:
         """The merged ranking as one :class:`SearchResult` (for code that takes one): the

@@ -92,7 +92,9 @@ def test_unresolved_regions_have_no_pixel_box() -> None:
     ((220, 0, 420, 150), "top"),
     ((220, 165, 420, 315), "centre"),
     ((0, 0, 320, 480), "left half"),
-    ((0, 330, 640, 480), "bottom strip"),
+    ((0, 240, 640, 480), "bottom half"),
+    ((0, 330, 640, 480), "bottom"),
+    ((50, 24, 357, 384), "left"),
 ])
 def test_position_labels_say_where_a_region_sits(box, label) -> None:
     assert Region(*box).position_label(640, 480) == label

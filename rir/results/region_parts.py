@@ -126,9 +126,11 @@ class RegionsResult(BaseModel):
         failures = [EngineFailure(engine=f"{p.error.engine} [{p.heading(n)}]",
                                   error_type=p.error.error_type, message=p.error.message)
                     for n, p in enumerate(self.parts, 1) if p.error is not None]
-        summary = [{"region": p.region.as_list(), "origin": p.origin, "label": p.label,
-                    "hits": len(p.result.hits) if p.result else 0, "ok": p.ok}
-                   for p in self.parts]
+        summary = [{"number": n, "region": p.region.as_list(), "origin": p.origin,
+                    "label": p.label, "hits": len(p.result.hits) if p.result else 0,
+                    "best_guess": p.result.best_guess if p.result else None,
+                    "error": f"{p.error.error_type}: {p.error.message}" if p.error else None}
+                   for n, p in enumerate(self.parts, 1)]
         results = [p.result for p in self.parts if p.result is not None]
         return SearchResult(
             hits=self.hits, best_guess=self.best_guess, engine=self.engine,

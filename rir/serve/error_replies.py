@@ -22,6 +22,7 @@ from rir.errors import (
     ImageFetchError,
     ImageTooLargeError,
     InvalidImageError,
+    InvalidRegionError,
     RIRError,
     UnsafeURLError,
 )
@@ -98,6 +99,8 @@ _TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
     (EngineError, 502, "The search engine failed on the server's side; retry later or pick "
      "another engine (GET /v1/engines lists them)."),
     (UnsupportedMediaTypeError, 415, "Send application/json or multipart/form-data."),
+    (InvalidRegionError, 422, "Give region as 'x1,y1,x2,y2' on the 0-1000 grid of the image "
+     "(left, top, right, bottom; x1 < x2, y1 < y2), several boxes as a list, or 'auto'."),
     (ConfigurationError, 422, "Fix the request's parameters (GET /v1/engines lists the "
      "engines)."),
 )

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 
 from rir.prompting.texts import NO_MATCHES_ADVICE, fence, sanitize_untrusted
 from rir.results.models import SearchHit, SearchResult
-from rir.results.region_parts import RegionsResult
+from rir.results.region_parts import RegionPart, RegionsResult
 from rir.urls import MAX_CITABLE_URL_CHARS, citable_url, long_url_note
 
 __all__ = ["format_hits", "format_region_hits", "format_regions_tool_result",
-           "format_tool_result"]
+           "format_tool_result", "region_notes"]
 
 
 def format_hits(
@@ -97,24 +97,10 @@ def format_region_hits(found: RegionsResult, *, max_hits: int = 10, max_chars: i
     guess, and the hits of the merged top ``max_hits`` it ranked best, numbered in the
     order listed; a hit other regions found too says so. A failed region says why.
     """
-    shown = found.hits[:max_hits]
     lines: list[str] = []
-    used = 0
-    number = 0
-    omitted = 0
-    for index, part in enumerate(found.parts):
-        group = [hit for hit in shown if found.part_index(hit) == index]
-        heading = [f"{part.heading(index + 1)}:"]
-        if part.error is not None:
-            heading.append(f"    (this region could not be searched: {part.error.error_type}: "
-                           f"{sanitize_untrusted(part.error.message, 200)})")
-        elif part.result is not None and part.result.best_guess:
-            heading.append(f"Best guess for this region: "
-                           f"{sanitize_untrusted(part.result.best_guess, 120)}")
-        if part.error is None and not group:
-            heading.append("    (no matching pages for this region)" if not (
-                part.result and part.result.hits) else
-                "    (its matches are listed under the other regions that found them)")
+    used = number = omitted = 0
+    for region, part, group in found.grouped_hits(max_hits):
+        heading = [f"{part.heading(region)}:", *region_notes(part, bool(group))]
         for line in heading:
             lines.append(line)
             used += len(line) + 1
@@ -125,7 +111,7 @@ def format_region_hits(found: RegionsResult, *, max_hits: int = 10, max_chars: i
                 entry = long_url_note(number, url, max_url_chars)
             else:
                 entry = _hit_entry(number, hit, url, max_title_chars, max_snippet_chars)
-            others = [n + 1 for n in hit.metadata.get("regions") or [] if n != index]
+            others = [n + 1 for n in hit.metadata.get("regions") or [] if n != region - 1]
             if others:
                 entry += f"\n    also found in region {', '.join(str(n) for n in others)}"
             if used + len(entry) + 1 > max_chars:
@@ -136,6 +122,23 @@ def format_region_hits(found: RegionsResult, *, max_hits: int = 10, max_chars: i
     if omitted:
         lines.append(f"[{omitted} more results omitted for length]")
     return "\n".join(lines)
+
+
+def region_notes(part: RegionPart, listed: bool) -> list[str]:
+    """The lines under a region's heading: why it failed, or its best guess, and what
+    became of its matches when none is listed under it."""
+    if part.error is not None:
+        return [f"    (this region could not be searched: {part.error.error_type}: "
+                f"{sanitize_untrusted(part.error.message, 200)})"]
+    notes = []
+    if part.result is not None and part.result.best_guess:
+        notes.append(f"Best guess for this region: "
+                     f"{sanitize_untrusted(part.result.best_guess, 120)}")
+    if not listed:
+        notes.append("    (its matches are listed under the other regions that found them)"
+                     if part.result is not None and part.result.hits
+                     else "    (no matching pages for this region)")
+    return notes
 
 
 def format_regions_tool_result(found: RegionsResult, *, engine: str | None = None,

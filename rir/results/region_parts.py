@@ -8,16 +8,19 @@
 it (``metadata["regions"]``: indices into ``.parts``) and where the part that ranked it
 best lies (``metadata["region"]``: ``[x1, y1, x2, y2]`` in pixels).
 
-The merge (:func:`merge_part_hits`) is reciprocal-rank fusion with a small offset: a hit
-scores ``1 / (rank + 1)`` in every part that found it (rank 1 gives 0.5, rank 2 0.33,
-rank 3 0.25 ...), summed over the parts. Ranks, not engine scores, so that parts are
-compared on equal terms, and with offset 1, not RRF's usual 60, so that the top of each
-part counts most:
+The merge (:func:`merge_part_hits`) ranks by two rules:
 
-* a hit several parts found ranks well: found at rank 2 by two parts (0.67) it beats any
-  single part's best (0.5);
-* one part's many weak hits cannot drown another part's strong one: a part's second hit
-  (0.33) never outranks another part's first (0.5), however many hits the first part has.
+1. Each part's best hit comes first: the hits that some part ranked first lead the merged
+   ranking, so a region's strong match is never pushed down (or out of the top ``k``) by
+   another region's many hits, nor by hits that overlapping regions (the whole image and a
+   photo inside it) found twice.
+2. Within that lead group and after it, hits are ordered by reciprocal-rank fusion with a
+   small offset: a hit scores ``1 / (rank + 1)`` in every part that found it (rank 1 gives
+   0.5, rank 2 0.33, rank 3 0.25 ...), summed over the parts. Ranks, not engine scores,
+   so that parts compare on equal terms; offset 1, not RRF's usual 60, so that the top of
+   each part counts most. A hit several parts found ranks above one that a single part
+   found at the same rank (found at rank 2 by two parts, 0.67, it beats any hit a single
+   part found at rank 2 or below).
 
 Ties go to the better single rank, then to the earlier part. Hits are the same hit when
 they show the same indexed page (the local engine's ``page_id``), else the same canonical
@@ -111,6 +114,14 @@ class RegionsResult(BaseModel):
     def failed_parts(self) -> list[RegionPart]:
         return [part for part in self.parts if not part.ok]
 
+    def grouped_hits(self, max_hits: int | None = None
+                     ) -> list[tuple[int, RegionPart, list[SearchHit]]]:
+        """``(number, part, hits)`` for each part in order (``number`` is 1-based, as prompts
+        name it): the merged top ``max_hits`` hits, each under the part that ranked it best."""
+        shown = self.hits if max_hits is None else self.hits[:max_hits]
+        return [(index + 1, part, [hit for hit in shown if self.part_index(hit) == index])
+                for index, part in enumerate(self.parts)]
+
     def part_index(self, hit: SearchHit) -> int | None:
         """The index in ``parts`` of the part that ranked ``hit`` best (its
         ``metadata["region"]``), or None for a hit that is not from this search."""
@@ -189,7 +200,8 @@ def merge_part_hits(parts: Sequence[RegionPart], k: int) -> tuple[list[SearchHit
                 entry.parts.append(index)
             if entry.best is None or rank < entry.best[0]:
                 entry.best = (rank, index, hit)
-    ordered = sorted(found.values(), key=lambda e: (-e.score, e.best[0], e.best[1]))  # type: ignore[index]
+    ordered = sorted(found.values(),  # rule 1: parts' best hits first; rule 2: fused score
+                     key=lambda e: (e.best[0] > 1, -e.score, e.best[0], e.best[1]))  # type: ignore[index]
     merged = []
     for position, entry in enumerate(ordered[:k], start=1):
         assert entry.best is not None

@@ -154,6 +154,12 @@ def test_one_parts_many_hits_do_not_push_down_another_parts_only_hit() -> None:
     assert found.metadata["hits_not_shown"] == 2  # Red 2 and 3 (parts keep k each): said
 
 
+def test_overlapping_parts_finding_the_same_hits_do_not_push_out_another_parts_best() -> None:
+    engine = ColourEngine(whole=RED_PAGES)  # the whole image and the left both find the reds
+    found = ReverseImageSearch(engine, cache=False).search_regions(collage(), [LEFT, RIGHT], k=2)
+    assert [h.title for h in found.hits] == ["Red 1", "Blue 1"]  # Red 2 (0.67) waits its turn
+
+
 def test_regions_result_round_trips_through_json(engine) -> None:
     found = ReverseImageSearch(engine, cache=False).search_regions(collage(), [RIGHT], k=4)
     again = RegionsResult.model_validate_json(found.model_dump_json())

@@ -105,10 +105,10 @@ class Region:
     image is known (:meth:`resolve`); ``box`` and the sizes are for pixel regions.
     """
 
-    x1: float
-    y1: float
-    x2: float
-    y2: float
+    x1: int | float
+    y1: int | float
+    x2: int | float
+    y2: int | float
     unit: RegionUnit = "px"
 
     def __post_init__(self) -> None:

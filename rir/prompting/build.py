@@ -111,7 +111,7 @@ async def abuild_context_prompt(
     question: str,
     *,
     image: QueryImage,
-    result: SearchResult | None,
+    result: SearchResult | None = None,
     options: PromptOptions | None = None,
     allow_private_urls: bool = False,
     regions: RegionsResult | None = None,

@@ -66,8 +66,7 @@ class CachedSearch:
         cached = await self.cache.aget(key, k=k) if key is not None and self.cache else None
         if cached is None:
             return None
-        sha = cached.query_sha256 if box is not None else query.sha256
-        return finalize_result(cached, engine=self.engine.name, query_sha256=sha, k=k,
+        return finalize_result(cached, engine=self.engine.name, query_sha256=query.sha256, k=k,
                                elapsed_s=cached.elapsed_s)
 
     async def astore(self, query: QueryImage, box: Region | None, result: SearchResult,

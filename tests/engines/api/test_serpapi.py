@@ -122,15 +122,17 @@ async def test_auto_crop_is_off_unless_asked(url_image, fast_retry) -> None:
     assert cropping.cache_key_options()["auto_crop"] is True
 
 
+def _upload_then_search(request: httpx.Request) -> httpx.Response:
+    """SerpApi's Images API answers an upload, then the search answers the Eiffel tower."""
+    if request.url.path == "/image":
+        return json_response(fixture_json("serpapi/image_upload.json"))
+    return json_response(fixture_json("serpapi/lens_eiffel_all.json"))
+
+
 async def test_a_region_of_a_url_image_uploads_the_crop_not_the_url(url_image, fast_retry):
     from rir import Region, ReverseImageSearch
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/image":
-            return json_response(fixture_json("serpapi/image_upload.json"))
-        return json_response(fixture_json("serpapi/lens_eiffel_all.json"))
-
-    recorder = Recorder(handler)
+    recorder = Recorder(_upload_then_search)
     searcher = ReverseImageSearch(engine_for(recorder, fast_retry), cache=False)
     result = await searcher.asearch(url_image, k=3, region=Region.from_grid(0, 0, 500, 500))
     upload, search = recorder.requests
@@ -215,12 +217,7 @@ async def test_inline_ai_overview_gives_best_guess_and_text(url_image, fast_retr
 
 
 async def test_local_image_is_uploaded_then_searched_by_image_id(local_image, fast_retry):
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/image":
-            return json_response(fixture_json("serpapi/image_upload.json"))
-        return json_response(fixture_json("serpapi/lens_eiffel_all.json"))
-
-    recorder = Recorder(handler)
+    recorder = Recorder(_upload_then_search)
     result = await engine_for(recorder, fast_retry).asearch(local_image, k=5)
     upload, search = recorder.requests
     assert upload.method == "POST" and upload.url.path == "/image"

@@ -34,7 +34,8 @@ from rir.inputs.images import (
     QueryImage,
     aload_image,
 )
-from rir.inputs.region import MAX_REGIONS, PlannedPart, Region, plan_parts
+from rir.inputs.region import Region
+from rir.inputs.region_plan import MAX_REGIONS, PlannedPart, plan_parts
 from rir.results.cache import DEFAULT_TTL_S, ResultCache
 from rir.results.cached_search import CachedSearch, Fetch, Prefetched
 from rir.results.extract import ExtractOptions, apostprocess

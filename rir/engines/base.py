@@ -7,7 +7,7 @@ stamps engine name and query hash, and provides the sync twin ``search`` that
 works from scripts, threads and Jupyter alike.
 
 Region search goes through :meth:`Engine.asearch_boxes`: by default it crops each box
-(enlarging small crops for web engines, see :func:`rir.inputs.region.upscale_factor`)
+(enlarging small crops for web engines, see :func:`rir.inputs.crops.upscale_factor`)
 and searches the crops concurrently; an engine that can do better (the local index:
 describe the image once, match each box) overrides it and sets
 ``searches_boxes_natively``.
@@ -23,8 +23,9 @@ from typing import Any, ClassVar
 
 from rir._runtime import run_sync
 from rir.errors import ConfigurationError
+from rir.inputs.crops import acrop_boxes
 from rir.inputs.images import ImageInput, QueryImage, aload_image
-from rir.inputs.region import Box, acrop_boxes
+from rir.inputs.region import Box
 from rir.results.models import SearchResult
 
 __all__ = ["Engine", "check_k"]
@@ -51,7 +52,7 @@ class Engine(ABC):
     #: all boxes of a request in one call).
     searches_boxes_natively: ClassVar[bool] = False
     #: Whether the default asearch_boxes enlarges small crops (engines that search pixels
-    #: on the web match ordinary photo sizes best; see rir.inputs.region.upscale_factor).
+    #: on the web match ordinary photo sizes best; see rir.inputs.crops.upscale_factor).
     upscales_crops: ClassVar[bool] = True
 
     async def asearch(self, image: ImageInput | Any, *, k: int = 10) -> SearchResult:
@@ -82,7 +83,7 @@ class Engine(ABC):
         been searched.
 
         Default: crop each box (enlarging small crops when ``upscales_crops``, by the rule
-        of :func:`rir.inputs.region.upscale_factor`) and search the crops concurrently; the
+        of :func:`rir.inputs.crops.upscale_factor`) and search the crops concurrently; the
         engine's own limits (concurrency, pacing, rate limits) apply inside ``asearch``.
         """
         check_k(k)

@@ -13,45 +13,33 @@ Grid and fraction regions are resolved against the image when it is searched
 (:meth:`Region.resolve`); a box that does not fit raises
 :class:`~rir.errors.InvalidRegionError` naming the box, its scale and the image size,
 with a hint when the numbers look like another scale (a 0-1000 box given as pixels).
+:func:`parse_regions` and :func:`tool_regions` read what users, tools and models send.
 
-:func:`acrop_boxes` cuts the boxes out of an image for engines that search pixels they
-are sent, enlarging small crops by :data:`WEB_MIN_SHORT_SIDE` (see :func:`upscale_factor`
-for the rule and why).
+Which parts a request searches is :mod:`rir.inputs.region_plan`; cutting them out for
+engines that search the pixels they are sent is :mod:`rir.inputs.crops`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from PIL import Image
-
 from rir.errors import InvalidRegionError
-from rir.inputs.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, QueryImage, aload_image
 
 __all__ = [
     "AUTO",
     "GRID",
-    "MAX_REGIONS",
-    "MAX_UPSCALE",
     "MIN_REGION_SIDE",
     "REGION_ARGUMENT_HELP",
-    "WEB_MIN_SHORT_SIDE",
     "Box",
-    "PlannedPart",
     "Region",
     "RegionUnit",
-    "acrop_boxes",
     "parse_regions",
-    "plan_parts",
     "region_unit",
     "tool_regions",
-    "upscale_factor",
 ]
 
 Box = tuple[int, int, int, int]
@@ -62,13 +50,6 @@ AUTO = "auto"
 GRID = 1000
 #: The smallest region searched, in pixels a side: below it nothing is left to match.
 MIN_REGION_SIDE = 16
-#: Crops sent to web engines are enlarged until their shorter side is this long...
-WEB_MIN_SHORT_SIDE = 480
-#: ...but by at most this factor (more only magnifies blur), and to at most this long side.
-MAX_UPSCALE = 4.0
-_MAX_UPSCALED_SIDE = 2048
-#: At most this many parts (the whole image included) in one region search, on any engine.
-MAX_REGIONS = 16
 _UNIT_NAMES = {"px": "in pixels", "fraction": "as fractions (0-1)", "grid": "on the 0-1000 grid"}
 _UNIT_ALIASES: dict[str, RegionUnit] = {
     "px": "px", "pixel": "px", "pixels": "px",
@@ -383,134 +364,3 @@ def tool_regions(value: Any) -> list[Region] | Literal["auto"] | None:
             isinstance(value, str) and not value.strip()):
         return None
     return parse_regions(value, unit="grid")
-
-
-# -- which parts a request searches ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlannedPart:
-    """A part to search: the pixel region, why it is searched, and where it sits in words."""
-
-    region: Region
-    origin: Literal["whole", "auto", "given"]
-    label: str
-
-
-def plan_parts(image: QueryImage, regions: Any, *, include_whole: bool = True,
-               max_regions: int = MAX_REGIONS, max_auto_regions: int | None = None
-               ) -> tuple[list[PlannedPart], int]:
-    """The parts a region search of ``image`` covers, and how many duplicates were dropped.
-
-    ``regions``: ``"auto"`` (proposed from the pixels by
-    :func:`rir.inputs.region_proposals.propose_regions`), or one region or a list of
-    regions (:class:`Region`, pixel boxes, strings; see :func:`parse_regions`). The whole
-    image comes first unless ``include_whole=False``. A box given twice, or the whole image
-    given as a box, is searched once. More than ``max_regions`` parts is an
-    :class:`~rir.errors.InvalidRegionError`, raised before anything is searched.
-    """
-    width, height = image.width, image.height
-    whole = Region(0, 0, width, height)
-    planned: list[PlannedPart] = [PlannedPart(whole, "whole", "whole image")] \
-        if include_whole else []
-    wanted = parse_regions(regions)
-    if wanted == AUTO:
-        origin: Literal["auto", "given"] = "auto"
-        boxes = [Region.from_box(box) for box in _propose(image, max_auto_regions)]
-    else:
-        origin = "given"
-        boxes = [region.resolve(width, height) for region in wanted]
-    seen = {part.region.box for part in planned}
-    duplicates = 0
-    for region in boxes:
-        if region.box in seen:
-            duplicates += 1
-            continue
-        seen.add(region.box)
-        planned.append(PlannedPart(region, origin, region.position_label(width, height)))
-    if not planned:
-        raise InvalidRegionError("Nothing to search: include_whole=False and no regions; give "
-                                 "regions, or search the whole image.")
-    if len(planned) > max_regions:
-        raise InvalidRegionError(
-            f"{len(planned)} regions ({'the whole image and ' if include_whole else ''}"
-            f"{len(planned) - include_whole} {origin}) are more than the {max_regions} one "
-            f"search may cover; search fewer regions (max_regions={max_regions}).")
-    return planned, duplicates
-
-
-def _propose(image: QueryImage, max_regions: int | None) -> list[Box]:
-    try:
-        from rir.inputs.region_proposals import DEFAULT_MAX_AUTO_REGIONS, propose_regions
-    except ImportError:  # until the proposals of issue 23 (regions-local) land: a naive grid
-        return _grid_proposals(image, max_regions)
-    return propose_regions(image, max_regions=max_regions or DEFAULT_MAX_AUTO_REGIONS)
-
-
-def _grid_proposals(image: QueryImage, max_regions: int | None) -> list[Box]:
-    """A stand-in for :func:`rir.inputs.region_proposals.propose_regions`: the 2x2 grid."""
-    from rir.errors import InvalidImageError
-
-    smallest = 4 * MIN_REGION_SIDE
-    if image.width < smallest or image.height < smallest:
-        raise InvalidImageError(
-            f"The image is {image.width}x{image.height}, too small to split into regions "
-            f"(at least {smallest}x{smallest} pixels); search it whole.")
-    w, h = image.width, image.height
-    cells = [(0, 0, w // 2, h // 2), (w // 2, 0, w, h // 2), (0, h // 2, w // 2, h),
-             (w // 2, h // 2, w, h)]
-    return cells[: max_regions or 4]
-
-
-# -- crops for engines that search the pixels they are sent -------------------------------------
-
-
-def upscale_factor(width: int, height: int) -> float:
-    """How much a crop of ``width`` x ``height`` is enlarged before a web engine sees it.
-
-    The rule: a crop whose shorter side is under :data:`WEB_MIN_SHORT_SIDE` (480) pixels
-    is enlarged (Lanczos) until it reaches it, by at most :data:`MAX_UPSCALE` (4x) and to
-    at most 2048 pixels on its longer side; larger crops are sent as they are. Why: web
-    engines match what they are sent at the size of an ordinary photo. Google's Cloud
-    Vision asks for at least 640x480 "for accurate image detection"; Lens and SerpApi
-    (which uploads to Lens) work from the same models, and a 120-pixel crop of a
-    screenshot is a thumbnail to them. Enlarging adds no detail, so the factor is
-    capped: past 4x only blur grows, and so does the upload.
-    """
-    short, long = min(width, height), max(width, height)
-    if short >= WEB_MIN_SHORT_SIDE:
-        return 1.0
-    return max(1.0, min(WEB_MIN_SHORT_SIDE / short, MAX_UPSCALE, _MAX_UPSCALED_SIDE / long))
-
-
-async def acrop_boxes(image: QueryImage, boxes: Sequence[Box], *,
-                      upscale: bool = True) -> list[QueryImage]:
-    """The pixels of each box of ``image`` as a new :class:`QueryImage` (JPEG, or PNG when
-    the image has transparency), enlarged by :func:`upscale_factor` when ``upscale``.
-
-    The image is decoded once for all boxes. A crop carries no URL (an engine must search
-    its pixels, not the whole image's address) and says in its origin which box it is.
-    """
-    def cut() -> list[Image.Image]:
-        whole = image.to_pil()
-        if whole.mode not in ("RGB", "RGBA", "L"):
-            whole = whole.convert("RGBA" if "transparency" in whole.info else "RGB")
-        pieces = []
-        for box in boxes:
-            piece = whole.crop(box)
-            factor = upscale_factor(piece.width, piece.height) if upscale else 1.0
-            if factor > 1.0:
-                size = (round(piece.width * factor), round(piece.height * factor))
-                piece = piece.resize(size, Image.Resampling.LANCZOS)
-            pieces.append(piece)
-        return pieces
-
-    pieces = await asyncio.to_thread(cut)
-    crops = []
-    for box, piece in zip(boxes, pieces, strict=True):
-        crop = await aload_image(piece, max_bytes=max(DEFAULT_MAX_BYTES, 2 * len(image.data)),
-                                 max_pixels=max(DEFAULT_MAX_PIXELS, image.width * image.height))
-        shown = ",".join(str(v) for v in box)
-        crops.append(dataclasses.replace(crop, origin=f"{image.origin} [region {shown}]",
-                                         url=None, path=None))
-    return crops

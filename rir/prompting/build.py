@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from rir.errors import ConfigurationError
+from rir.inputs.crops import acrop_boxes
 from rir.inputs.images import QueryImage
-from rir.inputs.region import acrop_boxes
 from rir.prompting.listing import format_hits, format_region_hits, region_notes
 from rir.prompting.results_sheet import SheetItem, render_results_sheet
 from rir.prompting.spec import (

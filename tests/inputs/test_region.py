@@ -7,7 +7,8 @@ import pytest
 
 from rir import InvalidRegionError, Region, load_image
 from rir.errors import ConfigurationError
-from rir.inputs.region import acrop_boxes, parse_regions, region_unit, upscale_factor
+from rir.inputs.crops import acrop_boxes, upscale_factor
+from rir.inputs.region import parse_regions, region_unit
 from tests.images import jpeg_with_orientation
 
 

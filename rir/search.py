@@ -229,6 +229,8 @@ class ReverseImageSearch:
         options = self.extract if extract is None else _extract_options(extract)
         cap = self.max_paid_calls if max_paid_calls is None else _count_option(
             "max_paid_calls", max_paid_calls, minimum=0)
+        if max_auto_regions is not None:
+            _count_option("max_auto_regions", max_auto_regions, minimum=1)
         query = await self.aload(image)
         planned, duplicates = await asyncio.to_thread(
             plan_parts, query, regions, include_whole=include_whole,

@@ -206,6 +206,16 @@ def test_duplicates_are_searched_once_and_counted(engine) -> None:
     assert len(engine.seen) == 2
 
 
+def test_bad_counts_are_configuration_errors(engine) -> None:
+    from rir import ConfigurationError
+
+    searcher = ReverseImageSearch(engine, cache=False)
+    with pytest.raises(ConfigurationError, match="max_auto_regions must be a whole number"):
+        searcher.search_regions(collage(), "auto", max_auto_regions=0)
+    with pytest.raises(ConfigurationError, match="max_paid_calls must be a whole number"):
+        ReverseImageSearch(engine, cache=False, max_paid_calls=-1)
+
+
 def test_too_many_regions_fail_before_any_search(engine) -> None:
     boxes = [(x, 0, x + 20, 20) for x in range(0, 400, 20)]
     with pytest.raises(InvalidRegionError, match=r"21 regions .* more than the 16"):

@@ -65,7 +65,7 @@ class IndexTarget:
         if self.kind == "file":
             from rir.engines.local.store import IndexStore
 
-            return IndexStore(self.path)
+            return IndexStore(self.path, create=create)
         from rir.engines.local.qdrant.backend import QdrantBackend
 
         options = {"collection": str(self.collection), "create": create,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rir.errors import ConfigurationError
+from rir.urls import host_in_url
 
 __all__ = ["API_KEY_ENV", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "MIN_PUBLIC_KEY_CHARS",
            "MIN_PUBLIC_KEY_DISTINCT", "ServeConfig", "api_key_from_env", "parse_api_keys",
@@ -166,17 +167,18 @@ class ServeConfig:
         keys = self.api_keys
         if not keys:
             raise ConfigurationError(
-                f"Refusing to serve on {self.host} without an API key: anyone who can reach it "
-                f"could search with your engines' keys. Set {API_KEY_ENV} (clients send it as "
-                "'Authorization: Bearer KEY' or 'X-API-Key: KEY'), or bind to 127.0.0.1."
+                f"Refusing to serve on {host_in_url(self.host)} without an API key: anyone who "
+                f"can reach it could search with your engines' keys. Set {API_KEY_ENV} (clients "
+                "send it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'), or bind to "
+                "127.0.0.1."
             )
         for number, key in enumerate(keys, start=1):
             reason = weak_key_reason(key)
             if reason:
                 raise ConfigurationError(
-                    f"Refusing to serve on {self.host}: {API_KEY_ENV} key {number} is {reason}, "
-                    f"too weak for a server other machines can reach. Use keys of at least "
-                    f"{MIN_PUBLIC_KEY_CHARS} random characters, e.g. from: {_GENERATE}")
+                    f"Refusing to serve on {host_in_url(self.host)}: {API_KEY_ENV} key {number} "
+                    f"is {reason}, too weak for a server other machines can reach. Use keys of "
+                    f"at least {MIN_PUBLIC_KEY_CHARS} random characters, e.g. from: {_GENERATE}")
 
     def allowed_hosts(self) -> list[str]:
         """Host header values accepted (DNS-rebinding guard), from ``host`` and ``port``."""
@@ -187,6 +189,6 @@ class ServeConfig:
             return ["*"]
         hosts = set()
         for name in names:
-            shown = f"[{name}]" if ":" in name and not name.startswith("[") else name
+            shown = host_in_url(name)
             hosts |= {shown, f"{shown}:{self.port}"}
         return sorted(hosts)

@@ -79,8 +79,11 @@ def create_app(config: ServeConfig, *, asker: Asker | None = None,
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        hint = ("Send a JSON object, or a multipart/form-data upload with one 'file' part and "
+                "at most the documented fields (see /openapi.json)." if exc.status_code == 400
+                else "See /docs or /openapi.json for the routes and methods.")
         return _json(ErrorReply(exc.status_code, "HTTPError", one_line(Exception(exc.detail)),
-                                "See /docs or /openapi.json for the routes and methods."))
+                                hint))
 
     @app.exception_handler(RIRError)
     async def on_library_error(request: Request, exc: RIRError) -> JSONResponse:

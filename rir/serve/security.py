@@ -114,6 +114,8 @@ class SecurityMiddleware:
                 await send_error(send, error_reply(exc))
                 return
             receive = _replay(body, receive)
+        if scope.get("path", "").startswith("/mcp"):
+            send = _shaped_plain_errors(send)
         await self.app(scope, receive, send)
 
     def _too_large(self) -> ErrorReply:
@@ -169,3 +171,32 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replayed
+
+
+def _shaped_plain_errors(send: Send) -> Send:
+    """``send`` for ``/mcp``: the SDK answers some client errors in plain text ("Invalid
+    Content-Type header"); those leave as ``{error, detail, hint}`` like every other error.
+    Its JSON-RPC error bodies stay as they are: MCP clients read those."""
+    held: Message | None = None
+
+    async def shaped(message: Message) -> None:
+        nonlocal held
+        if message["type"] == "http.response.start" and message["status"] >= 400:
+            types = [v for k, v in message.get("headers", []) if k.lower() == b"content-type"]
+            if not any(b"json" in v or b"event-stream" in v for v in types):
+                held = message
+                return
+        if held is not None and message["type"] == "http.response.body":
+            if message.get("more_body", False):
+                return  # a plain-text error is short: its text is not needed, only its end
+            text = message.get("body", b"").decode("utf-8", "replace")
+            status = held["status"]
+            held = None
+            await send_error(send, ErrorReply(
+                status, "MCPTransportError", " ".join(text.split())[:200] or "Bad request.",
+                "Send JSON-RPC as application/json, accepting application/json and "
+                "text/event-stream (any MCP client library does this)."))
+            return
+        await send(message)
+
+    return shaped

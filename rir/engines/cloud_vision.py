@@ -48,6 +48,7 @@ from rir.errors import (
     EngineRateLimitedError,
     EngineTimeoutError,
     InvalidImageError,
+    check_number,
 )
 from rir.inputs.images import QueryImage
 from rir.results.models import Entity, SearchHit, SearchResult
@@ -133,10 +134,9 @@ class CloudVisionEngine(Engine):
                     "with pip install 'reverse-image-rag[gcloud]'."
                 )
             _import_google_auth()  # ADC is resolved on first use: it may probe the network
-        if max_results is not None and (not isinstance(max_results, int) or max_results < 1):
-            raise ConfigurationError(
-                f"cloud_vision: max_results must be a positive integer, got {max_results!r}."
-            )
+        if max_results is not None:
+            check_number("cloud_vision: max_results", max_results, integer=True, minimum=1)
+        check_number("cloud_vision: max_image_side", max_image_side, integer=True, minimum=64)
         if isinstance(language_hints, str):
             language_hints = (language_hints,)
         self._max_results = max_results

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rir.errors import ConfigurationError
+from rir.errors import ConfigurationError, check_number
 from rir.urls import host_in_url
 
 __all__ = ["API_KEY_ENV", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "MIN_PUBLIC_KEY_CHARS",
@@ -120,21 +120,15 @@ class ServeConfig:
     cache: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("max_bytes", "max_pixels", "port"):
-            if getattr(self, name) < 1:
-                raise ConfigurationError(f"{name} must be 1 or more, got {getattr(self, name)}.")
+        check_number("port", self.port, integer=True, minimum=1, maximum=65535)
+        for name in ("max_bytes", "max_pixels"):
+            check_number(name, getattr(self, name), integer=True, minimum=1)
         for name in ("fetch_timeout_s", "search_timeout_s"):
-            if getattr(self, name) <= 0:
-                raise ConfigurationError(f"{name} must be positive, got {getattr(self, name)}.")
-        if self.concurrency is not None and self.concurrency < 1:
-            raise ConfigurationError(f"concurrency must be 1 or more, got {self.concurrency}.")
-        if self.max_queue < 0 or self.rate_limit_per_minute < 0:
-            raise ConfigurationError("max_queue and rate_limit_per_minute must be 0 or more.")
-        for name in ("port", "max_bytes", "max_pixels", "max_queue", "rate_limit_per_minute"):
-            if isinstance(getattr(self, name), bool):
-                raise ConfigurationError(f"{name} must be a number, got a boolean.")
-        if not 1 <= self.port <= 65535:
-            raise ConfigurationError(f"port must be 1 to 65535, got {self.port}.")
+            check_number(name, getattr(self, name), above=0)
+        if self.concurrency is not None:
+            check_number("concurrency", self.concurrency, integer=True, minimum=1)
+        for name in ("max_queue", "rate_limit_per_minute"):
+            check_number(name, getattr(self, name), integer=True, minimum=0)
         parse_api_keys(self.api_key)  # a bad key setting fails here, before anything binds
         if self.allow_write and self.index is None:
             raise ConfigurationError("allow_write adds add_to_index, which needs an index: "

@@ -44,8 +44,11 @@ __all__ = [
 
 USER_AGENT = "Mozilla/5.0 (compatible; reverse-image-rag/0.1; +https://pypi.org/project/reverse-image-rag/)"
 _REDIRECT_CODES = {301, 302, 303, 307, 308}
-# Cloud metadata endpoints that are not covered by "not global" (all the others are).
-_EXTRA_BLOCKED = {ipaddress.ip_address("fd00:ec2::254")}
+# Refused whatever this Python's ipaddress tables say (they differ between releases):
+# a cloud metadata endpoint, IETF protocol assignments (192.0.0.0/24: some Pythons call
+# parts of it global), and local-use NAT64, which by definition reaches a private network.
+_EXTRA_BLOCKED = tuple(ipaddress.ip_network(n) for n in ("fd00:ec2::254/128", "192.0.0.0/24",
+                                                           "64:ff9b:1::/48"))
 
 
 class ResponseTooLargeError(ImageFetchError, ImageTooLargeError):
@@ -93,8 +96,8 @@ def embedded_ipv4(ip: _Address) -> list[ipaddress.IPv4Address]:
 
 
 def _own_reason(ip: _Address) -> str | None:
-    if ip in _EXTRA_BLOCKED:
-        return "a cloud metadata address"
+    if any(ip.version == net.version and ip in net for net in _EXTRA_BLOCKED):
+        return "a cloud metadata or special-purpose address"
     if ip.is_loopback:
         return "a loopback address"
     if ip.is_link_local:

@@ -11,6 +11,7 @@ everywhere a URL is taken: load_image, caption enrichment, thumbnails.
 from __future__ import annotations
 
 import ipaddress
+import os
 
 import pytest
 from hypothesis import given, settings
@@ -23,6 +24,7 @@ from rir.prompting.thumbnail_fetch import afetch_thumbnails
 from rir.results.enrich import aenrich_hit
 from rir.results.models import SearchHit
 
+EXAMPLES = int(os.environ.get("RIR_FUZZ_EXAMPLES", "0")) or None  # make fuzz: many more
 PRIVATE_V4 = [ipaddress.ip_network(n) for n in (
     "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16",
     "100.64.0.0/10", "0.0.0.0/8", "192.0.0.0/24", "198.18.0.0/15", "224.0.0.0/4",
@@ -72,23 +74,26 @@ def _refused(url: str) -> None:
         asyncio.run(check())
 
 
+@pytest.mark.fuzz
 @given(ip=private_v4, which=st.integers(0, 6), userinfo=st.booleans())
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=EXAMPLES or 150, deadline=None, database=None)
 def test_every_ipv4_spelling_of_a_private_address_is_refused(ip, which, userinfo) -> None:
     host = _ipv4_spellings(ip)[which]
     _refused(f"http://{'public.example.org@' if userinfo else ''}{host}/latest/meta-data")
 
 
+@pytest.mark.fuzz
 @given(ip=private_v4, which=st.integers(0, 7))
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=EXAMPLES or 150, deadline=None, database=None)
 def test_every_ipv6_form_that_carries_a_private_ipv4_address_is_refused(ip, which) -> None:
     carrier = _ipv6_carriers(ip)[which]
     assert ip in embedded_ipv4(ipaddress.IPv6Address(carrier))
     _refused(f"http://[{carrier}]:8080/")
 
 
+@pytest.mark.fuzz
 @given(network=st.sampled_from(PRIVATE_V6), offset=st.integers(0, 2**64))
-@settings(max_examples=60, deadline=None, database=None)
+@settings(max_examples=EXAMPLES or 60, deadline=None, database=None)
 def test_private_ipv6_addresses_are_refused(network, offset) -> None:
     ip = ipaddress.IPv6Address(int(network.network_address) + offset % network.num_addresses)
     _refused(f"http://[{ip}]/")

@@ -349,6 +349,7 @@ def property_client(hard_server: RunningServer) -> Iterator[httpx.Client]:
         yield client
 
 
+@pytest.mark.fuzz
 @given(body=_fields | _json_values)
 @settings(max_examples=FUZZ or 60, deadline=None, database=None,
           suppress_health_check=list(HealthCheck))
@@ -357,6 +358,7 @@ def test_property_any_json_body_gets_a_4xx_or_an_answer(property_client: httpx.C
     _assert_no_5xx(property_client.post("/v1/search", json=body))
 
 
+@pytest.mark.fuzz
 @given(raw=st.binary(max_size=300), content_type=st.sampled_from([
     "application/json", "multipart/form-data; boundary=b", "multipart/form-data",
     "text/plain", "application/x-www-form-urlencoded", "application/merge-patch+json", ""]))

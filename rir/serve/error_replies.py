@@ -11,6 +11,7 @@ stays small.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -67,7 +68,18 @@ class BadRequestBodyError(ConfigurationError):
 
 
 def _capped(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    """``text`` within ``limit`` characters once JSON-encoded (escapes of non-ASCII text
+    count), with an ellipsis when cut."""
+    if len(json.dumps(text)) <= limit + 2:
+        return text
+    low, high = 0, min(len(text), limit)  # the longest prefix that fits, by bisection
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(json.dumps(text[:middle])) + 6 <= limit + 2:  # 6: the escaped ellipsis
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low] + "…"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ test: $(STAMP) browser
 
 # The property and fuzz tests with many more examples (a few minutes).
 fuzz: $(STAMP)
-	RIR_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -m fuzz -p no:logging
+	RIR_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -m fuzz
 
 setup: $(STAMP) browser
 

@@ -74,9 +74,8 @@ def test_the_parse_and_the_bind_check_share_one_definition() -> None:
     config.check_bind()  # strong keys: accepted
 
 
-@pytest.mark.parametrize("value", [",", "$A,$B", "x"])
-def test_rir_serve_refuses_a_public_bind_for_a_bad_key_setting(value: str) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "RIR_API_KEY": value}
+def test_rir_serve_refuses_a_public_bind_for_a_bad_key_setting() -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "RIR_API_KEY": "$A,$B"}
     done = subprocess.run([sys.executable, "-c", "import sys; from rir.cli import main; "
                            "sys.exit(main())", "serve", "--host", "0.0.0.0", "--port", "1"],
                           capture_output=True, text=True, timeout=60, env=env)

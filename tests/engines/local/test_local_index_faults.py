@@ -209,8 +209,8 @@ def _safe_count(path: Path) -> int:
 
 
 def test_two_writers_lose_nothing_and_a_reader_sees_only_whole_batches(tmp_path: Path) -> None:
-    first = _folder(tmp_path / "a", 40, seed=0)
-    second = _folder(tmp_path / "b", 40, seed=1000)
+    first = _folder(tmp_path / "a", 30, seed=0)
+    second = _folder(tmp_path / "b", 30, seed=1000)
     path = tmp_path / "shared.rir"
     LocalIndex(path).close()  # both writers open an existing index
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -229,6 +229,6 @@ def test_two_writers_lose_nothing_and_a_reader_sees_only_whole_batches(tmp_path:
     for writer in writers:
         assert writer.wait(60) == 0, writer.stderr.read() if writer.stderr else ""
     assert seen == sorted(seen)  # counts only grow
-    assert _consistent(path) == (80, 80)
+    assert _consistent(path) == (60, 60)
     with open_index(path) as index:
         assert index.search(query, k=1).hits[0].title == "img0005"

@@ -18,12 +18,7 @@ from typing import Any
 from rir.engines.base import Engine
 from rir.engines.composite import CompositeEngine, EngineSpec, engine_failure, failure_summary
 from rir.engines.http.secrets import protected_logger, redact_text
-from rir.errors import (
-    AllEnginesFailedError,
-    EngineError,
-    InvalidImageError,
-    check_number,
-)
+from rir.errors import AllEnginesFailedError, EngineError, InvalidImageError, check_number
 from rir.inputs.images import QueryImage
 from rir.results.models import EngineFailure, Entity, SearchHit, SearchResult
 from rir.urls import canonical_url

@@ -50,7 +50,15 @@ class _BackgroundLoop:
                 def run() -> None:
                     asyncio.set_event_loop(loop)
                     loop.call_soon(ready.set)
-                    loop.run_forever()
+                    try:
+                        loop.run_forever()
+                    finally:
+                        # Stopped by stop() (at exit): close it here, in its own thread, so
+                        # no "unclosed event loop" warning is printed as the program ends.
+                        try:
+                            loop.run_until_complete(loop.shutdown_asyncgens())
+                        finally:
+                            loop.close()
 
                 thread = threading.Thread(target=run, name="rir-sync-loop", daemon=True)
                 thread.start()

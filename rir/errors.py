@@ -49,6 +49,7 @@ __all__ = [
     "InvalidImageError",
     "RIRError",
     "UnsafeURLError",
+    "check_number",
 ]
 
 
@@ -140,6 +141,24 @@ class AllEnginesFailedError(EngineError):
                  failures: Sequence[Any] = ()) -> None:
         super().__init__(message, engine=engine)
         self.failures = list(failures)
+
+
+def check_number(name: str, value: Any, *, integer: bool = False, minimum: float | None = None,
+                 above: float | None = None, maximum: float | None = None) -> Any:
+    """``value`` unchanged when it is a number in range, else a ConfigurationError naming
+    ``name``. A boolean is never a number here (``k=True`` is not ``k=1``); with
+    ``integer`` a float is refused too. ``above`` is an exclusive lower bound."""
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or value != value:  # NaN
+        wanted = "a whole number" if integer else "a number"
+        raise ConfigurationError(f"{name} must be {wanted}, got {value!r}.")
+    if minimum is not None and value < minimum:
+        raise ConfigurationError(f"{name} must be {minimum:g} or more, got {value!r}.")
+    if above is not None and value <= above:
+        raise ConfigurationError(f"{name} must be more than {above:g}, got {value!r}.")
+    if maximum is not None and value > maximum:
+        raise ConfigurationError(f"{name} must be at most {maximum:g}, got {value!r}.")
+    return value
 
 
 def __getattr__(name: str) -> Any:

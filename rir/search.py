@@ -27,6 +27,7 @@ from rir.inputs.images import (
     ImageInput,
     QueryImage,
     aload_image,
+    check_image_limits,
 )
 from rir.results.cache import DEFAULT_TTL_S, ResultCache
 from rir.results.extract import ExtractOptions, apostprocess
@@ -90,6 +91,8 @@ class ReverseImageSearch:
         image_timeout_s: float = 20.0,
         **engine_options: Any,
     ) -> None:
+        check_image_limits(max_bytes=max_image_bytes, max_pixels=max_image_pixels,
+                           timeout_s=image_timeout_s)
         self.engine: Engine = get_engine(engine, **engine_options)
         self.cache: ResultCache | None = _make_cache(cache, cache_ttl_s)
         self.extract: ExtractOptions | None = _extract_options(extract)

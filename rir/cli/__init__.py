@@ -41,8 +41,9 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"rir: error: {self.prog}: {message} "
-                  f"(see '{self.prog} --help')\n")
+        # The line starts like every other error line ("rir: error: "); the command is
+        # named once, in the help to read (never "rir: error: rir: ...").
+        self.exit(EXIT_BAD_INPUT, f"rir: error: {message} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,9 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _record_flags(parser: argparse.ArgumentParser) -> None:
-    """Give each command its option strings (``args.flags``), so hints name only real flags."""
+    """Give each command its option strings (``args.flags``), so hints name only real flags,
+    and its parser (``args.command_parser``), so an error names the command it is about."""
     flags = frozenset(s for action in parser._actions for s in action.option_strings)
-    parser.set_defaults(flags=flags)
+    parser.set_defaults(flags=flags, command_parser=parser)
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for child in dict.fromkeys(action.choices.values()):
@@ -85,7 +87,10 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # reported by the command they were given to, not by 'rir'
+            getattr(args, "command_parser", parser).error(
+                f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # --help, --version, or a bad argument (already printed)
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     logging.basicConfig(

@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         import uvicorn
 
         from rir.serve import SearchService, ServeConfig, api_key_from_env, build_mcp, create_app
+        from rir.serve.log_redaction import protect_server_logs, uvicorn_log_config
     except ImportError as exc:
         raise ConfigurationError(
             f"'rir serve' needs the serve extra ({exc}); install it with: "
@@ -118,10 +119,12 @@ def run(args: argparse.Namespace) -> int:
         import anyio
 
         service = SearchService(config, asker=asker)
+        server = build_mcp(service, transport="stdio")
+        protect_server_logs(config.api_keys)
 
         async def serve_stdio() -> None:
             try:
-                await build_mcp(service, transport="stdio").run_stdio_async()
+                await server.run_stdio_async()
             finally:
                 await service.aclose()
 
@@ -129,5 +132,5 @@ def run(args: argparse.Namespace) -> int:
         return 0
     config.check_bind()
     uvicorn.run(create_app(config, asker=asker), host=config.host, port=config.port,
-                log_level="info", server_header=False)
+                log_level="info", log_config=uvicorn_log_config("info"), server_header=False)
     return 0

@@ -150,7 +150,7 @@ class SerpApiLensEngine(Engine):
         options = {k: v for k, v in self._options.items() if v is not None}
         if self._exact_matches:
             options["exact_matches"] = True
-        return options
+        return {**options, **self._http.endpoint_key(DEFAULT_BASE_URL)}
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -4,14 +4,19 @@ The status follows the exception class (400 bad image or unsafe URL, 413 too lar
 422 bad parameters, 429 rate limited, 502 engine failed, 503 saturated, 504 timeout);
 ``detail`` is the library's one-line message (which already names the input and the fix)
 and ``hint`` says what the *client* can do. Unexpected exceptions become a 500 that says
-only their type: the traceback goes to the server's log, never to the client.
+only their type: the traceback goes to the server's log, never to the client. Every
+field is capped (:data:`MAX_DETAIL_CHARS`): whatever a client sends, an error answer
+stays small.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rir.errors import (
     ConfigurationError,
@@ -26,10 +31,16 @@ from rir.errors import (
     UnsafeURLError,
 )
 
-__all__ = ["ErrorReply", "RequestRateLimitedError", "ServerBusyError", "UnsupportedMediaTypeError",
-           "error_reply", "one_line"]
+__all__ = ["MAX_DETAIL_CHARS", "BadRequestBodyError", "ErrorReply", "RequestRateLimitedError",
+           "ServerBusyError", "UnsupportedMediaTypeError", "error_reply", "one_line",
+           "validation_problems"]
 
 logger = logging.getLogger(__name__)
+
+#: The longest ``detail`` an error answer carries (``error`` and ``hint`` are shorter still).
+MAX_DETAIL_CHARS = 1000
+_MAX_NAME_CHARS = 100
+_MAX_HINT_CHARS = 500
 
 
 class ServerBusyError(RIRError):
@@ -52,6 +63,25 @@ class UnsupportedMediaTypeError(ConfigurationError):
     """A request body that is neither JSON nor multipart."""
 
 
+class BadRequestBodyError(ConfigurationError):
+    """A request body the server does not parse: malformed, too deep, numbers too long, ..."""
+
+
+def _capped(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters once JSON-encoded (escapes of non-ASCII text
+    count), with an ellipsis when cut."""
+    if len(json.dumps(text)) <= limit + 2:
+        return text
+    low, high = 0, min(len(text), limit)  # the longest prefix that fits, by bisection
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(json.dumps(text[:middle])) + 6 <= limit + 2:  # 6: the escaped ellipsis
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low] + "…"
+
+
 @dataclass(frozen=True)
 class ErrorReply:
     status: int
@@ -61,7 +91,9 @@ class ErrorReply:
     retry_after: float | None = None
 
     def body(self) -> dict[str, str]:
-        return {"error": self.error, "detail": self.detail, "hint": self.hint}
+        return {"error": _capped(self.error, _MAX_NAME_CHARS),
+                "detail": _capped(self.detail, MAX_DETAIL_CHARS),
+                "hint": _capped(self.hint, _MAX_HINT_CHARS)}
 
     def headers(self) -> dict[str, str]:
         if self.retry_after is None:
@@ -70,11 +102,21 @@ class ErrorReply:
 
     def text(self) -> str:
         """One line for an MCP tool error: the message, then the hint."""
-        return f"{self.error}: {self.detail} Hint: {self.hint}"
+        body = self.body()
+        return f"{body['error']}: {body['detail']} Hint: {body['hint']}"
 
 
 def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def validation_problems(errors: Sequence[Mapping[str, Any]], *, listed: int = 5) -> str:
+    """pydantic's errors as ``field: message; ...``: the first ``listed``, then how many more
+    (a body of 100,000 unknown keys gets a short answer, not a list of each)."""
+    shown = [f"{'.'.join(str(p) for p in error.get('loc', ())) or 'body'}: {error.get('msg')}"
+             for error in errors[:listed]]
+    more = len(errors) - len(shown)
+    return "; ".join(shown) + (f"; and {more:,} more" if more > 0 else "")
 
 
 # (exception class, status, hint): the first match wins, so subclasses come first.
@@ -98,6 +140,8 @@ _TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
     (EngineError, 502, "The search engine failed on the server's side; retry later or pick "
      "another engine (GET /v1/engines lists them)."),
     (UnsupportedMediaTypeError, 415, "Send application/json or multipart/form-data."),
+    (BadRequestBodyError, 400, "Send a JSON object with the documented fields (see "
+     "/openapi.json)."),
     (ConfigurationError, 422, "Fix the request's parameters (GET /v1/engines lists the "
      "engines)."),
 )

@@ -21,7 +21,7 @@ from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 from pydantic import Field
 
 from rir.prompting.thumbnail_fetch import afetch_thumbnails
-from rir.serve.error_replies import error_reply
+from rir.serve.error_replies import MAX_DETAIL_CHARS, error_reply
 from rir.serve.schemas import AskOutput, SearchOutput, search_output
 from rir.serve.service import MAX_K, MAX_QUESTION_CHARS, Progress, SearchService
 
@@ -87,6 +87,8 @@ class _OneLineErrorsMCP(FastMCP):
             return await super().call_tool(name, arguments)
         except ToolError as exc:
             text = " ".join(_PYDANTIC_LINK.sub("", str(exc)).split())
+            if len(text) > MAX_DETAIL_CHARS:  # an argument of 100,000 items: a short answer
+                text = text[:MAX_DETAIL_CHARS - 1] + "…"
             raise ToolError(text) from None
 
 
@@ -104,7 +106,9 @@ def build_mcp(service: SearchService, *, transport: Transport = "http") -> FastM
     local_files = transport == "stdio"
     image_help = _image_help(transport, service)
     ImageArg = Annotated[str, Field(description=image_help, min_length=1)]
-    CountArg = Annotated[int, Field(ge=1, le=MAX_K, description="At most this many matches.")]
+    # strict: a JSON integer only (true is not 1, 5.0 is not 5).
+    CountArg = Annotated[int, Field(strict=True, ge=1, le=MAX_K,
+                                    description="At most this many matches.")]
 
     async def reverse_image_search(
         image: ImageArg, max_results: CountArg = 5,

@@ -76,6 +76,9 @@ class SearchService:
                                    "max_pixels": self.config.max_pixels,
                                    "timeout_s": self.config.fetch_timeout_s,
                                    "allow_private_urls": False, "allow_local_files": False}
+        if isinstance(image, str) and not image.strip():
+            raise InvalidImageError("The image input is an empty string; send an http(s) URL "
+                                    "or a data: URI.")
         if isinstance(image, str) and local_files and self.config.allow_dirs \
                 and _is_path(image):
             return await aload_image(self._allowed_path(image),

@@ -100,6 +100,11 @@ def python_blocks(page: Path) -> list[Block]:
     return blocks
 
 
+def where(page: Path) -> str:
+    """``page`` as the repository names it (its full path when it is elsewhere)."""
+    return str(page.relative_to(REPO)) if page.is_relative_to(REPO) else str(page)
+
+
 def script(blocks: list[Block]) -> tuple[str, list[tuple[int, Block]]]:
     """The blocks as one script, and where each block starts in it (0-based line)."""
     parts, starts, line = [], [], 0
@@ -114,7 +119,7 @@ def page_line(starts: list[tuple[int, Block]], script_line: int) -> str:
     """``page.md:LINE`` for a 1-based line of :func:`script`'s output."""
     for start, block in reversed(starts):
         if script_line - 1 >= start:
-            return f"{block.page.relative_to(REPO)}:{block.line + script_line - 1 - start}"
+            return f"{where(block.page)}:{block.line + script_line - 1 - start}"
     return f"line {script_line}"
 
 
@@ -125,7 +130,7 @@ def compile_errors(blocks: list[Block]) -> list[str]:
         try:
             ast.parse(block.code)
         except SyntaxError as exc:
-            errors.append(f"{block.page.relative_to(REPO)}:{block.line + (exc.lineno or 1) - 1}:"
+            errors.append(f"{where(block.page)}:{block.line + (exc.lineno or 1) - 1}:"
                           f" {exc.msg}")
     return errors
 

@@ -6,7 +6,7 @@ multimodal chat model (:class:`FakeMultimodalChatModel`, by name ``fake:parrot``
 :mod:`llama_index_rir.testing`).
 
     >>> from langchain_rir import create_rir_chain
-    >>> chain = create_rir_chain("fake:best-guess", engine="local", path="photos.rir")  # doctest: +SKIP
+    >>> chain = create_rir_chain("fake:best-guess", engine="local")  # doctest: +SKIP
 
 They are **not** models: they never look at images and know nothing. They let the
 chain, the tool, ``rir eval run`` (datasets, engine, cache, chain, writer, resume,

@@ -49,7 +49,7 @@ def resolve_engines(engines: Sequence[EngineSpec], owner: str, *,
             unavailable.append(EngineFailure(engine=str(name), error_type=type(exc).__name__,
                                              message=redact_text(str(exc))))
     if not resolved:
-        raise ConfigurationError(f"{owner}: none of its engines can run here: "
+        raise EngineUnavailableError(f"{owner}: none of its engines can run here: "
                                  f"{failure_summary(unavailable)}")
     return resolved, unavailable
 

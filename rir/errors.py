@@ -6,6 +6,7 @@
     ├── ImageFetchError        an image URL could not be fetched (404, timeout, HTML page, ...)
     ├── UnsafeURLError         a URL points at a private, loopback or metadata address
     ├── ConfigurationError     a missing key, browser, extra or a bad option
+    │   └── EngineUnavailableError  an engine cannot run here (no key / extra): fallback skips it
     └── EngineError            a search engine failed
         ├── EngineBlockedError       the engine refused us (captcha, consent wall, bot check)
         ├── EngineRateLimitedError   too many requests; ``retry_after`` says when to retry
@@ -43,6 +44,7 @@ __all__ = [
     "EngineResponseError",
     "EngineServerError",
     "EngineTimeoutError",
+    "EngineUnavailableError",
     "EngineUnsupportedInputError",
     "ImageFetchError",
     "ImageTooLargeError",
@@ -75,6 +77,14 @@ class UnsafeURLError(RIRError, ValueError):
 
 class ConfigurationError(RIRError, ValueError):
     """A setting, credential, optional dependency or argument is missing or wrong."""
+
+
+class EngineUnavailableError(ConfigurationError):
+    """An engine cannot be built in this environment: its key or optional extra is missing.
+
+    A ``fallback`` chain skips such an engine (and says so in ``result.failures``)
+    instead of failing; a wrong option is a plain :class:`ConfigurationError`.
+    """
 
 
 class EngineError(RIRError):

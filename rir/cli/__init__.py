@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -28,6 +29,8 @@ from rir.cli._error_lines import (
 from rir.errors import RIRError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILURE", "EXIT_OK", "build_parser", "main"]
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `yes | head`
 
 # Command modules under rir.cli (rir.cli.cmd_<name>), in help order.
 _COMMANDS = ("search", "index", "demo", "ask", "serve", "cache", "login", "eval", "doctor")
@@ -84,6 +87,17 @@ def _version() -> str:
         return "(not installed)"
 
 
+def _closed_pipe() -> int:
+    """The reader of stdout went away: point stdout at /dev/null so the interpreter's final
+    flush cannot fail again, and exit as a process killed by SIGPIPE would (128 + 13)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (captured by a test harness)
+        pass
+    return EXIT_BROKEN_PIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -103,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         return int(args.handler(args) or EXIT_OK)
+    except BrokenPipeError:  # `rir ... | head` closed the pipe: stop quietly, as cat does
+        return _closed_pipe()
     except KeyboardInterrupt:
         print("rir: interrupted", file=sys.stderr)
         return 130

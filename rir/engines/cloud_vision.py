@@ -47,6 +47,7 @@ from rir.errors import (
     EngineError,
     EngineRateLimitedError,
     EngineTimeoutError,
+    EngineUnavailableError,
     InvalidImageError,
     check_number,
 )
@@ -127,7 +128,7 @@ class CloudVisionEngine(Engine):
         self._credentials = None if self._key else credentials
         if self._key is None and credentials is None:
             if use_adc is False or (use_adc is None and not adc_available()):
-                raise ConfigurationError(
+                raise EngineUnavailableError(
                     "The cloud_vision engine needs credentials: pass api_key=... or set "
                     f"{API_KEY_ENV}, or configure Application Default Credentials "
                     "(gcloud auth application-default login, or GOOGLE_APPLICATION_CREDENTIALS) "
@@ -279,7 +280,7 @@ def _import_google_auth() -> Any:
         import google.auth
         import google.auth.exceptions
     except ImportError:
-        raise ConfigurationError(
+        raise EngineUnavailableError(
             "cloud_vision: Application Default Credentials need google-auth; "
             "pip install 'reverse-image-rag[gcloud]' (or pass api_key=)."
         ) from None

@@ -42,7 +42,13 @@ from rir.engines.http import (
 )
 from rir.engines.http.error_mapping import transport_error
 from rir.engines.http.normalize import as_int, http_url, plain_text, publicly_reachable
-from rir.errors import ConfigurationError, EngineBlockedError, EngineError, EngineRateLimitedError
+from rir.errors import (
+    ConfigurationError,
+    EngineBlockedError,
+    EngineError,
+    EngineRateLimitedError,
+    EngineUnavailableError,
+)
 from rir.inputs.images import QueryImage
 from rir.results.models import Entity, MatchType, SearchHit, SearchResult
 from rir.urls import host_in_url, site_of
@@ -195,7 +201,7 @@ def _import_library(engine: str) -> Any:
         import PicImageSearch
         import PicImageSearch.network
     except ImportError:
-        raise ConfigurationError(
+        raise EngineUnavailableError(
             f"The {engine} engine needs the PicImageSearch library: {_INSTALL}"
         ) from None
     return PicImageSearch

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from rir.errors import (
     ConfigurationError,
@@ -31,9 +32,9 @@ from rir.errors import (
     UnsafeURLError,
 )
 
-__all__ = ["MAX_DETAIL_CHARS", "BadRequestBodyError", "ErrorReply", "RequestRateLimitedError",
-           "ServerBusyError", "UnsupportedMediaTypeError", "error_reply", "one_line",
-           "validation_problems"]
+__all__ = ["HTTP_CLIENT", "MAX_DETAIL_CHARS", "Audience", "BadRequestBodyError", "ErrorReply",
+           "RequestRateLimitedError", "ServerBusyError", "UnsupportedMediaTypeError",
+           "error_reply", "for_client", "one_line", "validation_problems"]
 
 logger = logging.getLogger(__name__)
 
@@ -128,8 +129,7 @@ _TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
      "the image itself."),
     (EngineUnsupportedInputError, 400, "This engine cannot search this input; try another "
      "engine or send the image itself."),
-    (InvalidImageError, 400, "Send a JPEG, PNG, WebP, GIF, BMP or TIFF image as an http(s) "
-     "URL, a data: URI or an upload (this server reads no local files)."),
+    (InvalidImageError, 400, "Send a JPEG, PNG, WebP, GIF, BMP or TIFF image as {inputs}."),
     (ServerBusyError, 503, "The server is at its search capacity; retry after Retry-After "
      "seconds."),
     (RequestRateLimitedError, 429, "Slow down: retry after Retry-After seconds."),
@@ -138,24 +138,56 @@ _TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
     (EngineTimeoutError, 504, "The engine did not answer in time; retry, or pick another "
      "engine."),
     (EngineError, 502, "The search engine failed on the server's side; retry later or pick "
-     "another engine (GET /v1/engines lists them)."),
+     "another engine ({engines} lists them)."),
     (UnsupportedMediaTypeError, 415, "Send application/json or multipart/form-data."),
     (BadRequestBodyError, 400, "Send a JSON object with the documented fields (see "
      "/openapi.json)."),
-    (ConfigurationError, 422, "Fix the request's parameters (GET /v1/engines lists the "
-     "engines)."),
+    (ConfigurationError, 422, "Fix the request's parameters ({engines} lists the engines)."),
 )
 
 
-def error_reply(exc: BaseException) -> ErrorReply:
-    """The status, body and headers the server answers ``exc`` with."""
+@dataclass(frozen=True)
+class Audience:
+    """Who reads an error answer, so that its hint names only what that client can do: an
+    MCP client reads the ``rir://engines`` resource (it has no ``GET /v1/engines``) and,
+    over stdio with ``--allow-dir``, may send local paths."""
+
+    transport: Literal["http", "mcp"] = "http"
+    local_files: bool = False
+
+    def fill(self, hint: str) -> str:
+        engines = "GET /v1/engines" if self.transport == "http" else "the rir://engines resource"
+        inputs = ("an http(s) URL, a data: URI or an upload (this server reads no local files)"
+                  if self.transport == "http" else
+                  "an http(s) URL, a data: URI or a local path under an --allow-dir directory"
+                  if self.local_files else
+                  "an http(s) URL or a data: URI (this server reads no local files)")
+        return hint.format(engines=engines, inputs=inputs)
+
+
+HTTP_CLIENT = Audience()
+# Library advice about Python options a remote client cannot set (it is the server's
+# operator who could): "Pass allow_private_urls=True ...", "... or raise max_bytes."
+_SERVER_SIDE_ADVICE = re.compile(
+    r"\s*[^.;:]*\b(?:allow_private_urls|allow_local_files)=True\b[^.;]*[.;]?"
+    r"|,?\s*\bor raise (?:max_bytes|max_pixels)\b"
+)
+
+
+def for_client(detail: str) -> str:
+    """``detail`` without advice that only the server's operator can follow."""
+    return _SERVER_SIDE_ADVICE.sub("", detail).strip()
+
+
+def error_reply(exc: BaseException, audience: Audience = HTTP_CLIENT) -> ErrorReply:
+    """The status, body and headers the server answers ``exc`` with, for ``audience``."""
     for kind, status, hint in _TABLE:
         if isinstance(exc, kind):
             retry_after = getattr(exc, "retry_after", None)
             if status == 429 and retry_after is None:
                 retry_after = 60.0
-            return ErrorReply(status, type(exc).__name__, one_line(exc), hint,
-                              retry_after if status in (429, 503) else None)
+            return ErrorReply(status, type(exc).__name__, for_client(one_line(exc)),
+                              audience.fill(hint), retry_after if status in (429, 503) else None)
     if isinstance(exc, RIRError):
         return ErrorReply(500, type(exc).__name__, one_line(exc),
                           "An unexpected library error; the server log has the details.")

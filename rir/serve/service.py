@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from rir.engines import available_engines, check_k
+from rir.engines.http.secrets import configured_env
 from rir.errors import ConfigurationError, EngineTimeoutError, InvalidImageError
 from rir.inputs.describe import describe_source
 from rir.inputs.images import QueryImage, aload_image
@@ -219,7 +220,7 @@ def _configured(name: str, config: ServeConfig, keys: tuple[str, ...]) -> tuple[
     if name in _NEEDS_SERVER_OPTIONS:
         return False, "combines other engines; not available per request"
     if keys:
-        found = any(os.environ.get(key, "").strip() for key in keys)
+        found = any(configured_env(key) for key in keys)  # placeholders do not count
         return found, ("credentials found in the server's environment" if found
                        else f"set {' or '.join(keys)} where the server runs")
     if name == "google_lens":

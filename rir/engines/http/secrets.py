@@ -28,6 +28,8 @@ from rir.results.models import SearchResult
 __all__ = [
     "REDACTING_FILTER",
     "SecretInput",
+    "configured_env",
+    "looks_like_placeholder",
     "protect_logger",
     "protected_logger",
     "redact_text",
@@ -83,12 +85,49 @@ def register_secret(value: str | SecretStr | None) -> None:
         _pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
 
+_PLACEHOLDER_WORDS = frozenset({
+    "changeme", "replaceme", "placeholder", "todo", "tbd", "none", "null", "undefined",
+    "apikey", "yourapikey", "yourkey", "mykey", "key", "secret", "token", "optional",
+})
+_PLACEHOLDER = re.compile(
+    r"^(?:<.*>|\$\{.*\}|\$[A-Za-z_]\w*|\{\{.*\}\}|%\w+%"  # <your key>, ${VAR}, $VAR, {{x}}
+    r"|[xX*.\-_…]+"                                             # xxx, ****, ...
+    r"|[A-Za-z]{1,4}[-_](?:[xX]+|\*+|\.+|…)"                    # sk-xxx, sk-..., pk_***
+    r"|.*(?:\.\.\.|…))$"                                         # sk-proj-..., abc…
+)
+
+
+def looks_like_placeholder(value: str | None) -> bool:
+    """Whether a key's value is unset or obviously not a key: empty, whitespace,
+    ``<your key>``, ``YOUR_API_KEY``, ``sk-...``, ``xxx``, ``changeme``, ``${VAR}``, text
+    with spaces. The one rule for every place that reads a key (engines, ``auto``,
+    ``rir doctor``, ``rir serve``), so a copied placeholder never counts as configured."""
+    raw = (value or "").strip()
+    if not raw or any(ch.isspace() for ch in raw):
+        return True
+    folded = re.sub(r"[-_ ]", "", raw).lower()
+    instruction = folded.startswith(("your", "insert", "enter", "paste", "replace", "put"))
+    return (folded in _PLACEHOLDER_WORDS or bool(_PLACEHOLDER.match(raw))
+            or (instruction and any(w in folded for w in ("key", "token", "secret"))))
+
+
+def configured_env(name: str) -> str | None:
+    """The value of environment variable ``name`` when it is configured: a key variable
+    (``*_KEY``, ``*_TOKEN``, ``*_SECRET``) must hold a real-looking key; any other (a
+    path such as ``GOOGLE_APPLICATION_CREDENTIALS``) must not be blank."""
+    value = (os.environ.get(name) or "").strip()
+    if name.upper().endswith(("_KEY", "_TOKEN", "_SECRET")):
+        return None if looks_like_placeholder(value) else value
+    return value or None
+
+
 def resolve_secret(
     value: SecretInput, env_var: str | None, *, what: str, engine: str
 ) -> SecretStr | None:
     """The secret from the argument, else from ``env_var``; ``None`` when neither is set.
 
-    Blank values count as unset. The secret is registered for redaction.
+    Blank values count as unset, and so do placeholder keys and tokens
+    (:func:`looks_like_placeholder`). The secret is registered for redaction.
     """
     if value is not None and not isinstance(value, (str, SecretStr)):
         raise ConfigurationError(
@@ -99,8 +138,8 @@ def resolve_secret(
     if raw is None and env_var:
         raw = os.environ.get(env_var)
     raw = (raw or "").strip()
-    if not raw:
-        return None
+    if not raw or (what.endswith(("key", "token")) and looks_like_placeholder(raw)):
+        return None  # cookies hold spaces by design: only keys and tokens are checked
     register_secret(raw)
     return SecretStr(raw)
 

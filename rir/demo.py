@@ -5,7 +5,9 @@ set of photographs (astronaut Eileen Collins, a Falcon 9 launch, Chelsea the
 cat, ...). :func:`build_demo_index` indexes whichever are installed, with
 captions written for this project; :func:`demo_query` makes a cropped,
 rescaled, re-encoded copy of one to search with, and :func:`demo_collage` lays
-several side by side (a query for region search) and says where each one is.
+several side by side (a query for region search) and says where each one is. Both
+packages come with the ``demo`` extra (``pip install 'reverse-image-rag[demo]'``);
+without them the functions here say so in one line.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from PIL import Image, ImageEnhance
 
+from rir._runtime import missing_extra
 from rir.engines.local import MEMORY, LocalIndex
 from rir.errors import ConfigurationError
 from rir.inputs.images import QueryImage, load_image
@@ -89,10 +92,8 @@ def build_demo_index(path: str | Path | None = None, **options: object) -> Local
     """A LocalIndex of every demo photograph installed (in memory unless ``path``)."""
     photos = available_demo_photos()
     if not photos:
-        raise ConfigurationError(
-            "No demo photographs found: they ship with matplotlib and scikit-image. "
-            "Reinstall with: pip install 'reverse-image-rag'."
-        )
+        raise missing_extra("matplotlib and scikit-image", extra="demo",
+                            feature="The demo photographs")
     index = LocalIndex(MEMORY if path is None else path, **options)  # type: ignore[arg-type]
     for photo, file in photos:
         index.add(file, title=photo.title, caption=photo.caption, url=photo.url,
@@ -104,7 +105,12 @@ def demo_query(title: str = "Grace Hopper") -> tuple[QueryImage, str]:
     """A disguised copy of a demo photo: cropped to ~72%, scaled to 60%, brighter, JPEG q35."""
     match = next((p for p, _ in available_demo_photos() if p.title == title), None)
     if match is None:
-        raise ConfigurationError(f"The demo photo {title!r} is not installed.")
+        known = [photo.title for photo in DEMO_PHOTOS]
+        if title in known:
+            raise missing_extra("matplotlib and scikit-image", extra="demo",
+                                feature=f"The demo photo {title!r}")
+        raise ConfigurationError(f"There is no demo photo {title!r}; choose one of "
+                                 f"{', '.join(known)}.")
     image = Image.open(match.path()).convert("RGB")  # type: ignore[arg-type]
     w, h = image.size
     image = image.crop((int(0.06 * w), int(0.04 * h), int(0.92 * w), int(0.88 * h)))
@@ -126,11 +132,15 @@ def demo_collage(titles: Sequence[str] = ("Grace Hopper", "Falcon 9 launching DS
     ``columns``: photos per row (default: all in one row up to 3, else 2); each photo is
     scaled to fit a ``cell`` x ``cell`` square, with ``gap`` pixels around them.
     """
+    known = [photo.title for photo in DEMO_PHOTOS]
+    unknown = [title for title in titles if title not in known]
+    if unknown or not titles:
+        raise ConfigurationError(f"There is no demo photo {unknown[0] if unknown else ''!r}; "
+                                 f"choose from {', '.join(known)}.")
     photos = {photo.title: path for photo, path in available_demo_photos()}
-    missing = [title for title in titles if title not in photos]
-    if missing or not titles:
-        raise ConfigurationError(f"No demo photo titled {missing or titles!r}; installed: "
-                                 f"{', '.join(sorted(photos))}.")
+    if any(title not in photos for title in titles):
+        raise missing_extra("matplotlib and scikit-image", extra="demo",
+                            feature="The demo collage")
     per_row = columns or (len(titles) if len(titles) <= 3 else 2)
     rows = math.ceil(len(titles) / per_row)
     page = Image.new("RGB", (gap + per_row * (cell + gap), gap + rows * (cell + gap)), "white")

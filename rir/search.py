@@ -25,7 +25,7 @@ from typing import Any
 
 from rir._runtime import ProgressBar, run_sync
 from rir.engines import Engine, check_k, get_engine
-from rir.errors import ConfigurationError
+from rir.errors import ConfigurationError, check_number
 from rir.inputs.describe import describe_source
 from rir.inputs.images import (
     DEFAULT_MAX_BYTES,
@@ -33,6 +33,7 @@ from rir.inputs.images import (
     ImageInput,
     QueryImage,
     aload_image,
+    check_image_limits,
 )
 from rir.inputs.region import Region
 from rir.inputs.region_plan import MAX_REGIONS, PlannedPart, plan_parts
@@ -115,8 +116,11 @@ class ReverseImageSearch:
         max_regions: int = MAX_REGIONS,
         **engine_options: Any,
     ) -> None:
-        self.max_paid_calls = _count_option("max_paid_calls", max_paid_calls, minimum=0)
-        self.max_regions = _count_option("max_regions", max_regions, minimum=1)
+        check_image_limits(max_bytes=max_image_bytes, max_pixels=max_image_pixels,
+                           timeout_s=image_timeout_s)
+        self.max_paid_calls = check_number("max_paid_calls", max_paid_calls, integer=True,
+                                           minimum=0)
+        self.max_regions = check_number("max_regions", max_regions, integer=True, minimum=1)
         self.engine: Engine = get_engine(engine, **engine_options)
         self.cache: ResultCache | None = _make_cache(cache, cache_ttl_s)
         self.extract: ExtractOptions | None = _extract_options(extract)
@@ -227,10 +231,10 @@ class ReverseImageSearch:
         check_k(k)
         started = time.perf_counter()
         options = self.extract if extract is None else _extract_options(extract)
-        cap = self.max_paid_calls if max_paid_calls is None else _count_option(
-            "max_paid_calls", max_paid_calls, minimum=0)
+        cap = self.max_paid_calls if max_paid_calls is None else check_number(
+            "max_paid_calls", max_paid_calls, integer=True, minimum=0)
         if max_auto_regions is not None:
-            _count_option("max_auto_regions", max_auto_regions, minimum=1)
+            check_number("max_auto_regions", max_auto_regions, integer=True, minimum=1)
         query = await self.aload(image)
         planned, duplicates = await asyncio.to_thread(
             plan_parts, query, regions, include_whole=include_whole,
@@ -423,12 +427,6 @@ def _drops_hits(options: ExtractOptions) -> bool:
 def _first_fetch_k(k: int, options: ExtractOptions | None) -> int:
     """Hits asked for first: a few more than ``k`` when the clean-up may drop some."""
     return min(2 * k, k + 10) if options is not None and _drops_hits(options) else k
-
-
-def _count_option(name: str, value: Any, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigurationError(f"{name} must be a whole number >= {minimum}, got {value!r}.")
-    return value
 
 
 def _make_cache(

@@ -46,8 +46,14 @@ __all__ = [
     "warn",
 ]
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """Rich would exit with status 1 here; leave a closed pipe to :func:`rir.cli.main`."""
+        raise BrokenPipeError
+
+
+stdout = _Console(highlight=False, soft_wrap=True)
+stderr = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 _URL_WIDTH = 60
 

@@ -17,7 +17,7 @@ from typing import Any
 from rir.engines.base import Engine
 from rir.engines.composite import CompositeEngine, EngineSpec, engine_failure, failure_summary
 from rir.engines.http.secrets import protected_logger, redact_text
-from rir.errors import AllEnginesFailedError, ConfigurationError, EngineError, InvalidImageError
+from rir.errors import AllEnginesFailedError, EngineError, InvalidImageError, check_number
 from rir.inputs.images import QueryImage
 from rir.results.best_guess import vote_guesses
 from rir.results.models import EngineFailure, Entity, SearchHit, SearchResult
@@ -55,10 +55,9 @@ class FusionEngine(CompositeEngine):
                  weights: Mapping[str, float] | None = None, per_engine_k: int | None = None,
                  timeout_s: float | None = None) -> None:
         super().__init__(engines, timeout_s=timeout_s)
-        if not rrf_k >= 0:
-            raise ConfigurationError(f"fusion: rrf_k must be >= 0, got {rrf_k!r}.")
-        if per_engine_k is not None and (not isinstance(per_engine_k, int) or per_engine_k < 1):
-            raise ConfigurationError(f"fusion: per_engine_k must be >= 1, got {per_engine_k!r}.")
+        check_number("fusion: rrf_k", rrf_k, minimum=0)
+        if per_engine_k is not None:
+            check_number("fusion: per_engine_k", per_engine_k, integer=True, minimum=1)
         self.rrf_k = float(rrf_k)
         self.weights = dict(weights or {})
         self.per_engine_k = per_engine_k

@@ -50,7 +50,7 @@ from rir.engines.http.normalize import (
     plain_text,
     publicly_reachable,
 )
-from rir.errors import ConfigurationError, EngineError, RIRError
+from rir.errors import ConfigurationError, EngineError, EngineUnavailableError, RIRError
 from rir.inputs.images import QueryImage
 from rir.results.models import EngineFailure, Entity, MatchType, SearchHit, SearchResult
 from rir.urls import site_of
@@ -124,7 +124,7 @@ class SerpApiLensEngine(Engine):
     ) -> None:
         key = resolve_secret(api_key, "SERPAPI_API_KEY", what="api_key", engine=self.name)
         if key is None:
-            raise ConfigurationError(
+            raise EngineUnavailableError(
                 "The serpapi engine needs a SerpApi key: pass api_key=... or set SERPAPI_API_KEY "
                 "(find yours at https://serpapi.com/manage-api-key), or pick another engine."
             )
@@ -158,7 +158,7 @@ class SerpApiLensEngine(Engine):
             options["exact_matches"] = True
         if self._auto_crop:
             options["auto_crop"] = True
-        return options
+        return {**options, **self._http.endpoint_key(DEFAULT_BASE_URL)}
 
     def paid_calls(self) -> int:
         """Each search is one SerpApi search credit, two with ``exact_matches`` (uploads

@@ -29,13 +29,18 @@ import threading
 import webbrowser
 from pathlib import Path
 
-import matplotlib
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
 from PIL import Image
 
-from rir._runtime import run_sync
+from rir._runtime import missing_extra, run_sync
+
+try:
+    import matplotlib
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+except ImportError:  # an optional extra: say which, in one line
+    raise missing_extra("matplotlib", extra="viz",
+                        feature="Drawing results (show_result=True, rir search --show)") from None
 from rir.inputs.images import QueryImage
 from rir.prompting.thumbnail_fetch import afetch_thumbnails
 from rir.results.models import SearchHit, SearchResult

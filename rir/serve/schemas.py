@@ -76,7 +76,7 @@ class ErrorBody(BaseModel):
     """Every error the server answers with."""
 
     model_config = ConfigDict(json_schema_extra={"example": {
-        "error": "InvalidImageError", "detail": "The bytes (12 bytes) are not an image ...",
+        "error": "InvalidImageError", "detail": "The byte string (12 bytes) is not an image ...",
         "hint": "Send a JPEG, PNG, WebP, GIF, BMP or TIFF image ..."}})
 
     error: str = Field(description="The error's type.")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from rir.engines import available_engines, check_k
+from rir.engines.http.secrets import configured_env
 from rir.errors import ConfigurationError, EngineTimeoutError, InvalidImageError
 from rir.inputs.describe import describe_source
 from rir.inputs.images import QueryImage, aload_image
@@ -82,6 +83,9 @@ class SearchService:
                                    "max_pixels": self.config.max_pixels,
                                    "timeout_s": self.config.fetch_timeout_s,
                                    "allow_private_urls": False, "allow_local_files": False}
+        if isinstance(image, str) and not image.strip():
+            raise InvalidImageError("The image input is an empty string; send an http(s) URL "
+                                    "or a data: URI.")
         if isinstance(image, str) and local_files and self.config.allow_dirs \
                 and _is_path(image):
             return await aload_image(self._allowed_path(image),
@@ -239,7 +243,7 @@ def _configured(name: str, config: ServeConfig, keys: tuple[str, ...]) -> tuple[
     if name in _NEEDS_SERVER_OPTIONS:
         return False, "combines other engines; not available per request"
     if keys:
-        found = any(os.environ.get(key, "").strip() for key in keys)
+        found = any(configured_env(key) for key in keys)  # placeholders do not count
         return found, ("credentials found in the server's environment" if found
                        else f"set {' or '.join(keys)} where the server runs")
     if name == "google_lens":

@@ -210,9 +210,9 @@ def test_bad_counts_are_configuration_errors(engine) -> None:
     from rir import ConfigurationError
 
     searcher = ReverseImageSearch(engine, cache=False)
-    with pytest.raises(ConfigurationError, match="max_auto_regions must be a whole number"):
+    with pytest.raises(ConfigurationError, match="max_auto_regions must be 1 or more"):
         searcher.search_regions(collage(), "auto", max_auto_regions=0)
-    with pytest.raises(ConfigurationError, match="max_paid_calls must be a whole number"):
+    with pytest.raises(ConfigurationError, match="max_paid_calls must be 0 or more"):
         ReverseImageSearch(engine, cache=False, max_paid_calls=-1)
 
 

@@ -10,6 +10,9 @@ The query is an image: an http(s) URL or a ``data:`` URI (a local path only with
 the file system). Bytes, PIL images and :class:`rir.QueryImage` objects are
 accepted too when called from Python. Options can be given per call:
 ``invoke(url, k=3, refresh=True, deny_domains=["pinterest.com"], enrich_captions=2)``.
+``regions=`` (``"auto"``, or a list of :class:`rir.Region` / pixel boxes) searches parts of
+the image and returns the merged hits, each Document saying which region found it
+(``invoke(url, regions="auto")``; :meth:`ReverseImageRetriever.asearch` returns the parts).
 """
 
 from __future__ import annotations
@@ -34,21 +37,28 @@ from rir.errors import ConfigurationError
 from rir.inputs.images import QueryImage, aload_image
 from rir.results.extract import ExtractOptions
 from rir.results.models import SearchResult
+from rir.results.region_parts import RegionsResult
 from rir.search import ReverseImageSearch
 
 __all__ = ["EXTRACT_OPTION_NAMES", "RetrievalResult", "ReverseImageRetriever"]
 
 EXTRACT_OPTION_NAMES = tuple(f.name for f in dataclasses.fields(ExtractOptions) if f.repr)
-_CALL_OPTIONS = ("k", "refresh", "show_result", *EXTRACT_OPTION_NAMES)
+_CALL_OPTIONS = ("k", "refresh", "show_result", "regions", "include_whole",
+                 *EXTRACT_OPTION_NAMES)
 
 
 @dataclass(frozen=True)
 class RetrievalResult:
-    """One retrieval: the loaded query image, the cleaned search result and its Documents."""
+    """One retrieval: the loaded query image, the cleaned search result and its Documents.
+
+    For a region search, ``regions`` holds the parts (:class:`rir.RegionsResult`) and
+    ``result`` their merged hits as one result.
+    """
 
     image: QueryImage
     result: SearchResult
     documents: list[Document]
+    regions: RegionsResult | None = None
 
 
 class ReverseImageRetriever(BaseRetriever):
@@ -141,7 +151,10 @@ class ReverseImageRetriever(BaseRetriever):
         """Search ``image``; return the query image, the cleaned result and the Documents.
 
         ``options``: ``k``, ``refresh``, ``show_result`` and any :class:`ExtractOptions`
-        field, overriding the retriever's settings for this call.
+        field, overriding the retriever's settings for this call; ``regions`` (and
+        ``include_whole``) to search parts of the image
+        (:meth:`rir.ReverseImageSearch.asearch_regions`): the Documents are then the merged
+        hits, and ``RetrievalResult.regions`` holds the parts.
         """
         unknown = sorted(set(options) - set(_CALL_OPTIONS))
         if unknown:
@@ -152,12 +165,22 @@ class ReverseImageRetriever(BaseRetriever):
         k = check_k(options.pop("k", self.k))
         refresh = bool(options.pop("refresh", False))
         show_result = bool(options.pop("show_result", False))
+        regions = options.pop("regions", None)
+        include_whole = bool(options.pop("include_whole", True))
         extract = _replace_options(self.extract, options) if options else self.extract
         query = await self.aload(image)
-        result = await self.searcher.asearch(query, k=k, refresh=refresh,
-                                             show_result=show_result, extract=extract)
+        found = None
+        if regions is None:
+            result = await self.searcher.asearch(query, k=k, refresh=refresh,
+                                                 show_result=show_result, extract=extract)
+        else:
+            found = await self.searcher.asearch_regions(
+                query, regions, k=k, include_whole=include_whole, refresh=refresh,
+                show_result=show_result, extract=extract)
+            result = found.as_search_result()
         return RetrievalResult(query, result, hits_to_documents(result,
-                                                                query_sha256=query.sha256))
+                                                                query_sha256=query.sha256),
+                               regions=found)
 
     def search(self, image: Any, **options: Any) -> RetrievalResult:
         """Synchronous twin of :meth:`asearch`."""

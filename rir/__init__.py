@@ -4,6 +4,8 @@
     >>> searcher = rir.ReverseImageSearch(engine="local", path="my_photos.rir")
     >>> result = searcher.search("query.jpg", k=5)
     >>> result.best_guess, [hit.title for hit in result.hits]
+    >>> parts = searcher.search_regions("collage.jpg", regions="auto", k=5)
+    >>> [(part.label, part.result.best_guess) for part in parts.parts]
 
 The core has no LangChain or LlamaIndex imports; the adapters live in
 ``langchain_rir`` and ``llama_index_rir``.
@@ -19,13 +21,16 @@ from rir.errors import (
     EngineTimeoutError,
     ImageFetchError,
     InvalidImageError,
+    InvalidRegionError,
     RIRError,
     UnsafeURLError,
 )
 from rir.inputs.images import QueryImage, aload_image, load_image
+from rir.inputs.region import Region
 from rir.results.cache import ResultCache
 from rir.results.extract import ExtractOptions
 from rir.results.models import EngineFailure, Entity, SearchHit, SearchResult
+from rir.results.region_parts import RegionPart, RegionsResult
 from rir.search import ReverseImageSearch, SearchOutcome
 
 __version__ = "0.1.0"
@@ -44,8 +49,12 @@ __all__ = [
     "ExtractOptions",
     "ImageFetchError",
     "InvalidImageError",
+    "InvalidRegionError",
     "QueryImage",
     "RIRError",
+    "Region",
+    "RegionPart",
+    "RegionsResult",
     "ResultCache",
     "ReverseImageSearch",
     "SearchHit",

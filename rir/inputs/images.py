@@ -25,7 +25,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from rir._runtime import run_sync
-from rir.errors import ImageTooLargeError, InvalidImageError
+from rir.errors import ImageTooLargeError, InvalidImageError, check_number
 from rir.inputs.describe import describe_source
 from rir.inputs.urlfetch import fetch_url
 
@@ -36,6 +36,7 @@ __all__ = [
     "ImageInput",
     "QueryImage",
     "aload_image",
+    "check_image_limits",
     "load_image",
 ]
 
@@ -167,6 +168,8 @@ async def aload_image(
     """
     if isinstance(source, QueryImage):
         return source
+    check_image_limits(max_bytes=max_bytes, max_pixels=max_pixels, timeout_s=timeout_s,
+                       max_redirects=max_redirects)
     if isinstance(source, str):
         return await _load_string(source, max_bytes=max_bytes, max_pixels=max_pixels,
                                   timeout_s=timeout_s, max_redirects=max_redirects,
@@ -204,6 +207,15 @@ async def aload_image(
         f"Unsupported image input of type {type(source).__name__}; pass an http(s) URL, a data: "
         "URI, a file path, bytes, a binary file object or a PIL image."
     )
+
+
+def check_image_limits(*, max_bytes: Any, max_pixels: Any, timeout_s: Any,
+                       max_redirects: Any = 5) -> None:
+    """The loading limits are numbers (not booleans) in range, or ConfigurationError."""
+    check_number("max_bytes", max_bytes, integer=True, minimum=1)
+    check_number("max_pixels", max_pixels, integer=True, minimum=1)
+    check_number("timeout_s", timeout_s, above=0)
+    check_number("max_redirects", max_redirects, integer=True, minimum=0)
 
 
 def load_image(source: ImageInput | Any, **options: Any) -> QueryImage:
@@ -249,7 +261,7 @@ async def _load_string(
         parts = urlsplit(text)
         if parts.netloc.lower() not in ("", "localhost"):
             raise InvalidImageError(
-                f"The file URL {describe_source(source)} names the host '{parts.netloc}'; "
+                f"The {describe_source(source)} names the host '{parts.netloc}'; "
                 "only this machine's files can be read (file:///path/to/image.jpg)."
             )
         text = unquote_to_bytes(parts.path).decode("utf-8", "replace")

@@ -44,7 +44,7 @@ from rir.engines.local.location import missing_index_error, resolve_index_path
 from rir.engines.local.matching import Box, Matcher, checked_box
 from rir.engines.local.records import ImageData, IndexedPage, PageData
 from rir.engines.local.store import IndexStore
-from rir.errors import ConfigurationError, EngineError
+from rir.errors import ConfigurationError, EngineError, check_number
 from rir.inputs.images import ImageInput, QueryImage, aload_image, load_image
 from rir.results.models import SearchResult
 
@@ -122,7 +122,8 @@ class LocalIndex(Engine):
         if not create and self.path is not None and not self.path.is_file():
             raise missing_index_error(self.path, default=path is None)
         self.embedder = embedder
-        self.min_similarity = float(min_similarity)
+        self.min_similarity = float(check_number("min_similarity", min_similarity,
+                                                 minimum=-1.0, maximum=1.0))
         self.screenshot = screenshot
         self.find_parts = bool(find_parts)
         self._store: IndexBackend = open_backend(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rir.errors import ConfigurationError
+from rir.inputs.policy import InputPolicy
 
 __all__ = ["API_KEY_ENV", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "ServeConfig",
            "api_key_from_env"]
@@ -70,6 +71,13 @@ class ServeConfig:
     @property
     def default_engine(self) -> str:
         return self.engine or ("local" if self.index is not None else "auto")
+
+    @property
+    def input_policy(self) -> InputPolicy:
+        """What clients may send as an image: inputs come from remote clients and agents,
+        so no local files except under ``allow_dirs``, and no private-network URLs."""
+        return InputPolicy.untrusted(self.allow_dirs, max_bytes=self.max_bytes,
+                                     max_pixels=self.max_pixels, timeout_s=self.fetch_timeout_s)
 
     @property
     def max_body_bytes(self) -> int:

@@ -7,6 +7,7 @@ and the others are still searched; the exit status says whether any failed.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from rir.cli._common import (
     error_json,
@@ -18,7 +19,9 @@ from rir.cli._common import (
     warn,
 )
 from rir.cli._error_lines import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, error_line, exit_code_for
-from rir.results.models import SearchResult
+
+if TYPE_CHECKING:
+    from rir.results.models import SearchResult
 
 __all__ = ["search_each"]
 

@@ -16,9 +16,11 @@ DEFAULT_MODEL = "openai:gpt-4o"
 def resolve_chat_model(model: str | BaseChatModel, **kwargs: Any) -> BaseChatModel:
     """Return ``model`` if it is a chat model, else build it from ``"provider:name"``.
 
-    ``openai:...`` (or a bare name) needs only ``langchain-openai``; other providers
-    go through ``langchain.chat_models.init_chat_model`` (the ``agents`` extra plus
-    the provider's package, e.g. ``langchain-anthropic``).
+    ``fake:parrot`` and ``fake:best-guess`` are the offline fakes of
+    :mod:`langchain_rir.testing` (``kwargs`` may set ``delay_s``). ``openai:...`` (or a
+    bare name) needs ``langchain-openai`` (the ``openai`` extra); other providers go
+    through ``langchain.chat_models.init_chat_model`` (the ``agents`` extra plus the
+    provider's package, e.g. ``langchain-anthropic``).
     """
     if isinstance(model, BaseChatModel):
         return model
@@ -28,8 +30,19 @@ def resolve_chat_model(model: str | BaseChatModel, **kwargs: Any) -> BaseChatMod
     provider, sep, name = model.partition(":")
     if not sep:
         provider, name = "openai", model
+    if provider == "fake":
+        from langchain_rir.testing import fake_model
+
+        return fake_model(model, **kwargs)
     if provider == "openai":
-        from langchain_openai import ChatOpenAI
+        try:
+            from langchain_openai import ChatOpenAI
+        except ImportError:
+            raise ConfigurationError(
+                f"Model '{model}' needs langchain-openai: pip install "
+                "'reverse-image-rag[openai]' (or pass another model, e.g. 'fake:best-guess' "
+                "to try things offline)."
+            ) from None
 
         try:
             return ChatOpenAI(model=name, **kwargs)

@@ -19,7 +19,6 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_rir.chain import create_rir_chain
 from langchain_rir.chat_models import resolve_chat_model
 from langchain_rir.retriever import ReverseImageRetriever
-from langchain_rir.testing import fake_model
 from rir.engines import Engine
 from rir.eval.model_backend import Answer, JudgeCall
 from rir.eval.run_config import RunConfig
@@ -31,8 +30,6 @@ def resolve_eval_model(model: Any, options: dict[str, Any]) -> Any:
     """A chat model from a name (fakes included) or an instance as is."""
     if not isinstance(model, str):
         return model
-    if model.startswith("fake:"):
-        return fake_model(model, **options)
     return resolve_chat_model(model, **options)
 
 
@@ -65,7 +62,7 @@ class ChainAnswerer:
             cache=config.cache if engine is not None else False, allow_local_files=True,
             allow_private_urls=config.allow_private_urls)
         self.chain = create_rir_chain(llm, self.retriever, context=config.context,
-                                      k=config.k).with_sources()
+                                      k=config.k, regions=config.regions).with_sources()
 
     async def aanswer(self, image: str | Path, question: str, *, label: str) -> Answer:
         usage = _UsageRecorder()

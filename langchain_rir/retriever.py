@@ -11,6 +11,9 @@ accepted is the retriever's :class:`rir.InputPolicy` (default: local paths read,
 in any code you write; pass ``policy=InputPolicy.untrusted()`` when the queries come
 from users or a model). Options can be given per call:
 ``invoke(url, k=3, refresh=True, deny_domains=["pinterest.com"], enrich_captions=2)``.
+``regions=`` (``"auto"``, or a list of :class:`rir.Region` / pixel boxes) searches parts of
+the image and returns the merged hits, each Document saying which region found it
+(``invoke(url, regions="auto")``; :meth:`ReverseImageRetriever.asearch` returns the parts).
 """
 
 from __future__ import annotations
@@ -37,12 +40,14 @@ from rir.inputs.images import QueryImage, aload_image
 from rir.inputs.policy import InputPolicy, input_policy
 from rir.results.extract import ExtractOptions
 from rir.results.models import SearchResult
+from rir.results.region_parts import RegionsResult
 from rir.search import ReverseImageSearch
 
 __all__ = ["EXTRACT_OPTION_NAMES", "ImageRetrieval", "ReverseImageRetriever"]
 
 EXTRACT_OPTION_NAMES = tuple(f.name for f in dataclasses.fields(ExtractOptions) if f.repr)
-_CALL_OPTIONS = ("k", "refresh", "show_result", *EXTRACT_OPTION_NAMES)
+_CALL_OPTIONS = ("k", "refresh", "show_result", "regions", "include_whole",
+                 *EXTRACT_OPTION_NAMES)
 # Keywords that set the input policy's fields (the retriever's keyword -> the policy's).
 _POLICY_KEYWORDS = {"allow_local_files": "allow_local_files",
                     "allow_private_urls": "allow_private_urls",
@@ -53,11 +58,16 @@ _POLICY_KEYWORDS = {"allow_local_files": "allow_local_files",
 @dataclass(frozen=True)
 class ImageRetrieval:
     """One retrieval: the loaded query image, the cleaned search result and its Documents
-    (the LlamaIndex retriever's ``ImageRetrieval`` has ``nodes`` instead)."""
+    (the LlamaIndex retriever's ``ImageRetrieval`` has ``nodes`` instead).
+
+    For a region search, ``regions`` holds the parts (:class:`rir.RegionsResult`) and
+    ``result`` their merged hits as one result.
+    """
 
     image: QueryImage
     result: SearchResult
     documents: list[Document]
+    regions: RegionsResult | None = None
 
 
 # RetrievalResult (0.1) is ImageRetrieval now, the name both adapters use.
@@ -78,9 +88,9 @@ class ReverseImageRetriever(BaseRetriever):
             ``ReverseImageRetriever(enrich_captions=3, deny_domains=["pinterest.com"])``.
         policy: what is accepted as a query image and the limits
             (:class:`rir.InputPolicy`); default ``InputPolicy()``: local paths are read.
-        allow_local_files / allow_private_urls / max_image_bytes / max_image_pixels /
-            image_timeout_s: override the policy's settings (private URLs also govern the
-            pages and thumbnails fetched for the results).
+        allow_local_files / allow_private_urls: override the policy's settings (private
+            URLs also govern the pages and thumbnails fetched for the results); so do
+            ``max_image_bytes``, ``max_image_pixels`` and ``image_timeout_s``.
         cache: ``True`` (default cache file), ``False``, a path or a :class:`rir.ResultCache`.
     """
 
@@ -169,7 +179,10 @@ class ReverseImageRetriever(BaseRetriever):
         """Search ``image``; return the query image, the cleaned result and the Documents.
 
         ``options``: ``k``, ``refresh``, ``show_result`` and any :class:`ExtractOptions`
-        field, overriding the retriever's settings for this call.
+        field, overriding the retriever's settings for this call; ``regions`` (and
+        ``include_whole``) to search parts of the image
+        (:meth:`rir.ReverseImageSearch.asearch_regions`): the Documents are then the merged
+        hits, and ``ImageRetrieval.regions`` holds the parts.
         """
         unknown = sorted(set(options) - set(_CALL_OPTIONS))
         if unknown:
@@ -180,12 +193,22 @@ class ReverseImageRetriever(BaseRetriever):
         k = check_k(options.pop("k", self.k))
         refresh = bool(options.pop("refresh", False))
         show_result = bool(options.pop("show_result", False))
+        regions = options.pop("regions", None)
+        include_whole = bool(options.pop("include_whole", True))
         extract = _replace_options(self.extract, options) if options else self.extract
         query = await self.aload(image)
-        result = await self.searcher.asearch(query, k=k, refresh=refresh,
-                                             show_result=show_result, extract=extract)
+        found = None
+        if regions is None:
+            result = await self.searcher.asearch(query, k=k, refresh=refresh,
+                                                 show_result=show_result, extract=extract)
+        else:
+            found = await self.searcher.asearch_regions(
+                query, regions, k=k, include_whole=include_whole, refresh=refresh,
+                show_result=show_result, extract=extract)
+            result = found.as_search_result()
         return ImageRetrieval(query, result, hits_to_documents(result,
-                                                               query_sha256=query.sha256))
+                                                               query_sha256=query.sha256),
+                              regions=found)
 
     def search(self, image: Any, **options: Any) -> ImageRetrieval:
         """Synchronous twin of :meth:`asearch`."""

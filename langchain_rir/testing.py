@@ -1,10 +1,16 @@
-"""Fake LangChain chat models for offline plumbing tests: the evaluation harness's fakes
-(``fake:parrot``, ``fake:best-guess``) and :class:`ScriptedToolCallingModel` for agents
-(the LlamaIndex twins are in :mod:`llama_index_rir.testing`).
+"""Fake LangChain chat models, for trying and testing everything offline: the fake
+multimodal chat model (:class:`FakeMultimodalChatModel`, by name ``fake:parrot`` or
+``fake:best-guess`` wherever a model name is accepted: :func:`langchain_rir.create_rir_chain`,
+:func:`langchain_rir.ask`, ``rir ask/demo/serve --model``, ``rir eval run --model``) and
+:class:`ScriptedToolCallingModel` for agents (the LlamaIndex twins are in
+:mod:`llama_index_rir.testing`).
 
-They are **not** models: they never look at images and know nothing. They let
-``rir eval run`` (datasets, engine, cache, chain, writer, resume, scoring)
-be exercised without a network or an API key:
+    >>> from langchain_rir import create_rir_chain
+    >>> chain = create_rir_chain("fake:best-guess", engine="local")  # doctest: +SKIP
+
+They are **not** models: they never look at images and know nothing. They let the
+chain, the tool, ``rir eval run`` (datasets, engine, cache, chain, writer, resume,
+scoring) and the docs' examples run without a network or an API key:
 
 ``fake:parrot``
     answers with the text of the last user message it received (the question and
@@ -34,7 +40,8 @@ from pydantic import Field
 
 from rir.errors import ConfigurationError
 
-__all__ = ["FAKE_MODELS", "EvalFakeChatModel", "ScriptedToolCallingModel", "fake_model"]
+__all__ = ["FAKE_MODELS", "EvalFakeChatModel", "FakeMultimodalChatModel",
+           "ScriptedToolCallingModel", "fake_model"]
 
 FAKE_MODELS = ("fake:parrot", "fake:best-guess")
 _BEST_GUESS = re.compile(r"Best guess from the results:\s*(.+)")
@@ -56,8 +63,13 @@ def _text_parts(message: BaseMessage) -> tuple[list[str], int]:
     return texts, images
 
 
-class EvalFakeChatModel(BaseChatModel):
-    """A deterministic stand-in chat model (see the module docstring)."""
+class FakeMultimodalChatModel(BaseChatModel):
+    """A deterministic stand-in for a multimodal chat model (see the module docstring).
+
+    It accepts the standard image blocks a real model gets (and counts them as input
+    tokens) but answers from the text alone: ``behaviour="parrot"`` repeats the last
+    user message, ``"best-guess"`` answers with the context's best guess.
+    """
 
     behaviour: Literal["parrot", "best-guess"] = "parrot"
     delay_s: float = 0.0
@@ -107,7 +119,7 @@ class EvalFakeChatModel(BaseChatModel):
         return ChatResult(generations=[ChatGeneration(message=self._answer(messages))])
 
 
-def fake_model(name: str, **options: Any) -> EvalFakeChatModel:
+def fake_model(name: str, **options: Any) -> FakeMultimodalChatModel:
     """Build ``fake:parrot`` or ``fake:best-guess``; ``options`` may set ``delay_s``."""
     if name not in FAKE_MODELS:
         raise ConfigurationError(f"Unknown fake model {name!r}; the fakes are "
@@ -119,7 +131,10 @@ def fake_model(name: str, **options: Any) -> EvalFakeChatModel:
     delay = options.get("delay_s", 0.0)
     if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
         raise ConfigurationError(f"delay_s must be a number of seconds >= 0, got {delay!r}.")
-    return EvalFakeChatModel(behaviour=name.split(":", 1)[1], delay_s=float(delay))
+    return FakeMultimodalChatModel(behaviour=name.split(":", 1)[1], delay_s=float(delay))
+
+
+EvalFakeChatModel = FakeMultimodalChatModel  # its first name, kept for existing imports
 
 
 class ScriptedToolCallingModel(BaseChatModel):

@@ -32,6 +32,7 @@ from rir.inputs.policy import InputPolicy, input_policy
 from rir.prompting.thumbnail_fetch import afetch_thumbnails
 from rir.results.extract import ExtractOptions
 from rir.results.models import SearchResult
+from rir.results.region_parts import RegionsResult
 from rir.search import ReverseImageSearch
 
 if TYPE_CHECKING:
@@ -43,11 +44,16 @@ __all__ = ["ImageRetrieval", "ReverseImageRetriever"]
 @dataclass(frozen=True)
 class ImageRetrieval:
     """One retrieval: the loaded query image, the search result and its nodes (the
-    LangChain retriever's ``ImageRetrieval`` has ``documents`` instead)."""
+    LangChain retriever's ``ImageRetrieval`` has ``documents`` instead).
+
+    For a region search, ``regions`` holds the parts (:class:`rir.RegionsResult`) and
+    ``result`` their merged hits as one result.
+    """
 
     image: QueryImage
     result: SearchResult
     nodes: list[NodeWithScore]
+    regions: RegionsResult | None = None
 
 
 class ReverseImageRetriever(BaseRetriever):
@@ -124,18 +130,31 @@ class ReverseImageRetriever(BaseRetriever):
         return await self.aload(image_source(bundle))
 
     async def asearch_image(
-        self, image: ImageInput | Any, *, k: int | None = None
+        self, image: ImageInput | Any, *, k: int | None = None, regions: Any = None,
+        include_whole: bool = True,
     ) -> ImageRetrieval:
-        """Search any image input (URL, data URI, path, bytes, PIL image, QueryImage)."""
+        """Search any image input (URL, data URI, path, bytes, PIL image, QueryImage).
+
+        ``regions``: ``"auto"`` or regions to search (with the whole image unless
+        ``include_whole=False``): the nodes are then the merged hits, each saying its
+        region(s), and ``ImageRetrieval.regions`` holds the parts.
+        """
         query = await self.aload(image)
-        result = await self.searcher.asearch(query, k=check_k(self.k if k is None else k))
+        k = check_k(self.k if k is None else k)
+        found = None
+        if regions is None:
+            result = await self.searcher.asearch(query, k=k)
+        else:
+            found = await self.searcher.asearch_regions(query, regions, k=k,
+                                                        include_whole=include_whole)
+            result = found.as_search_result()
         thumbnails = None
         if self.image_nodes:
             thumbnails = await afetch_thumbnails(
                 result.hits, max_n=len(result.hits),
                 allow_private_urls=self.policy.allow_private_urls)
         nodes = hits_to_nodes(result, query_sha256=query.sha256, thumbnails=thumbnails)
-        return ImageRetrieval(image=query, result=result, nodes=nodes)
+        return ImageRetrieval(image=query, result=result, nodes=nodes, regions=found)
 
     async def asearch(self, query: QueryBundle | str, *, k: int | None = None) -> ImageRetrieval:
         """Like :meth:`aretrieve`, but also returns the image and the full search result."""

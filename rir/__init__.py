@@ -4,6 +4,8 @@
     >>> searcher = rir.ReverseImageSearch(engine="local", path="my_photos.rir")
     >>> result = searcher.search("query.jpg", k=5)
     >>> result.best_guess, [hit.title for hit in result.hits]
+    >>> parts = searcher.search_regions("collage.jpg", regions="auto", k=5)
+    >>> [(part.label, part.result.best_guess) for part in parts.parts]
 
 The core has no LangChain or LlamaIndex imports; the adapters live in
 ``langchain_rir`` and ``llama_index_rir``. ``__all__`` is the public API (a test pins
@@ -23,6 +25,7 @@ from rir.errors import (
     EngineTimeoutError,
     ImageFetchError,
     InvalidImageError,
+    InvalidRegionError,
     RIRError,
     UnsafeURLError,
 )
@@ -31,9 +34,11 @@ if TYPE_CHECKING:
     from rir.engines import Engine, available_engines, get_engine, register_engine
     from rir.inputs.images import QueryImage, aload_image, load_image
     from rir.inputs.policy import InputPolicy
+    from rir.inputs.region import Region
     from rir.results.cache import ResultCache
     from rir.results.extract import ExtractOptions
     from rir.results.models import EngineFailure, Entity, SearchHit, SearchResult
+    from rir.results.region_parts import RegionPart, RegionsResult
     from rir.search import ReverseImageSearch, SearchOutcome
 
 __version__ = "0.1.0"
@@ -44,9 +49,11 @@ __getattr__, __dir__ = _moved.lazy_exports(__name__, {
     "rir.engines": ["Engine", "available_engines", "get_engine", "register_engine"],
     "rir.inputs.images": ["QueryImage", "aload_image", "load_image"],
     "rir.inputs.policy": ["InputPolicy"],
+    "rir.inputs.region": ["Region"],
     "rir.results.cache": ["ResultCache"],
     "rir.results.extract": ["ExtractOptions"],
     "rir.results.models": ["EngineFailure", "Entity", "SearchHit", "SearchResult"],
+    "rir.results.region_parts": ["RegionPart", "RegionsResult"],
     "rir.search": ["ReverseImageSearch", "SearchOutcome"],
 })
 
@@ -63,8 +70,12 @@ __all__ = [
     "ImageFetchError",
     "InputPolicy",
     "InvalidImageError",
+    "InvalidRegionError",
     "QueryImage",
     "RIRError",
+    "Region",
+    "RegionPart",
+    "RegionsResult",
     "ResultCache",
     "ReverseImageSearch",
     "SearchHit",

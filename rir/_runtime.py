@@ -1,4 +1,4 @@
-"""Runtime plumbing: sync twins of async code, per-loop resources, and progress bars.
+"""Runtime plumbing: sync twins of async code, per-loop resources, progress bars, extras.
 
 Sync methods (``search``, ``load_image``, ...) run their async twin on one
 background event loop owned by this module. That works the same from a plain
@@ -12,6 +12,9 @@ their own.
 for every long loop: ``ReverseImageSearch.search_many`` and ``rir index add`` use it; it
 is shown only when asked for (callers pass ``enabled=sys.stderr.isatty()`` by default,
 so piped output and logs never get bar redraws).
+
+:func:`missing_extra` is the one-line error for an optional dependency that is not
+installed, naming the extra that brings it (``pip install 'reverse-image-rag[viz]'``).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["LoopLocal", "ProgressBar", "run_sync"]
+__all__ = ["LoopLocal", "ProgressBar", "missing_extra", "run_sync"]
 
 
 class _BackgroundLoop:
@@ -50,7 +53,15 @@ class _BackgroundLoop:
                 def run() -> None:
                     asyncio.set_event_loop(loop)
                     loop.call_soon(ready.set)
-                    loop.run_forever()
+                    try:
+                        loop.run_forever()
+                    finally:
+                        # Stopped by stop() (at exit): close it here, in its own thread, so
+                        # no "unclosed event loop" warning is printed as the program ends.
+                        try:
+                            loop.run_until_complete(loop.shutdown_asyncgens())
+                        finally:
+                            loop.close()
 
                 thread = threading.Thread(target=run, name="rir-sync-loop", daemon=True)
                 thread.start()
@@ -238,3 +249,11 @@ class ProgressBar:
     def __exit__(self, *exc_info: object) -> None:
         if self._progress is not None:
             self._progress.stop()
+
+
+def missing_extra(package: str, *, extra: str, feature: str) -> Exception:
+    """The error to raise when ``feature`` needs ``package``, which ``extra`` installs."""
+    from rir.errors import ConfigurationError
+
+    return ConfigurationError(f"{feature} needs {package}, which is not installed: "
+                              f"pip install 'reverse-image-rag[{extra}]'.")

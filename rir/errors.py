@@ -6,6 +6,8 @@
     ├── ImageFetchError        an image URL could not be fetched (404, timeout, HTML page, ...)
     ├── UnsafeURLError         a URL points at a private, loopback or metadata address
     ├── ConfigurationError     a missing key, browser, extra or a bad option
+    │   ├── InvalidRegionError     a region box that does not fit the image, or too many regions
+    │   └── EngineUnavailableError  an engine cannot run here (no key / extra): fallback skips it
     └── EngineError            a search engine failed
         ├── EngineBlockedError       the engine refused us (captcha, consent wall, bot check)
         ├── EngineRateLimitedError   too many requests; ``retry_after`` says when to retry
@@ -43,12 +45,15 @@ __all__ = [
     "EngineResponseError",
     "EngineServerError",
     "EngineTimeoutError",
+    "EngineUnavailableError",
     "EngineUnsupportedInputError",
     "ImageFetchError",
     "ImageTooLargeError",
     "InvalidImageError",
+    "InvalidRegionError",
     "RIRError",
     "UnsafeURLError",
+    "check_number",
 ]
 
 
@@ -74,6 +79,24 @@ class UnsafeURLError(RIRError, ValueError):
 
 class ConfigurationError(RIRError, ValueError):
     """A setting, credential, optional dependency or argument is missing or wrong."""
+
+
+class InvalidRegionError(ConfigurationError):
+    """A region to search is not a box inside the image (outside it, inverted, empty, too
+    small, on the wrong scale), or a request asks for more regions or paid calls than allowed.
+
+    A region is an argument about an image that loaded fine, so this is a
+    :class:`ConfigurationError` (a server answers 422), not an :class:`InvalidImageError`.
+    The message names the box, its scale and the image size.
+    """
+
+
+class EngineUnavailableError(ConfigurationError):
+    """An engine cannot be built in this environment: its key or optional extra is missing.
+
+    A ``fallback`` chain skips such an engine (and says so in ``result.failures``)
+    instead of failing; a wrong option is a plain :class:`ConfigurationError`.
+    """
 
 
 class EngineError(RIRError):
@@ -140,6 +163,24 @@ class AllEnginesFailedError(EngineError):
                  failures: Sequence[Any] = ()) -> None:
         super().__init__(message, engine=engine)
         self.failures = list(failures)
+
+
+def check_number(name: str, value: Any, *, integer: bool = False, minimum: float | None = None,
+                 above: float | None = None, maximum: float | None = None) -> Any:
+    """``value`` unchanged when it is a number in range, else a ConfigurationError naming
+    ``name``. A boolean is never a number here (``k=True`` is not ``k=1``); with
+    ``integer`` a float is refused too. ``above`` is an exclusive lower bound."""
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or value != value:  # NaN
+        wanted = "a whole number" if integer else "a number"
+        raise ConfigurationError(f"{name} must be {wanted}, got {value!r}.")
+    if minimum is not None and value < minimum:
+        raise ConfigurationError(f"{name} must be {minimum:g} or more, got {value!r}.")
+    if above is not None and value <= above:
+        raise ConfigurationError(f"{name} must be more than {above:g}, got {value!r}.")
+    if maximum is not None and value > maximum:
+        raise ConfigurationError(f"{name} must be at most {maximum:g}, got {value!r}.")
+    return value
 
 
 def __getattr__(name: str) -> Any:

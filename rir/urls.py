@@ -31,6 +31,7 @@ __all__ = [
     "canonical_url",
     "citable_url",
     "domain_matches",
+    "host_in_url",
     "is_tracking_param",
     "long_url_note",
     "redact_url",
@@ -183,11 +184,17 @@ def domain_matches(host: str, domains: Iterable[str]) -> bool:
     return False
 
 
+def host_in_url(host: str) -> str:
+    """``host`` as a URL (or a message naming host and port) writes it: IPv6 in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
 def redact_url(url: str) -> str:
     """Return ``url`` without credentials or query string, shortened for messages.
 
     Query strings often carry API keys or signed tokens, so they are replaced by
-    ``?…`` rather than shown.
+    ``?…`` rather than shown. The host and port stay as written (an IPv6 address keeps
+    its brackets, a port out of range is shown, not raised about).
     """
     try:
         parts = urlsplit(url)
@@ -195,9 +202,7 @@ def redact_url(url: str) -> str:
         return shorten(url)
     if not parts.scheme or not parts.netloc:
         return shorten(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    host = parts.netloc.rsplit("@", 1)[-1]  # never the user:password before the '@'
     query = "…" if parts.query else ""
     return shorten(urlunsplit((parts.scheme, host, parts.path, query, "")))
 

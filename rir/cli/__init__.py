@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -31,6 +32,8 @@ from rir.cli._error_lines import (
 from rir.errors import RIRError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILURE", "EXIT_OK", "build_parser", "main"]
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `yes | head`
 
 # Each command (module rir.cli.cmd_<name>) and its line in `rir --help`, in help order.
 _COMMANDS = {
@@ -54,8 +57,9 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"rir: error: {self.prog}: {message} "
-                  f"(see '{self.prog} --help')\n")
+        # The line starts like every other error line ("rir: error: "); the command is
+        # named once, in the help to read (never "rir: error: rir: ...").
+        self.exit(EXIT_BAD_INPUT, f"rir: error: {message} (see '{self.prog} --help')\n")
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -87,9 +91,10 @@ def _command_named(argv: Sequence[str]) -> str | None:
 
 
 def _record_flags(parser: argparse.ArgumentParser) -> None:
-    """Give each command its option strings (``args.flags``), so hints name only real flags."""
+    """Give each command its option strings (``args.flags``), so hints name only real flags,
+    and its parser (``args.command_parser``), so an error names the command it is about."""
     flags = frozenset(s for action in parser._actions for s in action.option_strings)
-    parser.set_defaults(flags=flags)
+    parser.set_defaults(flags=flags, command_parser=parser)
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for child in dict.fromkeys(action.choices.values()):
@@ -104,11 +109,25 @@ def _version() -> str:
     return __version__
 
 
+def _closed_pipe() -> int:
+    """The reader of stdout went away: point stdout at /dev/null so the interpreter's final
+    flush cannot fail again, and exit as a process killed by SIGPIPE would (128 + 13)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (captured by a test harness)
+        pass
+    return EXIT_BROKEN_PIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # reported by the command they were given to, not by 'rir'
+            getattr(args, "command_parser", parser).error(
+                f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # --help, --version, or a bad argument (already printed)
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     import logging
@@ -123,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         return int(args.handler(args) or EXIT_OK)
+    except BrokenPipeError:  # `rir ... | head` closed the pipe: stop quietly, as cat does
+        return _closed_pipe()
     except KeyboardInterrupt:
         print("rir: interrupted", file=sys.stderr)
         return 130

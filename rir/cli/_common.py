@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from rir.inputs.policy import InputPolicy
     from rir.results.models import SearchResult
+    from rir.results.region_parts import RegionsResult
 
 __all__ = [
     "add_image_limit_arguments",
@@ -38,7 +39,9 @@ __all__ = [
     "plural",
     "policy_from_args",
     "positive_int",
+    "print_regions_result",
     "print_result",
+    "regions_json",
     "result_json",
     "stderr",
     "stdout",
@@ -49,7 +52,8 @@ __all__ = [
 
 
 class _Console:
-    """A rich ``Console`` made on first use (attribute access forwards to it)."""
+    """A rich ``Console`` made on first use (attribute access forwards to it), that leaves a
+    closed pipe to :func:`rir.cli.main` (rich would exit with status 1 there)."""
 
     def __init__(self, **options: Any) -> None:
         self._options = options
@@ -59,7 +63,11 @@ class _Console:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(highlight=False, soft_wrap=True, **self._options)
+            class PipeConsole(Console):
+                def on_broken_pipe(self) -> None:
+                    raise BrokenPipeError
+
+            self._console = PipeConsole(highlight=False, soft_wrap=True, **self._options)
         return getattr(self._console, name)
 
 
@@ -191,6 +199,19 @@ def result_json(result: SearchResult, *, query: str | None = None, indent: int |
     return json.dumps(data, indent=indent, ensure_ascii=False)
 
 
+def regions_json(found: RegionsResult, *, query: str | None = None,
+                 indent: int | None = 2) -> str:
+    """A region search as JSON: its parts (each with its result, or its error) and the merged
+    hits, without raw engine payloads or screenshot bytes; ``query`` leads, as in
+    :func:`result_json`."""
+    no_raw = {"__all__": {"raw"}}
+    data = found.model_dump(mode="json", exclude={
+        "hits": no_raw, "parts": {"__all__": {"result": {"screenshot": True, "hits": no_raw}}}})
+    if query is not None:
+        data = {"query": query, **data}
+    return json.dumps(data, indent=indent, ensure_ascii=False)
+
+
 def error_json(query: str, exc: BaseException) -> str:
     """One JSON Lines record for an image whose search failed."""
     message = " ".join(str(exc).split()) or type(exc).__name__
@@ -254,3 +275,26 @@ def print_result(result: SearchResult, *, title: str | None = None) -> None:
     cached = " (from cache)" if result.from_cache else ""
     stdout.print(f"[dim]{plural(len(result.hits), 'hit')} from {result.engine} in "
                  f"{result.elapsed_s:.2f}s{cached}[/dim]")
+
+
+def print_regions_result(found: RegionsResult) -> None:
+    """One table per searched region (its own hits), then the merged best guess and totals."""
+    for number, part in enumerate(found.parts, 1):
+        heading = part.heading(number)
+        if number > 1:
+            stdout.print()
+        if part.result is None:
+            error = part.error
+            stdout.print(f"[bold]{escape(heading)}[/bold]")
+            warn(f"rir: {heading}: could not be searched: "
+                 f"{error.error_type + ': ' + error.message if error else 'no result'}")
+            continue
+        print_result(part.result, title=heading)
+    stdout.print()
+    if found.best_guess:
+        stdout.print(f"[bold]Best guess over the regions:[/bold] {escape(found.best_guess)}")
+    failed = len(found.failed_parts)
+    note = f", {failed} failed" if failed else ""
+    stdout.print(f"[dim]{plural(len(found.parts), 'region')}{note}, "
+                 f"{plural(found.metadata.get('merged_hits', len(found.hits)), 'distinct hit')} "
+                 f"from {found.engine} in {found.elapsed_s:.2f}s[/dim]")

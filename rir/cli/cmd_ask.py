@@ -41,7 +41,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--headful", action="store_true",
                         help="browser engines: show the browser window")
     parser.add_argument("--dry-run", action="store_true",
-                        help="search and print the exact prompt and its size; call no model")
+                        help="print the exact prompt and its size; call no model. It searches "
+                        "only --index or the engine named with --engine (never the web unless "
+                        "asked)")
     parser.add_argument("--sources", action="store_true",
                         help="print the numbered sources after the answer")
     parser.add_argument("--enrich", type=int, default=0, metavar="N",
@@ -85,9 +87,16 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         if llm is None:
+            # A dry run searches only what was asked for: an index, or a named engine.
+            searches = args.index is not None or args.engine is not None
             prepared = run_sync(aprepare_prompt(
-                retriever, args.image, args.question, context=args.context, k=args.k,
+                retriever, args.image, args.question,
+                context=args.context if searches else "none", k=args.k,
                 search_options={"show_result": args.show}))
+            if not searches and args.context != "none":
+                print(f"# --dry-run did not search: the default engine ('{engine}') would "
+                      "query the web. Pass --engine NAME (e.g. --engine google_lens) or "
+                      "--index PATH to include search results; the prompt without them is:\n")
             print(prepared.spec.render_text())  # plain print: the exact text, unwrapped
             size = measure_prompt(prepared.spec, model or DEFAULT_MODEL, allow_download=True)
             print(f"\n# context size as {model or DEFAULT_MODEL} would count it: "

@@ -62,10 +62,12 @@ def run(args: argparse.Namespace) -> int:
 
     stdout.rule(f"[bold]3. The multimodal prompt (context mode: {args.context})")
     spec = build_prompt(question, image=query, result=result, mode=args.context)
+    # soft_wrap=False: the console's default soft wrap would crop each line at the panel's
+    # edge (the system prompt is one long line); the exact prompt is shown whole, wrapped.
     stdout.print(Panel(spec.render_text(), title="exact prompt sent to the model",
                        subtitle=f"{plural(len(spec.images), 'image')}, "
                        f"{plural(spec.context_chars, 'character')} "
-                       "of context", expand=False), markup=False)
+                       "of context", expand=False), markup=False, soft_wrap=False)
 
     stdout.rule("[bold]4. The answer")
     model_name = args.model or ("openai:gpt-4o" if os.environ.get("OPENAI_API_KEY") else None)

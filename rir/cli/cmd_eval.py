@@ -93,6 +93,10 @@ def _register_run(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--context", "-c", choices=CONTEXT_MODES, default="text",
                      help="how results reach the model; none = the baseline (default text)")
     run.add_argument("-k", type=int, default=10, help="hits per item (default 10)")
+    run.add_argument("--regions", choices=("auto",), default=None,
+                     help="auto: also search the parts of each image worth searching (photos "
+                     "in a screenshot, page or collage) and group the hits by region; compare "
+                     "with a run without it (rir eval compare)")
     run.add_argument("--image-root", default=None, metavar="DIR_OR_URL",
                      help="resolve relative image paths here (default: the dataset's folder)")
     run.add_argument("--concurrency", "-j", type=int, default=4, metavar="N",
@@ -138,7 +142,8 @@ def _run_config(args: argparse.Namespace) -> Any:
     return RunConfig(model=args.model, model_options=parse_engine_options(args.model_option),
                      engine=engine, engine_options=engine_options, context=args.context,
                      k=args.k, cache=cache, rate_limit=args.rate_limit,
-                     timeout_s=args.timeout, allow_private_urls=args.allow_private_urls)
+                     timeout_s=args.timeout, allow_private_urls=args.allow_private_urls,
+                     regions=args.regions)
 
 
 def run_command(args: argparse.Namespace) -> int:

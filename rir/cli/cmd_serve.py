@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ def _positive_float(text: str) -> float:
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    from rir.serve.config import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS  # no server deps
+    from rir.serve.client_config import CLIENTS  # no server deps
+    from rir.serve.config import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 
     parser.description = (
         "Serve reverse image search as an MCP server and an HTTP API. With --stdio "
@@ -75,7 +77,11 @@ def register(parser: argparse.ArgumentParser) -> None:
                         "(default 600)")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the "
                         "result cache")
-    parser.set_defaults(handler=run)
+    parser.add_argument("--print-config", choices=CLIENTS, default=None, metavar="CLIENT",
+                        help="print a working configuration for CLIENT (" + ", ".join(CLIENTS)
+                        + ") that starts this installation's rir over stdio with the other "
+                        "options given here, then exit; no key is ever written into it")
+    parser.set_defaults(handler=run, serve_parser=parser)
 
 
 def _asker(model: str | None) -> Any:
@@ -86,11 +92,51 @@ def _asker(model: str | None) -> Any:
     return serving.LangChainAsker(model)
 
 
+# Options of an HTTP server only: a stdio client configuration leaves them out.
+_HTTP_ONLY = {"host", "port", "cors_origin", "print_config", "stdio"}
+
+
+def _stdio_arguments(args: argparse.Namespace) -> list[str]:
+    """``serve --stdio`` plus every option given that differs from its default, with
+    paths made absolute (a client starts the server from a directory of its own)."""
+    parser: argparse.ArgumentParser = args.serve_parser
+    argv = ["serve", "--stdio"]
+    for action in parser._actions:
+        if not action.option_strings or action.dest in _HTTP_ONLY | {"help"}:
+            continue
+        value = getattr(args, action.dest, action.default)
+        if value == action.default:
+            continue
+        flag = max(action.option_strings, key=len)
+        if isinstance(value, bool):
+            argv.append(flag)
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            argv += [flag, str(Path(item).expanduser().resolve()) if isinstance(item, Path)
+                     else str(item)]
+    return argv
+
+
+def print_config(args: argparse.Namespace) -> int:
+    from rir.serve.client_config import client_config
+
+    if args.index is not None and not args.index.expanduser().is_file():
+        raise ConfigurationError(f"No index at {args.index}; build one with 'rir index add' "
+                                 "or pass another --index.")
+    config = client_config(args.print_config, _stdio_arguments(args))
+    print(config.text)
+    print(config.note, file=sys.stderr)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.print_config:
+        return print_config(args)
     try:
         import uvicorn
 
         from rir.serve import SearchService, ServeConfig, api_key_from_env, build_mcp, create_app
+        from rir.serve.log_redaction import protect_server_logs, uvicorn_log_config
     except ImportError as exc:
         raise ConfigurationError(
             f"'rir serve' needs the serve extra ({exc}); install it with: "
@@ -117,10 +163,12 @@ def run(args: argparse.Namespace) -> int:
         import anyio
 
         service = SearchService(config, asker=asker)
+        server = build_mcp(service, transport="stdio")
+        protect_server_logs(config.api_keys)
 
         async def serve_stdio() -> None:
             try:
-                await build_mcp(service, transport="stdio").run_stdio_async()
+                await server.run_stdio_async()
             finally:
                 await service.aclose()
 
@@ -128,5 +176,5 @@ def run(args: argparse.Namespace) -> int:
         return 0
     config.check_bind()
     uvicorn.run(create_app(config, asker=asker), host=config.host, port=config.port,
-                log_level="info", server_header=False)
+                log_level="info", log_config=uvicorn_log_config("info"), server_header=False)
     return 0

@@ -1,6 +1,7 @@
 """``auto``: the best engine this environment can use, chosen once per process and logged.
 
-1. ``serpapi`` when ``SERPAPI_API_KEY`` is set (paid, stable JSON);
+1. ``serpapi`` when ``SERPAPI_API_KEY`` holds a key (paid, stable JSON; empty or
+   placeholder values such as ``<your key>`` do not count);
 2. else ``cloud_vision`` when ``GOOGLE_CLOUD_VISION_API_KEY`` is set or Application
    Default Credentials are configured (with google-auth installed);
 3. else ``google_lens`` in a real browser (free, but Google may block it).
@@ -15,12 +16,12 @@ engine only; any other keyword goes to whichever engine is chosen.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Mapping
 from typing import Any
 
 from rir.engines.base import Engine
+from rir.engines.http.secrets import configured_env
 
 __all__ = ["auto_engine", "choose_engine"]
 
@@ -30,10 +31,14 @@ _announce_lock = threading.Lock()
 
 
 def choose_engine() -> tuple[str, str]:
-    """(engine name, reason) for this environment; never reveals a key's value."""
-    if os.environ.get("SERPAPI_API_KEY", "").strip():
+    """(engine name, reason) for this environment; never reveals a key's value.
+
+    An empty or placeholder value (``<your key>``, ``sk-...``) is not a key: see
+    :func:`rir.engines.http.secrets.looks_like_placeholder`.
+    """
+    if configured_env("SERPAPI_API_KEY"):
         return "serpapi", "SERPAPI_API_KEY is set"
-    if os.environ.get("GOOGLE_CLOUD_VISION_API_KEY", "").strip():
+    if configured_env("GOOGLE_CLOUD_VISION_API_KEY"):
         return "cloud_vision", "GOOGLE_CLOUD_VISION_API_KEY is set"
     from rir.engines.cloud_vision import adc_available  # lazy: keeps `import rir` light
 

@@ -47,7 +47,9 @@ from rir.errors import (
     EngineError,
     EngineRateLimitedError,
     EngineTimeoutError,
+    EngineUnavailableError,
     InvalidImageError,
+    check_number,
 )
 from rir.inputs.images import QueryImage
 from rir.results.models import Entity, SearchHit, SearchResult
@@ -62,6 +64,7 @@ API_KEY_ENV = "GOOGLE_CLOUD_VISION_API_KEY"
 SCOPES = ("https://www.googleapis.com/auth/cloud-vision",)
 # The JSON request may hold 10 MB; base64 adds a third.
 _MAX_INLINE_BYTES = 7_000_000
+_DEFAULT_MAX_SIDE = 2048
 _KEY_HINT = f"check {API_KEY_ENV} (or your Google credentials) and that the Vision API is enabled"
 # google.rpc.Code values that Vision puts in a per-image "error".
 _RPC_INVALID_ARGUMENT, _RPC_DEADLINE, _RPC_PERMISSION, _RPC_EXHAUSTED = 3, 4, 7, 8
@@ -117,7 +120,7 @@ class CloudVisionEngine(Engine):
         max_results: int | None = None,
         include_geo_results: bool = False,
         language_hints: Sequence[str] = (),
-        max_image_side: int = 2048,
+        max_image_side: int = _DEFAULT_MAX_SIDE,
         http: HttpOptions | None = None,
         **http_options: Unpack[HttpKwargs],
     ) -> None:
@@ -125,17 +128,16 @@ class CloudVisionEngine(Engine):
         self._credentials = None if self._key else credentials
         if self._key is None and credentials is None:
             if use_adc is False or (use_adc is None and not adc_available()):
-                raise ConfigurationError(
+                raise EngineUnavailableError(
                     "The cloud_vision engine needs credentials: pass api_key=... or set "
                     f"{API_KEY_ENV}, or configure Application Default Credentials "
                     "(gcloud auth application-default login, or GOOGLE_APPLICATION_CREDENTIALS) "
                     "with pip install 'reverse-image-rag[gcloud]'."
                 )
             _import_google_auth()  # ADC is resolved on first use: it may probe the network
-        if max_results is not None and (not isinstance(max_results, int) or max_results < 1):
-            raise ConfigurationError(
-                f"cloud_vision: max_results must be a positive integer, got {max_results!r}."
-            )
+        if max_results is not None:
+            check_number("cloud_vision: max_results", max_results, integer=True, minimum=1)
+        check_number("cloud_vision: max_image_side", max_image_side, integer=True, minimum=64)
         if isinstance(language_hints, str):
             language_hints = (language_hints,)
         self._max_results = max_results
@@ -146,6 +148,10 @@ class CloudVisionEngine(Engine):
         self._http = HttpOptions.combine(http, http_options, engine=self.name).client(
             engine=self.name, base_url=DEFAULT_BASE_URL, timeout_s=30.0)
 
+    def paid_calls(self) -> int:
+        """One WEB_DETECTION unit per search (billed past Google's free monthly units)."""
+        return 1
+
     def cache_key_options(self) -> Mapping[str, Any]:
         options: dict[str, Any] = {}
         if self._max_results is not None:
@@ -154,7 +160,9 @@ class CloudVisionEngine(Engine):
             options["include_geo_results"] = True
         if self._language_hints:
             options["language_hints"] = list(self._language_hints)
-        return options
+        if self._max_side != _DEFAULT_MAX_SIDE:  # what is uploaded, so what is matched
+            options["max_image_side"] = self._max_side
+        return {**options, **self._http.endpoint_key(DEFAULT_BASE_URL)}
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -276,7 +284,7 @@ def _import_google_auth() -> Any:
         import google.auth
         import google.auth.exceptions
     except ImportError:
-        raise ConfigurationError(
+        raise EngineUnavailableError(
             "cloud_vision: Application Default Credentials need google-auth; "
             "pip install 'reverse-image-rag[gcloud]' (or pass api_key=)."
         ) from None

@@ -14,7 +14,7 @@ from typing import Any
 
 from rir.engines.base import Engine
 from rir.engines.http.secrets import redact_text
-from rir.errors import ConfigurationError, EngineTimeoutError
+from rir.errors import ConfigurationError, EngineTimeoutError, EngineUnavailableError
 from rir.inputs.images import QueryImage
 from rir.results.models import EngineFailure, SearchResult
 
@@ -24,7 +24,10 @@ __all__ = ["CompositeEngine", "EngineSpec", "engine_failure", "failure_summary",
 EngineSpec = str | Engine | tuple[str, Mapping[str, Any]]
 
 
-def resolve_engines(engines: Sequence[EngineSpec], owner: str) -> list[Engine]:
+def resolve_engines(engines: Sequence[EngineSpec], owner: str, *,
+                    skip_unavailable: bool = False) -> tuple[list[Engine], list[EngineFailure]]:
+    """Build ``engines``; with ``skip_unavailable``, one that cannot run here (a missing key
+    or extra: :class:`EngineUnavailableError`) is left out and reported as a failure."""
     from rir.engines import get_engine  # the registry imports this module lazily
 
     if isinstance(engines, (str, Engine)) or not isinstance(engines, Sequence) or not engines:
@@ -32,13 +35,23 @@ def resolve_engines(engines: Sequence[EngineSpec], owner: str) -> list[Engine]:
             f"{owner}: engines must be a non-empty list of engine names or Engine instances, "
             f"e.g. engines=['serpapi', 'google_lens']; got {engines!r}."
         )
-    resolved = []
+    resolved: list[Engine] = []
+    unavailable: list[EngineFailure] = []
     for spec in engines:
-        if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], Mapping):
-            resolved.append(get_engine(spec[0], **dict(spec[1])))
-        else:
-            resolved.append(get_engine(spec))
-    return resolved
+        name, options = (spec[0], dict(spec[1])) if (
+            isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], Mapping)
+        ) else (spec, {})
+        try:
+            resolved.append(get_engine(name, **options))  # type: ignore[arg-type]
+        except EngineUnavailableError as exc:
+            if not skip_unavailable:
+                raise
+            unavailable.append(EngineFailure(engine=str(name), error_type=type(exc).__name__,
+                                             message=redact_text(str(exc))))
+    if not resolved:
+        raise EngineUnavailableError(f"{owner}: none of its engines can run here: "
+                                 f"{failure_summary(unavailable)}")
+    return resolved, unavailable
 
 
 def engine_failure(engine: Engine, exc: BaseException) -> EngineFailure:
@@ -57,8 +70,10 @@ class CompositeEngine(Engine):
     """An engine made of engines: resolves them, builds its cache key from theirs, closes
     them, and runs each with an optional deadline."""
 
-    def __init__(self, engines: Sequence[EngineSpec], *, timeout_s: float | None) -> None:
-        self.engines: list[Engine] = resolve_engines(engines, self.name)
+    def __init__(self, engines: Sequence[EngineSpec], *, timeout_s: float | None,
+                 skip_unavailable: bool = False) -> None:
+        self.engines, self.unavailable = resolve_engines(engines, self.name,
+                                                         skip_unavailable=skip_unavailable)
         if timeout_s is not None and not timeout_s > 0:
             raise ConfigurationError(f"{self.name}: timeout_s must be > 0, got {timeout_s!r}.")
         self.timeout_s = timeout_s
@@ -66,6 +81,10 @@ class CompositeEngine(Engine):
 
     def cache_key_options(self) -> Mapping[str, Any]:
         return {"engines": [{"name": e.name, **e.cache_key_options()} for e in self.engines]}
+
+    def paid_calls(self) -> int:
+        """Every inner engine's paid calls: fusion asks them all, and a fallback may have to."""
+        return sum(engine.paid_calls() for engine in self.engines)
 
     async def _run(self, engine: Engine, image: QueryImage, k: int) -> SearchResult:
         if self.timeout_s is None:

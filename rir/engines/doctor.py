@@ -15,7 +15,6 @@ far the default read and the rendered read agree.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -23,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from rir.engines.http.secrets import configured_env
 from rir.errors import (
     ConfigurationError,
     EngineAuthenticationError,
@@ -113,7 +113,7 @@ def _session_check() -> Check:
 def _key_checks() -> list[Check]:
     checks = []
     for name in API_KEYS:
-        is_set = bool(os.environ.get(name, "").strip())
+        is_set = configured_env(name) is not None  # placeholders count as not set
         checks.append(Check("key", name, "set" if is_set else "not set"))
     return checks
 
@@ -122,9 +122,9 @@ def _default_engines(browser: Check) -> list[str]:
     from rir.engines.cloud_vision import adc_available
 
     engines = ["google_lens"] if browser.status == "found" else []
-    if os.environ.get("SERPAPI_API_KEY", "").strip():
+    if configured_env("SERPAPI_API_KEY"):
         engines.append("serpapi")
-    if os.environ.get("GOOGLE_CLOUD_VISION_API_KEY", "").strip() or adc_available():
+    if configured_env("GOOGLE_CLOUD_VISION_API_KEY") or adc_available():
         engines.append("cloud_vision")
     return engines
 

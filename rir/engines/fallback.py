@@ -4,9 +4,10 @@ take an application down.
     >>> from rir.engines import get_engine
     >>> chain = get_engine("fallback", engines=["serpapi", "cloud_vision", "google_lens"])
 
-It answers with the first engine that succeeds. Engine failures (blocked, rate-limited
-after retries, timeouts, bad keys, provider errors) move on to the next engine; input
-errors (an invalid image) do not. ``result.failures`` lists the engines that failed and
+It answers with the first engine that succeeds. An engine that cannot be built here (a
+missing key or extra) is skipped; engine failures (blocked, rate-limited after retries,
+timeouts, bad keys, provider errors) move on to the next engine; input errors (an
+invalid image) do not. ``result.failures`` lists the engines that failed and
 why, ``result.metadata`` names the engine that answered (``answered_by``) and those not
 tried.
 """
@@ -40,14 +41,16 @@ class FallbackEngine(CompositeEngine):
 
     def __init__(self, engines: Sequence[EngineSpec], *, on_empty: bool = False,
                  timeout_s: float | None = None) -> None:
-        super().__init__(engines, timeout_s=timeout_s)
+        super().__init__(engines, timeout_s=timeout_s, skip_unavailable=True)
         self.on_empty = bool(on_empty)
+        for failure in self.unavailable:
+            logger.info("fallback: skipping %s (%s)", failure.engine, failure.message)
 
     def cache_key_options(self) -> Mapping[str, Any]:
         return {**super().cache_key_options(), "on_empty": self.on_empty}
 
     async def _asearch(self, image: QueryImage, *, k: int) -> SearchResult:
-        failures: list[EngineFailure] = []
+        failures: list[EngineFailure] = list(self.unavailable)
         last = len(self.engines) - 1
         for index, engine in enumerate(self.engines):
             try:
@@ -71,11 +74,13 @@ class FallbackEngine(CompositeEngine):
                 "fallback": {
                     "tried": [e.name for e in self.engines[: index + 1]],
                     "not_tried": [e.name for e in self.engines[index + 1:]],
+                    **({"unavailable": [f.engine for f in self.unavailable]}
+                       if self.unavailable else {}),
                 },
             }
             return result.model_copy(update={"failures": [*failures, *result.failures],
                                              "metadata": metadata})
         raise AllEnginesFailedError(
-            f"All {len(self.engines)} engines of the fallback chain failed: "
+            f"All {len(failures)} engines of the fallback chain failed: "
             f"{failure_summary(failures)}", engine=self.name, failures=failures,
         )

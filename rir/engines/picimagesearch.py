@@ -42,10 +42,16 @@ from rir.engines.http import (
 )
 from rir.engines.http.error_mapping import transport_error
 from rir.engines.http.normalize import as_int, http_url, plain_text, publicly_reachable
-from rir.errors import ConfigurationError, EngineBlockedError, EngineError, EngineRateLimitedError
+from rir.errors import (
+    ConfigurationError,
+    EngineBlockedError,
+    EngineError,
+    EngineRateLimitedError,
+    EngineUnavailableError,
+)
 from rir.inputs.images import QueryImage
 from rir.results.models import Entity, MatchType, SearchHit, SearchResult
-from rir.urls import site_of
+from rir.urls import host_in_url, site_of
 
 __all__ = ["PROVIDERS", "PicImageSearchEngine", "normalize_response"]
 
@@ -83,7 +89,7 @@ async def _record_response(response: httpx.Response) -> None:
     records = _recorded.get()
     if records is not None:
         url = response.url
-        records.append((response.status_code, f"{url.host}{url.path}",
+        records.append((response.status_code, f"{host_in_url(url.host)}{url.path}",
                         response.headers.get("retry-after")))
 
 
@@ -137,8 +143,11 @@ class PicImageSearchEngine(Engine):
         self._base_url = self._http.base_url
 
     def cache_key_options(self) -> Mapping[str, Any]:
-        return {"provider": self._provider, **{k: str(v) for k, v in
-                                               sorted(self._search_options.items())}}
+        options: dict[str, Any] = {"provider": self._provider,
+                                   **{k: str(v) for k, v in sorted(self._search_options.items())}}
+        if not self._prefer_url:  # uploads instead of URL searches: other matches
+            options["prefer_url"] = False
+        return {**options, **self._http.endpoint_key(self._spec.base_url)}
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -192,7 +201,7 @@ def _import_library(engine: str) -> Any:
         import PicImageSearch
         import PicImageSearch.network
     except ImportError:
-        raise ConfigurationError(
+        raise EngineUnavailableError(
             f"The {engine} engine needs the PicImageSearch library: {_INSTALL}"
         ) from None
     return PicImageSearch

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from PIL import Image, ImageEnhance, ImageOps
 
+from rir._runtime import missing_extra
 from rir.demo import available_demo_photos, build_demo_index
 from rir.errors import ConfigurationError
 from rir.eval.datasets import EvalItem, write_dataset
@@ -103,8 +104,8 @@ def build_demo_dataset(folder: str | os.PathLike[str], *, n: int = 20) -> DemoDa
     images.mkdir(parents=True, exist_ok=True)
     photos = {photo.title: path for photo, path in available_demo_photos()}
     if not photos:
-        raise ConfigurationError("No demo photographs are installed (they ship with matplotlib "
-                                 "and scikit-image); reinstall reverse-image-rag.")
+        raise missing_extra("matplotlib and scikit-image", extra="demo",
+                            feature="The demo dataset's photographs")
     items: list[EvalItem] = []
     seen: dict[str, int] = {}
     for title, category, question, answers, aliases in DEMO_QUESTIONS[:n]:

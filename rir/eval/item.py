@@ -78,6 +78,7 @@ class ItemRunner:
             category=item.category, meta=item.meta,
             prediction=answer.answer if isinstance(answer.answer, str) else None,
             context=self.config.context, engine=self.config.engine_label,
+            regions=self.config.regions_label,
             model=self.model_label, best_guess=answer.best_guess,
             documents=answer.documents, tokens_in=answer.tokens_in,
             tokens_out=answer.tokens_out,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from rir._runtime import missing_extra
 from rir.errors import ConfigurationError
 from rir.eval.compare import Comparison
 
@@ -18,8 +19,12 @@ def plot_comparison(comparison: Comparison, path: str | os.PathLike[str], *,
     The format follows the file suffix (``.png``, ``.svg``, ``.pdf``). Uses
     matplotlib's Agg canvas, so it works without a display.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise missing_extra("matplotlib", extra="viz",
+                            feature="Plotting a comparison (--plot)") from None
 
     out = Path(path)
     if out.suffix.lower() not in (".png", ".svg", ".pdf", ".jpg", ".jpeg"):

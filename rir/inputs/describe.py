@@ -16,7 +16,11 @@ __all__ = ["describe_source"]
 
 
 def describe_source(source: Any) -> str:
-    """A short, secret-free description of an image input for error messages."""
+    """A short, secret-free description of an image input for error messages.
+
+    Always a singular noun phrase (``URL '...'``, ``path '...'``, ``byte string (8
+    bytes)``), since messages read "The <description> is not an image".
+    """
     if isinstance(source, str):
         if source.startswith("data:"):
             head = source[:40].split(",", 1)[0]
@@ -27,7 +31,8 @@ def describe_source(source: Any) -> str:
     if isinstance(source, os.PathLike):
         return f"path '{shorten(os.fspath(Path(source)))}'"
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return f"bytes ({len(source)} bytes)"
+        # A singular noun: every message reads "The <description> is ..."
+        return f"byte string ({len(source):,} bytes)"
     origin = getattr(source, "origin", None)
     if isinstance(origin, str):  # a QueryImage
         return origin

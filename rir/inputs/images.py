@@ -249,7 +249,7 @@ async def _load_string(source: str, policy: InputPolicy) -> QueryImage:
         parts = urlsplit(text)
         if parts.netloc.lower() not in ("", "localhost"):
             raise InvalidImageError(
-                f"The file URL {describe_source(source)} names the host '{parts.netloc}'; "
+                f"The {describe_source(source)} names the host '{parts.netloc}'; "
                 "only this machine's files can be read (file:///path/to/image.jpg)."
             )
         text = unquote_to_bytes(parts.path).decode("utf-8", "replace")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
-from rir.errors import ConfigurationError, InvalidImageError
+from rir.errors import ConfigurationError, InvalidImageError, check_number
 from rir.inputs.describe import describe_source
 
 __all__ = [
@@ -78,14 +78,8 @@ class InputPolicy:
             raise ConfigurationError(
                 f"allow_private_urls must be True or False, got {self.allow_private_urls!r}.")
         for name, least in (("max_bytes", 1), ("max_pixels", 1), ("max_redirects", 0)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                raise ConfigurationError(
-                    f"{name} must be an integer of {least} or more, got {value!r}.")
-        if isinstance(self.timeout_s, bool) or not isinstance(self.timeout_s, (int, float)) \
-                or not self.timeout_s > 0:
-            raise ConfigurationError(
-                f"timeout_s must be a positive number of seconds, got {self.timeout_s!r}.")
+            check_number(name, getattr(self, name), integer=True, minimum=least)
+        check_number("timeout_s", self.timeout_s, above=0)
 
     @classmethod
     def untrusted(cls, allowed_folders: LocalFiles = (), **limits: Any) -> InputPolicy:

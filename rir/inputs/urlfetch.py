@@ -7,6 +7,15 @@ TLS server name stay those of the URL), so a DNS answer that changes between
 the check and the connection cannot smuggle us onto a private network.
 ``allow_private_urls=True`` turns the guard off, for trusted intranets and for
 tests that serve from 127.0.0.1.
+
+An IPv6 address that carries an IPv4 address inside it is judged by both: IPv4-mapped
+(``::ffff:a.b.c.d``), IPv4-compatible (``::a.b.c.d``), 6to4 (``2002::/16``), Teredo
+(``2001::/32``, whose client address is XOR-obfuscated), NAT64 (``64:ff9b::/96`` and
+the local-use ``64:ff9b:1::/48``): ``http://[2002:7f00:1::]/`` is 127.0.0.1. Numeric
+IPv4 spellings (``2130706433``, ``0177.1``, ``0x7f.1``) are resolved by the system
+like any name, and the address they resolve to is what is checked and connected to.
+A URL that cannot be parsed (port 99999, a broken IPv6 literal) is refused with
+:class:`UnsafeURLError` before anything is resolved.
 """
 
 from __future__ import annotations
@@ -22,20 +31,24 @@ import httpx
 
 from rir._runtime import LoopLocal
 from rir.errors import ImageFetchError, ImageTooLargeError, UnsafeURLError
-from rir.urls import redact_url
+from rir.urls import host_in_url, redact_url
 
 __all__ = [
     "USER_AGENT",
     "FetchedResponse",
     "ResponseTooLargeError",
     "check_url_is_public",
+    "embedded_ipv4",
     "fetch_url",
 ]
 
 USER_AGENT = "Mozilla/5.0 (compatible; reverse-image-rag/0.1; +https://pypi.org/project/reverse-image-rag/)"
 _REDIRECT_CODES = {301, 302, 303, 307, 308}
-# Cloud metadata endpoints that are not covered by "not global" (all the others are).
-_EXTRA_BLOCKED = {ipaddress.ip_address("fd00:ec2::254")}
+# Refused whatever this Python's ipaddress tables say (they differ between releases):
+# a cloud metadata endpoint, IETF protocol assignments (192.0.0.0/24: some Pythons call
+# parts of it global), and local-use NAT64, which by definition reaches a private network.
+_EXTRA_BLOCKED = tuple(ipaddress.ip_network(n) for n in ("fd00:ec2::254/128", "192.0.0.0/24",
+                                                           "64:ff9b:1::/48"))
 
 
 class ResponseTooLargeError(ImageFetchError, ImageTooLargeError):
@@ -51,11 +64,40 @@ class FetchedResponse:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def _blocked_reason(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip in _EXTRA_BLOCKED:
-        return "a cloud metadata address"
+_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def embedded_ipv4(ip: _Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 transition address carries (none for other addresses)."""
+    if isinstance(ip, ipaddress.IPv4Address):
+        return []
+    found: list[ipaddress.IPv4Address] = []
+    value = int(ip)
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip in _IPV4_COMPATIBLE and value > 1:  # not :: and ::1, which are themselves
+        found.append(ipaddress.IPv4Address(value & 0xFFFFFFFF))
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)  # (server, client), the client already de-obfuscated
+    if ip in _NAT64_WELL_KNOWN:
+        found.append(ipaddress.IPv4Address(value & 0xFFFFFFFF))
+    if ip in _NAT64_LOCAL:
+        # RFC 6052 lets the operator pick the prefix length: the /48 layout (bits 48-63
+        # and 72-87, around the zero "u" octet) and the /96 layout (the last 32 bits).
+        high, low = (value >> 64) & 0xFFFF, (value >> 40) & 0xFFFF
+        found += [ipaddress.IPv4Address(high << 16 | low),
+                  ipaddress.IPv4Address(value & 0xFFFFFFFF)]
+    return found
+
+
+def _own_reason(ip: _Address) -> str | None:
+    if any(ip.version == net.version and ip in net for net in _EXTRA_BLOCKED):
+        return "a cloud metadata or special-purpose address"
     if ip.is_loopback:
         return "a loopback address"
     if ip.is_link_local:
@@ -67,6 +109,43 @@ def _blocked_reason(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | 
     return None
 
 
+def _blocked_reason(ip: _Address) -> str | None:
+    """Why connecting to ``ip`` is refused (None: a public address)."""
+    for inner in embedded_ipv4(ip):
+        reason = _own_reason(inner)
+        if reason:
+            return f"which embeds {inner}, {reason}"
+    return _own_reason(ip)
+
+
+def _split_http_url(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of an http(s) URL; UnsafeURLError for anything else.
+
+    Every way ``urlsplit`` or the port can fail (port 99999 or 0, ``[::1``, a NUL in
+    the host) is a refusal in the error tree, never a bare ValueError.
+    """
+    shown = redact_url(url)
+    try:
+        parts = urlsplit(url)
+        scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
+    except ValueError as exc:
+        raise UnsafeURLError(
+            f"Refusing URL '{shown}': it is not a valid URL ({exc}); check the URL."
+        ) from None
+    if scheme not in ("http", "https") or not host:
+        raise UnsafeURLError(
+            f"Refusing URL '{shown}': only http(s) URLs with a host are fetched."
+        )
+    if port == 0:
+        raise UnsafeURLError(f"Refusing URL '{shown}': port 0 is not a port to connect to.")
+    if any(ord(c) < 0x21 or c in "\\%" for c in host.split("%", 1)[0]):
+        raise UnsafeURLError(
+            f"Refusing URL '{shown}': its host holds spaces, control characters or "
+            "backslashes; check the URL."
+        )
+    return scheme, host, port or (443 if scheme == "https" else 80)
+
+
 async def _resolve(host: str, port: int) -> list[str]:
     try:
         literal = ipaddress.ip_address(host.strip("[]"))
@@ -75,7 +154,10 @@ async def _resolve(host: str, port: int) -> list[str]:
     if literal is not None:
         return [str(literal)]
     loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (UnicodeError, ValueError) as exc:  # IDNA: an empty or 64+ character label, ...
+        raise OSError(f"the host name cannot be looked up ({type(exc).__name__})") from None
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
@@ -86,14 +168,9 @@ async def check_url_is_public(url: str) -> str:
     host resolves to is loopback, private, link-local, metadata or otherwise not
     public; :class:`ImageFetchError` if the host does not resolve.
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnsafeURLError(
-            f"Refusing URL '{redact_url(url)}': only http(s) URLs with a host are fetched."
-        )
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    _scheme, host, port = _split_http_url(url)
     try:
-        addresses = await _resolve(parts.hostname, port)
+        addresses = await _resolve(host, port)
     except OSError as exc:
         raise ImageFetchError(
             f"Could not resolve the host of URL '{redact_url(url)}' ({exc.strerror or exc}); "
@@ -110,8 +187,8 @@ async def check_url_is_public(url: str) -> str:
 
 
 def _pinned_request_url(url: str, address: str) -> str:
-    parts = urlsplit(url)
-    host = f"[{address}]" if ":" in address else address
+    parts = urlsplit(url)  # already checked by _split_http_url
+    host = host_in_url(address)
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
 
@@ -175,22 +252,25 @@ async def _fetch(
     client = client or await _clients.get()
     current = url
     for _hop in range(max_redirects + 1):
+        scheme, hostname, _port = _split_http_url(current)
         parts = urlsplit(current)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise UnsafeURLError(
-                f"Refusing URL '{redact_url(current)}': only http(s) URLs with a host are fetched."
-            )
         request_url, extensions = current, {}
         hop_headers = dict(headers)
         if not allow_private_urls:
             address = await check_url_is_public(current)
             request_url = _pinned_request_url(current, address)
             hop_headers["Host"] = parts.netloc.rsplit("@", 1)[-1]
-            if parts.scheme == "https":
-                extensions["sni_hostname"] = parts.hostname
-        request = client.build_request(
-            "GET", request_url, headers=hop_headers, timeout=timeout_s, extensions=extensions
-        )
+            if scheme == "https":
+                extensions["sni_hostname"] = hostname
+        try:
+            request = client.build_request(
+                "GET", request_url, headers=hop_headers, timeout=timeout_s, extensions=extensions
+            )
+        except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+            raise UnsafeURLError(
+                f"Refusing URL '{redact_url(current)}': it is not a valid URL "
+                f"({type(exc).__name__}); check the URL."
+            ) from None
         try:
             response = await client.send(request, stream=True)
         except httpx.TimeoutException:
@@ -205,7 +285,13 @@ async def _fetch(
             ) from None
         try:
             if response.status_code in _REDIRECT_CODES and "location" in response.headers:
-                current = urljoin(current, response.headers["location"])
+                try:
+                    current = urljoin(current, response.headers["location"])
+                except ValueError:
+                    raise ImageFetchError(
+                        f"URL '{redact_url(current)}' redirected to an address that is not a "
+                        "valid URL; pass the final URL instead."
+                    ) from None
                 continue
             return await _read_body(response, current, max_bytes, accept)
         finally:

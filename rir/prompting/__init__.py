@@ -19,7 +19,7 @@ from rir import _moved
 if TYPE_CHECKING:
     from rir.prompting.build import PromptOptions, abuild_context_prompt, build_prompt
     from rir.prompting.cost import ContextSize, ameasure_modes, format_table, measure_prompt
-    from rir.prompting.listing import format_hits, format_tool_result
+    from rir.prompting.listing import format_hits, format_regions_tool_result, format_tool_result
     from rir.prompting.spec import CONTEXT_MODES, ImagePart, PromptSpec, TextPart, Thumbnail
     from rir.prompting.texts import sanitize_untrusted
 
@@ -35,6 +35,7 @@ __all__ = [
     "ameasure_modes",
     "build_prompt",
     "format_hits",
+    "format_regions_tool_result",
     "format_table",
     "format_tool_result",
     "measure_prompt",
@@ -44,7 +45,7 @@ __all__ = [
 __getattr__, __dir__ = _moved.lazy_exports(__name__, {
     "rir.prompting.build": ["PromptOptions", "abuild_context_prompt", "build_prompt"],
     "rir.prompting.cost": ["ContextSize", "ameasure_modes", "format_table", "measure_prompt"],
-    "rir.prompting.listing": ["format_hits", "format_tool_result"],
+    "rir.prompting.listing": ["format_hits", "format_regions_tool_result", "format_tool_result"],
     "rir.prompting.spec": ["CONTEXT_MODES", "ImagePart", "PromptSpec", "TextPart", "Thumbnail"],
     "rir.prompting.texts": ["sanitize_untrusted"],
 })

@@ -31,6 +31,7 @@ from typing import Any
 from platformdirs import user_cache_dir
 from pydantic import ValidationError
 
+from rir.errors import check_number
 from rir.results.models import SearchResult
 
 __all__ = ["DEFAULT_TTL_S", "CacheWarning", "ResultCache", "default_cache_path"]
@@ -73,8 +74,7 @@ class ResultCache:
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *,
                  ttl_s: float = DEFAULT_TTL_S) -> None:
-        if ttl_s <= 0:
-            raise ValueError(f"ttl_s must be positive, got {ttl_s!r}")
+        check_number("ttl_s", ttl_s, above=0)
         self.path = Path(path).expanduser() if path is not None else default_cache_path()
         self.ttl_s = float(ttl_s)
         self._local = threading.local()

@@ -22,7 +22,8 @@ from starlette.middleware.cors import CORSMiddleware
 
 from rir.errors import RIRError
 from rir.serve.config import ServeConfig
-from rir.serve.error_replies import ErrorReply, error_reply, one_line
+from rir.serve.error_replies import ErrorReply, error_reply, one_line, validation_problems
+from rir.serve.log_redaction import protect_server_logs
 from rir.serve.mcp_tools import build_mcp
 from rir.serve.rest import build_router
 from rir.serve.security import SecurityMiddleware
@@ -47,6 +48,7 @@ def create_app(config: ServeConfig, *, asker: Asker | None = None,
     service = service or SearchService(config, asker=asker)
     mcp = build_mcp(service, transport="http")
     mcp_routes = mcp.streamable_http_app().routes  # creates the session manager
+    protect_server_logs(config.api_keys)  # after the SDK set its logging up
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,16 +73,17 @@ def create_app(config: ServeConfig, *, asker: Asker | None = None,
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}"
-                             for e in exc.errors())
         return _json(ErrorReply(422, "RequestValidationError",
-                                f"Bad request parameters: {problems}.",
+                                f"Bad request parameters: {validation_problems(exc.errors())}.",
                                 "Fix the request's parameters (see /openapi.json)."))
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        hint = ("Send a JSON object, or a multipart/form-data upload with one 'file' part and "
+                "at most the documented fields (see /openapi.json)." if exc.status_code == 400
+                else "See /docs or /openapi.json for the routes and methods.")
         return _json(ErrorReply(exc.status_code, "HTTPError", one_line(Exception(exc.detail)),
-                                "See /docs or /openapi.json for the routes and methods."))
+                                hint))
 
     @app.exception_handler(RIRError)
     async def on_library_error(request: Request, exc: RIRError) -> JSONResponse:
@@ -92,8 +95,8 @@ def create_app(config: ServeConfig, *, asker: Asker | None = None,
 
     # Inner: a streamed body over the cap raises the framework's 413 into the handler above.
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=config.max_body_bytes)
-    keys = [key.strip() for key in (config.api_key or "").split(",") if key.strip()]
-    app.add_middleware(SecurityMiddleware, api_keys=keys, allowed_hosts=config.allowed_hosts(),
+    app.add_middleware(SecurityMiddleware, api_keys=config.api_keys,
+                       allowed_hosts=config.allowed_hosts(),
                        allowed_origins=_allowed_origins(config),
                        max_body_bytes=config.max_body_bytes,
                        rate_limit_per_minute=config.rate_limit_per_minute)

@@ -20,8 +20,9 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 from pydantic import Field
 
+from rir.inputs.region import REGION_ARGUMENT_HELP
 from rir.prompting.thumbnail_fetch import afetch_thumbnails
-from rir.serve.error_replies import error_reply
+from rir.serve.error_replies import MAX_DETAIL_CHARS, Audience, error_reply
 from rir.serve.schemas import AskOutput, SearchOutput, search_output
 from rir.serve.service import MAX_K, MAX_QUESTION_CHARS, Progress, SearchService
 
@@ -55,8 +56,8 @@ def _progress(ctx: Context | None) -> Progress:
     return report
 
 
-def _tool_error(exc: Exception) -> ToolError:
-    return ToolError(error_reply(exc).text())
+def _tool_error(exc: Exception, audience: Audience) -> ToolError:
+    return ToolError(error_reply(exc, audience).text())
 
 
 async def _thumbnail_blocks(output: SearchOutput, result: Any, limit: int) -> list[Any]:
@@ -87,6 +88,8 @@ class _OneLineErrorsMCP(FastMCP):
             return await super().call_tool(name, arguments)
         except ToolError as exc:
             text = " ".join(_PYDANTIC_LINK.sub("", str(exc)).split())
+            if len(text) > MAX_DETAIL_CHARS:  # an argument of 100,000 items: a short answer
+                text = text[:MAX_DETAIL_CHARS - 1] + "…"
             raise ToolError(text) from None
 
 
@@ -102,9 +105,14 @@ def build_mcp(service: SearchService, *, transport: Transport = "http") -> FastM
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
     local_files = transport == "stdio"
+    audience = Audience("mcp", local_files=local_files and bool(config.allow_dirs))
     image_help = _image_help(transport, service)
     ImageArg = Annotated[str, Field(description=image_help, min_length=1)]
-    CountArg = Annotated[int, Field(ge=1, le=MAX_K, description="At most this many matches.")]
+    # strict: a JSON integer only (true is not 1, 5.0 is not 5).
+    CountArg = Annotated[int, Field(strict=True, ge=1, le=MAX_K,
+                                    description="At most this many matches.")]
+    RegionArg = Annotated[str | list[float] | list[list[float]] | None,
+                          Field(description=REGION_ARGUMENT_HELP)]
 
     async def reverse_image_search(
         image: ImageArg, max_results: CountArg = 5,
@@ -112,19 +120,23 @@ def build_mcp(service: SearchService, *, transport: Transport = "http") -> FastM
                                             " default: the server's.")] = None,
         include_thumbnails: Annotated[bool, Field(description="Also return the top hits' "
                                                   "thumbnails as images.")] = False,
+        region: RegionArg = None,
         ctx: Context | None = None,
     ) -> Annotated[CallToolResult, SearchOutput]:
         """Find web pages that show this image (reverse image search): titles, URLs, sites and
-        captions of the matches, and a best guess of what the image shows."""
+        captions of the matches, and a best guess of what the image shows. Pass region when
+        the question is about part of the image."""
         try:
             searched = await service.search(image, k=max_results, engine=engine,
-                                            local_files=local_files, progress=_progress(ctx))
-            output = search_output(searched.result, max_hits=max_results)
+                                            local_files=local_files, progress=_progress(ctx),
+                                            region=region)
+            output = search_output(searched.result, max_hits=max_results,
+                                   regions=searched.regions)
             content: list[Any] = [TextContent(type="text", text=output.text)]
             if include_thumbnails:
                 content += await _thumbnail_blocks(output, searched.result, max_results)
         except Exception as exc:  # noqa: BLE001 - every failure is a tool error the model reads
-            raise _tool_error(exc) from None
+            raise _tool_error(exc, audience) from None
         return CallToolResult(content=content, structuredContent=output.model_dump(mode="json"))
 
     mcp.add_tool(reverse_image_search, annotations=ToolAnnotations(
@@ -132,17 +144,18 @@ def build_mcp(service: SearchService, *, transport: Transport = "http") -> FastM
 
     if config.index is not None:
         async def search_local_index(image: ImageArg, max_results: CountArg = 5,
-                                     ctx: Context | None = None
+                                     region: RegionArg = None, ctx: Context | None = None
                                      ) -> Annotated[CallToolResult, SearchOutput]:
-            """Find this image in the server's own image index: the pages it was indexed
-            with (title, URL, caption)."""
+            """Find this image (or part of it: region) in the server's own image index: the
+            pages it was indexed with (title, URL, caption)."""
             try:
                 searched = await service.search(image, k=max_results, engine="local",
                                                 local_files=local_files,
-                                                progress=_progress(ctx))
-                output = search_output(searched.result, max_hits=max_results)
+                                                progress=_progress(ctx), region=region)
+                output = search_output(searched.result, max_hits=max_results,
+                                       regions=searched.regions)
             except Exception as exc:  # noqa: BLE001 - a tool error, not a traceback
-                raise _tool_error(exc) from None
+                raise _tool_error(exc, audience) from None
             return CallToolResult(content=[TextContent(type="text", text=output.text)],
                                   structuredContent=output.model_dump(mode="json"))
 
@@ -163,7 +176,7 @@ def build_mcp(service: SearchService, *, transport: Transport = "http") -> FastM
                 page_id = await service.add_to_index(image, title=title, url=url,
                                                      caption=caption, local_files=local_files)
             except Exception as exc:  # noqa: BLE001 - a tool error, not a traceback
-                raise _tool_error(exc) from None
+                raise _tool_error(exc, audience) from None
             return f"Indexed as page {page_id}."
 
         mcp.add_tool(add_to_index, annotations=ToolAnnotations(
@@ -183,7 +196,7 @@ def build_mcp(service: SearchService, *, transport: Transport = "http") -> FastM
                                                    progress=_progress(ctx))
                 output = AskOutput(answer=answer, search=search_output(result))
             except Exception as exc:  # noqa: BLE001 - a tool error, not a traceback
-                raise _tool_error(exc) from None
+                raise _tool_error(exc, audience) from None
             return CallToolResult(content=[TextContent(type="text", text=answer)],
                                   structuredContent=output.model_dump(mode="json"))
 

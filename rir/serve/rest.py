@@ -1,14 +1,15 @@
 """The REST routes: ``POST /v1/search``, ``POST /v1/ask``, ``GET /v1/engines``, ``GET /healthz``.
 
-A search takes an upload (multipart ``file`` with optional ``k`` and ``engine`` fields)
-or JSON (``image_url`` or ``data_uri``, ``k``, ``engine``). Each route parses and hands
-over to :class:`~rir.serve.service.SearchService`; errors leave through the one handler
-of :mod:`rir.serve.app`.
+A search takes an upload (multipart ``file`` with optional ``k``, ``engine`` and ``region``
+fields) or JSON (``image_url`` or ``data_uri``, ``k``, ``engine``, ``region``). Each route
+parses and hands over to :class:`~rir.serve.service.SearchService`; errors leave through the
+one handler of :mod:`rir.serve.app`. Parameters are validated strictly: ``k`` is a JSON
+integer (``true``, ``5.0`` and ``"5"`` are refused), or in a form the digits of one.
 """
 
 from __future__ import annotations
 
-import json
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,7 +23,9 @@ from pydantic import (
 )
 
 from rir.errors import ConfigurationError
-from rir.serve.error_replies import UnsupportedMediaTypeError
+from rir.inputs.region import REGION_ARGUMENT_HELP
+from rir.serve.error_replies import UnsupportedMediaTypeError, validation_problems
+from rir.serve.request_guard import parse_json_body
 from rir.serve.schemas import AskOutput, EnginesOutput, ErrorBody, SearchOutput, search_output
 from rir.serve.service import MAX_K, MAX_QUESTION_CHARS, SearchService
 
@@ -45,7 +48,8 @@ _ERRORS = {status: {"model": ErrorBody, "description": text} for status, text in
 class SearchRequest(BaseModel):
     """Exactly one of ``image_url`` and ``data_uri``."""
 
-    model_config = ConfigDict(extra="forbid")
+    # strict: no bool for k (True is not 1), no float, no numeric string in JSON.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     image_url: str | None = Field(default=None, max_length=8192,
                                   description="A public http(s) URL of the image.")
@@ -54,6 +58,8 @@ class SearchRequest(BaseModel):
     engine: str | None = Field(default=None, max_length=100,
                                description="Engine name (GET /v1/engines); default: the "
                                "server's.")
+    region: str | list[float] | list[list[float]] | None = Field(
+        default=None, description=REGION_ARGUMENT_HELP)
 
     @model_validator(mode="after")
     def _one_image(self, info: ValidationInfo) -> SearchRequest:
@@ -80,6 +86,8 @@ def _body_schema(model: type[BaseModel], extra_fields: dict[str, Any]) -> dict[s
             "properties": {"file": {"type": "string", "format": "binary"},
                            "k": {"type": "integer", "minimum": 1, "maximum": MAX_K},
                            "engine": {"type": "string", "maxLength": 100},
+                           "region": {"type": "string", "maxLength": 2000,
+                                      "description": REGION_ARGUMENT_HELP},
                            **extra_fields.get("properties", {})}}
     return {"requestBody": {"required": True, "content": {
         "application/json": {"schema": model.model_json_schema(ref_template="#/components/"
@@ -98,25 +106,36 @@ async def _parse(request: Request, model: type[SearchRequest], limit: int
             raise ConfigurationError("The multipart body has no 'file' part; send the image "
                                      "as the 'file' field.")
         data = await upload.read(limit + 1)
-        fields = {key: value for key, value in form.items()
-                  if key != "file" and isinstance(value, str)}
+        fields: dict[str, Any] = {key: value for key, value in form.multi_items()
+                                  if key != "file" and isinstance(value, str)}
+        if len(fields) != sum(1 for key, _ in form.multi_items() if key != "file"):
+            raise ConfigurationError("The multipart body repeats a field or sends a field as a "
+                                     "file; send k, engine and question once each, as text.")
+        if "k" in fields:
+            fields["k"] = _form_int("k", fields["k"])
         params = _validated(model, fields, upload=True)
         return data, params
     if content_type != "application/json":
         raise UnsupportedMediaTypeError(
             f"Unsupported content type {content_type or '(none)'!r}; send application/json "
             "or multipart/form-data.")
-    try:
-        payload = json.loads(await request.body())
-    except json.JSONDecodeError as exc:
-        raise ConfigurationError(f"The body is not valid JSON ({exc.msg}); send a JSON "
-                                 "object.") from None
-    except UnicodeDecodeError:
-        raise ConfigurationError("The body is not UTF-8 text; send a JSON object.") from None
+    payload = parse_json_body(await request.body())
     if not isinstance(payload, dict):
         raise ConfigurationError("The JSON body must be an object with image_url or data_uri.")
     params = _validated(model, payload)
     return params.image, params
+
+
+_DIGITS = re.compile(r"[0-9]{1,9}")
+
+
+def _form_int(name: str, text: str) -> int:
+    """A form field that must hold a whole number: its digits, nothing else ("1e3", "true",
+    "5.0" and 1,000-digit numbers are refused, as in JSON)."""
+    if not _DIGITS.fullmatch(text.strip()):
+        raise ConfigurationError(f"Bad request parameters: {name}: expected a whole number "
+                                 "(digits only, at most 9 of them).")
+    return int(text.strip())
 
 
 def _validated(model: type[SearchRequest], data: dict[str, Any], *,
@@ -124,9 +143,7 @@ def _validated(model: type[SearchRequest], data: dict[str, Any], *,
     try:
         return model.model_validate(data, context={"upload": upload})
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
-            for error in exc.errors(include_url=False, include_input=False))
+        problems = validation_problems(exc.errors(include_url=False, include_input=False))
         raise ConfigurationError(f"Bad request parameters: {problems}.") from None
 
 
@@ -148,8 +165,9 @@ def build_router(service: SearchService) -> APIRouter:
                  openapi_extra=_body_schema(SearchRequest, {}))
     async def search(request: Request) -> SearchOutput:
         image, params = await _parse(request, SearchRequest, limit)
-        searched = await service.search(image, k=params.k, engine=params.engine)
-        return search_output(searched.result, max_hits=params.k)
+        searched = await service.search(image, k=params.k, engine=params.engine,
+                                        region=params.region)
+        return search_output(searched.result, max_hits=params.k, regions=searched.regions)
 
     if service.asker is not None:
         @router.post("/v1/ask", response_model=AskOutput, responses=_ERRORS,
@@ -162,7 +180,7 @@ def build_router(service: SearchService) -> APIRouter:
             image, params = await _parse(request, AskRequest, limit)
             assert isinstance(params, AskRequest)
             answer, result = await service.ask(image, params.question, k=params.k,
-                                               engine=params.engine)
+                                               engine=params.engine, region=params.region)
             return AskOutput(answer=answer, search=search_output(result, max_hits=params.k))
 
     return router

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from rir.engines import available_engines, check_k
-from rir.errors import ConfigurationError, EngineTimeoutError
+from rir.engines.http.secrets import configured_env
+from rir.errors import ConfigurationError, EngineTimeoutError, InvalidImageError
 from rir.inputs.images import QueryImage, aload_image
+from rir.inputs.region import tool_regions
 from rir.results.models import SearchResult
+from rir.results.region_parts import RegionsResult
 from rir.search import ReverseImageSearch
 from rir.serve.config import ServeConfig
 from rir.serve.limits import ConcurrencyLimiter
@@ -50,8 +52,12 @@ class Asker(Protocol):
 
 @dataclass(frozen=True)
 class Searched:
+    """The loaded image and its result; for a region search, ``regions`` holds the parts and
+    ``result`` their merged hits."""
+
     query: QueryImage
     result: SearchResult
+    regions: RegionsResult | None = None
 
 
 async def _no_progress(fraction: float, message: str) -> None:
@@ -75,6 +81,9 @@ class SearchService:
         """The client's image, validated by the server's policy; a path only when
         ``local_files`` (the stdio transport: a client on this machine) and under
         ``--allow-dir``."""
+        if isinstance(image, str) and not image.strip():
+            raise InvalidImageError("The image input is an empty string; send an http(s) URL "
+                                    "or a data: URI.")
         policy = self.policy if local_files else self.policy.updated({"allow_local_files": False})
         return await aload_image(image, policy=policy)
 
@@ -111,25 +120,41 @@ class SearchService:
         return self._limiters.get(self._engine_key(engine))
 
     async def search(self, image: str | bytes, *, k: int = 5, engine: str | None = None,
-                     local_files: bool = False, progress: Progress = _no_progress) -> Searched:
-        """Load ``image``, wait for a slot of the engine, search within the deadline."""
+                     local_files: bool = False, progress: Progress = _no_progress,
+                     region: Any = None) -> Searched:
+        """Load ``image``, wait for a slot of the engine, search within the deadline.
+
+        ``region``: boxes on the 0-1000 grid of the image, or ``"auto"``
+        (:func:`rir.inputs.region.tool_regions`); one request holds one slot however many
+        regions it searches (the engine's own limits apply inside), and the searcher's
+        paid-call cap applies.
+        """
         _check_k(k)
+        regions = tool_regions(region)
         searcher = await self.searcher(engine)
         limiter = self._limiters[self._engine_key(engine)]
         await progress(0.1, "loading the image")
         query = await self.load(image, local_files=local_files)
         async with limiter.slot():
             await progress(0.3, f"searching with {searcher.engine.name}")
+            found = None
             try:
-                result = await asyncio.wait_for(searcher.asearch(query, k=k),
-                                                self.config.search_timeout_s)
+                if regions is None:
+                    result = await asyncio.wait_for(searcher.asearch(query, k=k),
+                                                    self.config.search_timeout_s)
+                else:  # boxes are searched on their own; "auto" with the whole image
+                    found = await asyncio.wait_for(
+                        searcher.asearch_regions(query, regions, k=k,
+                                                 include_whole=regions == "auto"),
+                        self.config.search_timeout_s)
+                    result = found.as_search_result()
             except asyncio.TimeoutError:
                 raise EngineTimeoutError(
                     f"The '{searcher.engine.name}' search did not finish within the server's "
                     f"{self.config.search_timeout_s:g} s deadline.", engine=searcher.engine.name
                 ) from None
         await progress(1.0, f"found {len(result.hits)} matches")
-        return Searched(query, result)
+        return Searched(query, result, found)
 
     async def add_to_index(self, image: str | bytes, *, title: str, url: str | None = None,
                            caption: str | None = None, local_files: bool = False) -> str:
@@ -144,7 +169,8 @@ class SearchService:
 
     async def ask(self, image: str | bytes, question: str, *, k: int = 5,
                   engine: str | None = None, local_files: bool = False,
-                  progress: Progress = _no_progress) -> tuple[str, SearchResult]:
+                  progress: Progress = _no_progress,
+                  region: Any = None) -> tuple[str, SearchResult]:
         if self.asker is None:
             raise ConfigurationError("No chat model is configured on this server; start it "
                                      "with --model provider:name to answer questions.")
@@ -153,7 +179,7 @@ class SearchService:
             raise ConfigurationError(
                 f"question must be 1 to {MAX_QUESTION_CHARS} characters, got {len(question)}.")
         searched = await self.search(image, k=k, engine=engine, local_files=local_files,
-                                     progress=progress)
+                                     progress=progress, region=region)
         try:
             answer = await asyncio.wait_for(
                 self.asker.aask(searched.query, question, searched.result),
@@ -191,7 +217,7 @@ def _configured(name: str, config: ServeConfig, keys: tuple[str, ...]) -> tuple[
     if name in _NEEDS_SERVER_OPTIONS:
         return False, "combines other engines; not available per request"
     if keys:
-        found = any(os.environ.get(key, "").strip() for key in keys)
+        found = any(configured_env(key) for key in keys)  # placeholders do not count
         return found, ("credentials found in the server's environment" if found
                        else f"set {' or '.join(keys)} where the server runs")
     if name == "google_lens":

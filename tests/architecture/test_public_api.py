@@ -28,25 +28,26 @@ REPO = Path(__file__).resolve().parents[2]
 # Adding or removing a name here is a change of the public API: say so in CHANGELOG.md.
 PUBLIC: dict[str, list[str]] = {
     "rir": [
-        # (region search adds "Region" and "RegionsResult" here)
         "ConfigurationError", "Engine", "EngineBlockedError", "EngineError", "EngineFailure",
         "EngineRateLimitedError", "EngineTimeoutError", "Entity", "ExtractOptions",
-        "ImageFetchError", "InputPolicy", "InvalidImageError", "QueryImage", "RIRError",
-        "ResultCache", "ReverseImageSearch", "SearchHit", "SearchOutcome", "SearchResult",
-        "UnsafeURLError", "__version__", "aload_image", "available_engines", "errors",
-        "get_engine", "load_image", "register_engine",
+        "ImageFetchError", "InputPolicy", "InvalidImageError", "InvalidRegionError",
+        "QueryImage", "RIRError", "Region", "RegionPart", "RegionsResult", "ResultCache",
+        "ReverseImageSearch", "SearchHit", "SearchOutcome", "SearchResult", "UnsafeURLError",
+        "__version__", "aload_image", "available_engines", "errors", "get_engine",
+        "load_image", "register_engine",
     ],
     "rir.errors": [
         "AllEnginesFailedError", "ConfigurationError", "EngineAuthenticationError",
         "EngineBlockedError", "EngineConnectionError", "EngineError", "EngineQuotaExceededError",
         "EngineRateLimitedError", "EngineRequestError", "EngineResponseError",
-        "EngineServerError", "EngineTimeoutError", "EngineUnsupportedInputError",
-        "ImageFetchError", "ImageTooLargeError", "InvalidImageError", "RIRError",
-        "UnsafeURLError",
+        "EngineServerError", "EngineTimeoutError", "EngineUnavailableError",
+        "EngineUnsupportedInputError", "ImageFetchError", "ImageTooLargeError",
+        "InvalidImageError", "InvalidRegionError", "RIRError", "UnsafeURLError", "check_number",
     ],
     "rir.inputs": [
         "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "SUPPORTED_FORMATS", "ImageInput",
-        "InputPolicy", "QueryImage", "aload_image", "describe_source", "load_image",
+        "InputPolicy", "QueryImage", "Region", "aload_image", "describe_source", "load_image",
+        "upscale_factor",
     ],
     "rir.engines": [
         "Engine", "available_engines", "check_k", "display_options", "get_engine",
@@ -69,13 +70,15 @@ PUBLIC: dict[str, list[str]] = {
         "analyse_lens_html", "default_storage_state_path", "find_browser", "parse_lens_html",
     ],
     "rir.results": [
-        "EngineFailure", "Entity", "ExtractOptions", "MatchType", "ResultCache", "SearchHit",
-        "SearchResult", "apostprocess", "enrich_captions", "postprocess", "show_result",
+        "EngineFailure", "Entity", "ExtractOptions", "MatchType", "RegionPart", "RegionsResult",
+        "ResultCache", "SearchHit", "SearchResult", "apostprocess", "enrich_captions",
+        "postprocess", "show_result",
     ],
     "rir.prompting": [
         "CONTEXT_MODES", "ContextSize", "ImagePart", "PromptOptions", "PromptSpec", "TextPart",
         "Thumbnail", "abuild_context_prompt", "ameasure_modes", "build_prompt", "format_hits",
-        "format_table", "format_tool_result", "measure_prompt", "sanitize_untrusted",
+        "format_regions_tool_result", "format_table", "format_tool_result", "measure_prompt",
+        "sanitize_untrusted",
     ],
     "rir.eval": [
         "METRICS", "SNAKECLEF_QUESTION", "Accuracy", "Comparison", "EvalItem", "ItemRunner",
@@ -89,7 +92,8 @@ PUBLIC: dict[str, list[str]] = {
         "Asker", "SearchService", "ServeConfig", "api_key_from_env", "build_mcp", "create_app",
     ],
     "rir.demo": [
-        "DEMO_PHOTOS", "DemoPhoto", "available_demo_photos", "build_demo_index", "demo_query",
+        "DEMO_PHOTOS", "DemoPhoto", "available_demo_photos", "build_demo_index",
+        "demo_collage", "demo_query",
     ],
     "langchain_rir": [
         "DEFAULT_MODEL", "ImageRetrieval", "RIRChain", "ReverseImageRetriever",
@@ -98,7 +102,8 @@ PUBLIC: dict[str, list[str]] = {
         "resolve_chat_model", "to_langchain_messages",
     ],
     "langchain_rir.testing": [
-        "FAKE_MODELS", "EvalFakeChatModel", "ScriptedToolCallingModel", "fake_model",
+        "FAKE_MODELS", "EvalFakeChatModel", "FakeMultimodalChatModel",
+        "ScriptedToolCallingModel", "fake_model",
     ],
     "llama_index_rir": [
         "DEFAULT_QUESTION", "ImageRetrieval", "PreparedQuery", "ReverseImageQueryEngine",

@@ -66,4 +66,4 @@ def test_the_cli_answers_help_and_version_with_its_parsers_only(argv: list[str])
                     "rir.engines.google_lens.options", "rir.engines.google_lens.session",
                     "rir.eval", "rir.eval.metrics", "rir.inputs", "rir.inputs.describe",
                     "rir.inputs.policy", "rir.prompting", "rir.prompting.spec", "rir.serve",
-                    "rir.serve.config", "rir.urls"}, sorted(ours)
+                    "rir.serve.client_config", "rir.serve.config", "rir.urls"}, sorted(ours)

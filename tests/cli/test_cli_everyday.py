@@ -245,3 +245,13 @@ def test_add_where_every_file_fails_creates_no_index(capsys, tmp_path: Path) -> 
                          str(tmp_path / "new" / "x.rir"))
     assert code == 1 and "0 images indexed, 1 failed; no index was created" in out
     assert "a.jpg" in err and not (tmp_path / "new").exists()
+
+
+def test_an_argument_error_names_its_command_once(capsys) -> None:
+    for argv, command in ((["--bogus"], "rir"), (["search", "--bogus", "x.jpg"], "rir search"),
+                          (["index", "stats", "--bogus"], "rir index stats"),
+                          (["index", "search"], "rir index search")):
+        code, _, err = run(capsys, *argv)
+        assert code == 2 and err.count("\n") == 1, err
+        assert not err.startswith("rir: error: rir"), err  # never "rir: error: rir: ..."
+        assert err.rstrip().endswith(f"(see '{command} --help')"), err

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import io
 import ipaddress
+import itertools
 from pathlib import Path
 from urllib.parse import quote
 
@@ -284,3 +285,18 @@ def test_every_redirect_hop_is_checked(local_server: LocalServer, target: str) -
 def test_errors_share_one_base() -> None:
     for cls in (InvalidImageError, ImageFetchError, UnsafeURLError):
         assert issubclass(cls, RIRError)
+
+
+def test_each_input_kind_is_named_with_a_singular_noun_and_no_doubled_word() -> None:
+    messages = []
+    for bad in (b"12345678", bytearray(b"not an image"), "file://other-host/x.jpg",
+                "data:image/png;base64,AAAA", io.BytesIO(b"garbage")):
+        with pytest.raises(InvalidImageError) as caught:
+            load_image(bad)
+        messages.append(str(caught.value))
+    assert messages[0].startswith("The byte string (8 bytes) is not an image")
+    assert "URL URL" not in messages[2] and messages[2].startswith("The URL 'file://other-host")
+    for message in messages:
+        words = message.split()
+        assert not any(a == b for a, b in itertools.pairwise(words)), message
+        assert " are not an image" not in message

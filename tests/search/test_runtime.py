@@ -63,3 +63,19 @@ def test_loop_local_gives_one_resource_per_loop() -> None:
     a, b = asyncio.run(twice())
     c = run_sync(holder.get())
     assert a is b and c is not a and len(created) == 2
+
+
+def test_a_sync_search_leaves_no_unclosed_loop_warning_at_exit() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("from rir.engines.local import LocalIndex; from rir.search import "
+            "ReverseImageSearch; from tests.images import noisy_jpeg; image = noisy_jpeg(96, 72);"
+            " index = LocalIndex(':memory:'); index.add(image, title='one'); "
+            "print(ReverseImageSearch(index, cache=False).search(image, k=1).hits[0].title)")
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-X", "dev", "-W", "always::ResourceWarning", "-c",
+                           code], capture_output=True, text=True, timeout=120, cwd=repo)
+    assert done.returncode == 0 and done.stdout.strip() == "one", done.stderr
+    assert "unclosed event loop" not in done.stderr and "ResourceWarning" not in done.stderr

@@ -38,6 +38,8 @@ def _bool(name: str, value: Any) -> bool:
 
 
 def _number(name: str, value: Any, kind: type, minimum: float) -> Any:
+    if isinstance(value, bool):  # True is not 1 (strings from the environment are parsed)
+        raise ConfigurationError(f"{name} must be a number, got {value!r}.")
     try:
         number = kind(value)
     except (TypeError, ValueError):

@@ -95,7 +95,13 @@ def check_base_url(base_url: str, *, engine: str) -> str:
     """``base_url`` without a trailing slash, or ConfigurationError if it is not http(s)."""
     if not isinstance(base_url, str):
         raise ConfigurationError(f"{engine}: base_url must be a string, got {base_url!r}.")
-    parts = urlsplit(base_url.strip())
+    try:
+        parts = urlsplit(base_url.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"{engine}: base_url '{redact_url(base_url)}' is not a valid URL ({exc})."
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(
             f"{engine}: base_url must be an http(s) URL such as 'https://example.com', got "
@@ -166,7 +172,8 @@ class ApiHttp:
         max_connections: int = 10,
         client_options: Mapping[str, Any] | None = None,
     ) -> None:
-        if not isinstance(timeout_s, (int, float)) or timeout_s <= 0:
+        if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) \
+                or timeout_s <= 0:
             raise ConfigurationError(f"{engine}: timeout_s must be > 0 seconds, got {timeout_s!r}.")
         self.engine = engine
         self.base_url = base_url
@@ -203,6 +210,17 @@ class ApiHttp:
 
     def url(self, path: str) -> str:
         return path if "://" in path else f"{self.base_url}/{path.lstrip('/')}"
+
+    def endpoint_key(self, default: str) -> dict[str, str]:
+        """``{"base_url": ...}`` for an engine's cache key when this client talks to another
+        endpoint than ``default`` (a proxy, a mirror, a test server), so results fetched
+        elsewhere are never served for it; ``{}`` for the default (keys stay as they were).
+        Credentials and query string are left out: nothing secret goes into a key."""
+        if self.base_url == default.rstrip("/"):
+            return {}
+        parts = urlsplit(self.base_url)
+        where = parts.netloc.rsplit("@", 1)[-1].lower()
+        return {"base_url": f"{parts.scheme.lower()}://{where}{parts.path}"}
 
     async def request(
         self,

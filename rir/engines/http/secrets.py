@@ -28,6 +28,8 @@ from rir.results.models import SearchResult
 __all__ = [
     "REDACTING_FILTER",
     "SecretInput",
+    "configured_env",
+    "looks_like_placeholder",
     "protect_logger",
     "protected_logger",
     "redact_text",
@@ -46,11 +48,25 @@ _MAX_REMEMBERED = 256
 _lock = threading.Lock()
 _secrets: dict[str, None] = {}  # insertion-ordered set, oldest evicted first
 _pattern: re.Pattern[str] | None = None
-# Credentials that travel as query parameters, whatever their value.
+# Credentials that travel as query parameters, whatever their value: the usual names
+# (api_key, X-Api-Key, access_token, client_secret, sig, password, auth, ...), in any case,
+# also percent-encoded inside another URL (%3Ftoken%3D...). Not every "*_token": a
+# page_token is a cursor, not a credential.
+_CREDENTIAL_NAME = (r"(?:x[-_])?(?:(?:goog|amz)[-_])?(?:api[-_]?key|key|"
+                    r"(?:access|refresh|id|auth|session|security)?[-_]?token|auth|"
+                    r"authorization|password|passwd|pwd|(?:client[-_]|app[-_])?secret|sig|"
+                    r"signature|credentials?|jwt)")
 _SECRET_PARAMS = re.compile(
-    r"(?i)((?:^|[?&;\s\"'(])(?:api_key|apikey|key|access_token|token|sig|signature|"
-    r"x-goog-api-key)=)[^&\s\"'#)]+"
+    r"(?i)((?:^|[?&;\s\"'(,]|%3f|%26)" + _CREDENTIAL_NAME + r"(?:=|%3d))"
+    r"(?:(?!%26)[^&\s\"'#),])+"
 )
+# Credentials in header-like text: "Authorization: Bearer x", "X-API-Key: x", a headers
+# dict or list repr ('x-api-key': 'x', (b'x-api-key', b'x')), a bare "Bearer x".
+_SECRET_HEADERS = re.compile(
+    r"(?i)((?:proxy-)?authorization|x-api-key|api-key|x-goog-api-key|cookie|set-cookie)"
+    r"((?:['\"]?\s*:|['\"]\s*,)\s*(?:b['\"]|['\"])?)[^'\"\r\n]+"
+)
+_BEARER = re.compile(r"(?i)\b(bearer)(\s+)[A-Za-z0-9._~+/=-]{4,}")
 
 
 def register_secret(value: str | SecretStr | None) -> None:
@@ -69,12 +85,49 @@ def register_secret(value: str | SecretStr | None) -> None:
         _pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
 
+_PLACEHOLDER_WORDS = frozenset({
+    "changeme", "replaceme", "placeholder", "todo", "tbd", "none", "null", "undefined",
+    "apikey", "yourapikey", "yourkey", "mykey", "key", "secret", "token", "optional",
+})
+_PLACEHOLDER = re.compile(
+    r"^(?:<.*>|\$\{.*\}|\$[A-Za-z_]\w*|\{\{.*\}\}|%\w+%"  # <your key>, ${VAR}, $VAR, {{x}}
+    r"|[xX*.\-_…]+"                                             # xxx, ****, ...
+    r"|[A-Za-z]{1,4}[-_](?:[xX]+|\*+|\.+|…)"                    # sk-xxx, sk-..., pk_***
+    r"|.*(?:\.\.\.|…))$"                                         # sk-proj-..., abc…
+)
+
+
+def looks_like_placeholder(value: str | None) -> bool:
+    """Whether a key's value is unset or obviously not a key: empty, whitespace,
+    ``<your key>``, ``YOUR_API_KEY``, ``sk-...``, ``xxx``, ``changeme``, ``${VAR}``, text
+    with spaces. The one rule for every place that reads a key (engines, ``auto``,
+    ``rir doctor``, ``rir serve``), so a copied placeholder never counts as configured."""
+    raw = (value or "").strip()
+    if not raw or any(ch.isspace() for ch in raw):
+        return True
+    folded = re.sub(r"[-_ ]", "", raw).lower()
+    instruction = folded.startswith(("your", "insert", "enter", "paste", "replace", "put"))
+    return (folded in _PLACEHOLDER_WORDS or bool(_PLACEHOLDER.match(raw))
+            or (instruction and any(w in folded for w in ("key", "token", "secret"))))
+
+
+def configured_env(name: str) -> str | None:
+    """The value of environment variable ``name`` when it is configured: a key variable
+    (``*_KEY``, ``*_TOKEN``, ``*_SECRET``) must hold a real-looking key; any other (a
+    path such as ``GOOGLE_APPLICATION_CREDENTIALS``) must not be blank."""
+    value = (os.environ.get(name) or "").strip()
+    if name.upper().endswith(("_KEY", "_TOKEN", "_SECRET")):
+        return None if looks_like_placeholder(value) else value
+    return value or None
+
+
 def resolve_secret(
     value: SecretInput, env_var: str | None, *, what: str, engine: str
 ) -> SecretStr | None:
     """The secret from the argument, else from ``env_var``; ``None`` when neither is set.
 
-    Blank values count as unset. The secret is registered for redaction.
+    Blank values count as unset, and so do placeholder keys and tokens
+    (:func:`looks_like_placeholder`). The secret is registered for redaction.
     """
     if value is not None and not isinstance(value, (str, SecretStr)):
         raise ConfigurationError(
@@ -85,19 +138,24 @@ def resolve_secret(
     if raw is None and env_var:
         raw = os.environ.get(env_var)
     raw = (raw or "").strip()
-    if not raw:
-        return None
+    if not raw or (what.endswith(("key", "token")) and looks_like_placeholder(raw)):
+        return None  # cookies hold spaces by design: only keys and tokens are checked
     register_secret(raw)
     return SecretStr(raw)
 
 
 def redact_text(text: str, *, params: bool = True) -> str:
     """``text`` with every registered secret masked, and (``params=True``, for messages and
-    logs) the values of credential-like query parameters (``api_key=``, ``token=``, ...)."""
+    logs) the values of credential-like query parameters (``api_key=``, ``token=``, ...)
+    and of credential headers (``Authorization: Bearer ...``, ``X-API-Key: ...``)."""
     pattern = _pattern
     if pattern is not None:
         text = pattern.sub(_MASK, text)
-    return _SECRET_PARAMS.sub(lambda m: m.group(1) + _MASK, text) if params else text
+    if not params:
+        return text
+    text = _SECRET_PARAMS.sub(lambda m: m.group(1) + _MASK, text)
+    text = _SECRET_HEADERS.sub(lambda m: m.group(1) + m.group(2) + _MASK, text)
+    return _BEARER.sub(lambda m: m.group(1) + m.group(2) + _MASK, text)
 
 
 def scrub(value: Any) -> Any:
@@ -131,19 +189,42 @@ def scrub_result(result: SearchResult) -> SearchResult:
 
 
 class _RedactingFilter(logging.Filter):
-    """Rewrites a record's message when it contains a secret (the record is kept)."""
+    """Rewrites a record whose message or traceback holds a secret (the record is kept).
+
+    String arguments are redacted one by one, so formatters that read ``record.args``
+    (uvicorn's access log) keep working; a secret that only shows once the message is
+    formatted collapses the record to its redacted text.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except (TypeError, ValueError):  # a malformed record: leave it to logging's own handling
             return True
-        redacted = redact_text(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
+        if redact_text(message) != message:
+            if isinstance(record.msg, str):
+                record.msg = redact_text(record.msg)
+            if isinstance(record.args, tuple):
+                record.args = tuple(redact_text(a) if isinstance(a, str) else a
+                                    for a in record.args)
+            elif isinstance(record.args, dict):
+                record.args = {k: redact_text(v) if isinstance(v, str) else v
+                               for k, v in record.args.items()}
+            try:
+                still = record.getMessage()
+            except (TypeError, ValueError):
+                still = message
+            if redact_text(still) != still:
+                record.msg, record.args = redact_text(message), None
+        if record.exc_info and not record.exc_text:
+            # Formatters use exc_text when it is set: the traceback is redacted once, here.
+            record.exc_text = redact_text(_TRACEBACKS.formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info)
         return True
 
 
+_TRACEBACKS = logging.Formatter()
 REDACTING_FILTER = _RedactingFilter()
 # Loggers that see request URLs or headers. Filters only run on the logger that
 # creates a record (not on ancestors it propagates to), so each is listed.

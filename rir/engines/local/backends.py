@@ -83,7 +83,7 @@ def open_backend(backend: IndexBackend | str | None, path: Path | None, *, creat
                 f"{'it' if len(given) == 1 else 'them'} out for the SQLite file.")
         from rir.engines.local.store import IndexStore
 
-        return IndexStore(path)
+        return IndexStore(path, create=create)
     if backend == "qdrant":
         from rir.engines.local.qdrant.backend import QdrantBackend
 

@@ -47,7 +47,7 @@ from rir.engines.local.location import missing_index_error, resolve_index_path
 from rir.engines.local.records import ImageData, ImageInfo, IndexedPage, PageData
 from rir.engines.local.store import IndexStore
 from rir.engines.local.verification import verify_candidates
-from rir.errors import ConfigurationError, EngineError
+from rir.errors import ConfigurationError, EngineError, check_number
 from rir.inputs.images import ImageInput, QueryImage, aload_image, load_image
 from rir.results.best_guess import guess_from_titles
 from rir.results.models import SearchHit, SearchResult
@@ -119,7 +119,8 @@ class LocalIndex(Engine):
         if not create and self.path is not None and not self.path.is_file():
             raise missing_index_error(self.path, default=path is None)
         self.embedder = embedder
-        self.min_similarity = float(min_similarity)
+        self.min_similarity = float(check_number("min_similarity", min_similarity,
+                                                 minimum=-1.0, maximum=1.0))
         self.screenshot = screenshot
         self._store: IndexBackend = open_backend(
             backend, self.path, create=create, url=url, api_key=api_key, collection=collection,

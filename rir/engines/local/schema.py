@@ -3,6 +3,12 @@
 Format 2 stores images and pages separately (one photo on many pages). A
 format-1 file (one row per image, one page each) is migrated in place on open,
 after a consistent copy of it is saved next to it as ``NAME.v1.bak``.
+
+Opening never turns a file into something else by accident: an existing file is
+checked before SQLite touches it (:func:`check_index_file`: empty, not SQLite,
+truncated, an impossible header), and only ``create=True`` makes a new index (in a
+missing or zero-byte file). A read (``rir index stats``, a search, ``open_index``)
+of a damaged file fails with one line and leaves the file byte for byte as it was.
 """
 
 from __future__ import annotations
@@ -16,13 +22,16 @@ from pathlib import Path
 import numpy as np
 
 from rir.engines.local.features import FEATURE_VERSION, WORDS_VERSION, global_words
+from rir.engines.local.location import missing_index_error
 from rir.engines.local.postings import PostingsIndex
 from rir.engines.local.records import page_id_for, page_key
 from rir.errors import ConfigurationError
 
-__all__ = ["FORMAT", "open_database"]
+__all__ = ["FORMAT", "check_index_file", "open_database"]
 
 FORMAT = 2
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_REBUILD = "Restore a backup, or move it away and rebuild it with 'rir index add'."
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -81,17 +90,60 @@ UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key IN ('generation', '
 """
 
 
-def open_database(path: Path | None) -> sqlite3.Connection:
+def check_index_file(path: Path) -> None:
+    """Refuse a file that cannot be a healthy index, before SQLite opens (and maybe writes) it.
+
+    Reads the 100-byte header only: the SQLite magic, a valid page size, a file that is
+    a whole number of pages and (when the header's page count is current) as long as
+    the header says. Raises ConfigurationError with one line naming the file and the fix.
+    """
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as file:
+            header = file.read(100)
+    except OSError as exc:
+        raise ConfigurationError(f"Cannot read the local index {path}: "
+                                 f"{exc.strerror or exc}.") from None
+    if size == 0:
+        raise ConfigurationError(f"The local index {path} is an empty file (0 bytes), not an "
+                                 f"index. {_REBUILD}")
+    if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
+        raise ConfigurationError(f"The local index {path} is not an index file (no SQLite "
+                                 f"header: damaged, or another kind of file). {_REBUILD}")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    if page_size < 512 or page_size & (page_size - 1):
+        raise ConfigurationError(f"The local index {path} is damaged (its header names an "
+                                 f"impossible page size). {_REBUILD}")
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return  # pages may still live in the write-ahead log: SQLite recovers them on open
+    pages = int.from_bytes(header[28:32], "big")
+    header_is_current = pages > 0 and header[24:28] == header[92:96]
+    if size % page_size or (header_is_current and size < pages * page_size):
+        raise ConfigurationError(
+            f"The local index {path} is truncated ({size:,} bytes"
+            + (f" of {pages * page_size:,}" if header_is_current else "") + f"). {_REBUILD}")
+
+
+def open_database(path: Path | None, *, create: bool = True) -> sqlite3.Connection:
     """Open (creating or migrating) an index database; ``None`` is a new in-memory one.
 
-    Raises ConfigurationError naming the file and the fix when it is not a local
-    index, is damaged, or was written by another version.
+    ``create=False``: the file must already be an index (a missing, empty or damaged
+    file is refused before anything is written). Raises ConfigurationError naming the
+    file and the fix when it is not a local index, is damaged, or was written by
+    another version.
     """
     target = ":memory:" if path is None else str(path)
     if path is not None:
         if path.is_dir():
             raise ConfigurationError(f"The local index path '{path}' is a folder; pass a file "
                                      "path such as 'photos.rir'.")
+        exists = path.exists()
+        if not create and not exists:
+            raise missing_index_error(path, default=False)
+        if exists and (not create or path.stat().st_size > 0):
+            check_index_file(path)
         path.parent.mkdir(parents=True, exist_ok=True)
     conn: sqlite3.Connection | None = None
     try:
@@ -108,6 +160,9 @@ def open_database(path: Path | None) -> sqlite3.Connection:
                 f"'{target}' is an SQLite file but not a local index (tables: "
                 f"{', '.join(sorted(tables)[:5])}); pass another path for the index."
             )
+        if not tables and not create and path is not None:
+            raise ConfigurationError(f"The local index {path} is an empty SQLite database, not "
+                                     f"an index. {_REBUILD}")
         if path is not None:
             conn.execute("PRAGMA journal_mode = WAL")
             # A bulk write or merge can grow the WAL to gigabytes; give the space back after.

@@ -57,10 +57,10 @@ def _damage_is_reported(method: Callable[..., Any]) -> Callable[..., Any]:
 class IndexStore:
     """Thread-safe access to the index database (one connection behind a lock)."""
 
-    def __init__(self, path: str | Path | None) -> None:
+    def __init__(self, path: str | Path | None, *, create: bool = True) -> None:
         self.path = None if path is None else Path(path).expanduser()
         self._lock = threading.RLock()
-        self._conn = open_database(self.path)
+        self._conn = open_database(self.path, create=create)
         self._postings = PostingsIndex(self._conn)
         self._removed, self._removed_version = np.zeros(0, np.uint32), -1
         self._votes = VoteBuffers()
@@ -167,7 +167,12 @@ class IndexStore:
         }
 
     def stats(self) -> dict[str, Any]:
+        """What the file holds, after SQLite's structural check of every page (``quick_check``,
+        about 1 ms per MB here): a damaged file fails with one line instead of counts."""
         with self._lock:
+            problems = [row[0] for row in self._conn.execute("PRAGMA quick_check(3)")]
+            if problems != ["ok"]:
+                raise sqlite3.DatabaseError("; ".join(problems))
             images, size = self._conn.execute(
                 "SELECT COUNT(*), COALESCE(SUM(LENGTH(points) + LENGTH(descriptors) + "
                 "LENGTH(global_desc) + COALESCE(LENGTH(thumbnail), 0)), 0) "
@@ -181,7 +186,8 @@ class IndexStore:
         return {"path": str(self.path) if self.path else ":memory:", "images": int(images),
                 "pages": int(pages), "with_captions": int(with_captions),
                 "bytes": int(on_disk or page_size * page_count), "feature_bytes": int(size),
-                "features": meta.get("features"), "format": meta.get("format")}
+                "features": meta.get("features"), "format": meta.get("format"),
+                "integrity": "ok"}
 
     def _files(self) -> list[Path]:
         if self.path is None:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from rir.engines.local.backends import IndexBackend
 from rir.errors import ConfigurationError
+from rir.urls import host_in_url
 
 __all__ = ["IndexTarget", "parse_target"]
 
@@ -65,7 +66,7 @@ class IndexTarget:
         if self.kind == "file":
             from rir.engines.local.store import IndexStore
 
-            return IndexStore(self.path)
+            return IndexStore(self.path, create=create)
         from rir.engines.local.qdrant.backend import QdrantBackend
 
         options = {"collection": str(self.collection), "create": create,
@@ -103,11 +104,16 @@ def parse_target(text: str) -> IndexTarget:
                                      "qdrant+local:FOLDER/COLLECTION.")
         return IndexTarget("qdrant-local", path=Path(folder).expanduser(), collection=collection)
     if text.startswith(("qdrant://", "qdrants://")):
-        parts = urlsplit(text)
+        try:
+            parts = urlsplit(text)
+        except ValueError as exc:  # a broken [IPv6] literal
+            raise ConfigurationError(f"'{text}' is not a valid address ({exc}); pass "
+                                     f"{_SYNTAX}.") from None
         collection = parts.path.strip("/")
         if parts.username or parts.password or parts.query:
             raise ConfigurationError(
-                f"Put no credentials or options in '{parts.scheme}://{parts.hostname}...'; the "
+                f"Put no credentials or options in '{parts.scheme}://"
+                f"{host_in_url(parts.hostname or '')}...'; the "
                 "API key is read from $QDRANT_API_KEY.")
         if not parts.hostname or not collection or "/" in collection:
             raise ConfigurationError(f"'{text}' is not qdrant://HOST:PORT/COLLECTION; pass "
@@ -117,7 +123,7 @@ def parse_target(text: str) -> IndexTarget:
             port = parts.port or 6333
         except ValueError:
             raise ConfigurationError(f"'{text}' has an invalid port; pass {_SYNTAX}.") from None
-        return IndexTarget("qdrant", url=f"{scheme}://{parts.hostname}:{port}",
+        return IndexTarget("qdrant", url=f"{scheme}://{host_in_url(parts.hostname)}:{port}",
                            collection=collection)
     if "://" in text:
         raise ConfigurationError(f"Unknown index location '{text}'; pass {_SYNTAX}.")

@@ -258,3 +258,30 @@ async def test_fusion_does_not_hide_programming_errors(local_image) -> None:
                            ScriptedEngine("ok", SearchResult())])
     with pytest.raises(RuntimeError, match="bug"):
         await fusion.asearch(local_image)
+
+
+def test_fallback_skips_an_engine_that_cannot_be_built_and_says_so(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 22: a missing key skips the engine instead of failing the whole chain."""
+    from rir.demo import build_demo_index, demo_query
+
+    monkeypatch.delenv("SERPAPI_API_KEY", raising=False)
+    query, _ = demo_query("Grace Hopper")
+    chain = get_engine("fallback", engines=["serpapi", build_demo_index()])
+    result = chain.search(query, k=3)
+    assert result.best_guess == "Grace Hopper"
+    assert result.metadata["answered_by"] == "local"
+    assert result.metadata["fallback"]["unavailable"] == ["serpapi"]
+    assert [(f.engine, f.error_type) for f in result.failures] == [
+        ("serpapi", "EngineUnavailableError")]
+    assert "SERPAPI_API_KEY" in result.failures[0].message
+
+
+def test_fallback_with_no_engine_that_can_run_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rir.errors import ConfigurationError
+
+    monkeypatch.delenv("SERPAPI_API_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="none of its engines can run here: serpapi"):
+        get_engine("fallback", engines=["serpapi"])
+    with pytest.raises(ConfigurationError, match="unknown option"):  # a wrong option is not skipped
+        get_engine("fallback", engines=[("serpapi", {"api_key": "k-123456789", "colour": 1})])

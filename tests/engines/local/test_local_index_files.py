@@ -115,7 +115,7 @@ def test_a_newer_format_is_refused_with_the_upgrade_command(tmp_path: Path) -> N
 def test_a_damaged_file_is_refused(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "junk.rir"
     path.write_bytes(content)
-    with pytest.raises(ConfigurationError, match=r"Cannot open the local index.*rir index add"):
+    with pytest.raises(ConfigurationError, match=r"local index \S*junk\.rir is .*rir index add"):
         LocalIndex(path)
     assert path.read_bytes() == content
 

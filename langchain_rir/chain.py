@@ -11,10 +11,11 @@ The input is ``{"image": ..., "question": ...}`` plus optional per-call ``"conte
 (mode), ``"k"``, ``"regions"`` (``"auto"`` or a list of :class:`rir.Region` / pixel boxes:
 search those parts too, the prompt groups the hits by region) and ``"search"`` (a dict of
 retriever options such as ``{"refresh": True, "deny_domains": [...]}``). ``image`` may be
-an http(s) URL, a ``data:`` URI, a ``pathlib.Path``, bytes, a PIL image or a :class:`rir.QueryImage`
-(a ``str`` path only with ``allow_local_files=True``). The prompt comes from
-:mod:`rir.prompting.build` / :mod:`rir.prompting`, the same words the LlamaIndex side sends;
-the query image always travels inline as base64.
+an http(s) URL, a ``data:`` URI, a local path (``str`` or ``Path``), bytes, a PIL image or a
+:class:`rir.QueryImage`, as the retriever's :class:`rir.InputPolicy` allows (default:
+local paths read; a chain served to clients takes ``policy=InputPolicy.untrusted()``).
+The prompt comes from :mod:`rir.prompting.build` / :mod:`rir.prompting`, the same words
+the LlamaIndex side sends; the query image always travels inline as base64.
 
 ``stream``/``astream`` stream the answer; ``batch``/``abatch`` take
 ``config={"max_concurrency": n}`` and ``return_exceptions=True`` to keep going past
@@ -23,7 +24,6 @@ a failing image.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from operator import itemgetter
@@ -48,7 +48,8 @@ from langchain_rir.retriever import ReverseImageRetriever
 from rir._runtime import run_sync
 from rir.engines import check_k
 from rir.errors import ConfigurationError
-from rir.inputs.images import QueryImage, aload_image
+from rir.inputs.images import QueryImage
+from rir.inputs.policy import InputPolicy
 from rir.prompting.build import PromptOptions, abuild_context_prompt
 from rir.prompting.cost import measure_prompt
 from rir.prompting.spec import PromptSpec
@@ -163,8 +164,6 @@ async def aprepare_prompt(
     """
     options = (prompt or PromptOptions()).updated({"context": context, "max_hits": k})
     mode, k = options.context, check_k(options.max_hits)
-    if isinstance(image, os.PathLike):  # a Path in code is trusted; str paths are not
-        image = await aload_image(image, allow_private_urls=retriever.allow_private_urls)
     found_regions = None
     if mode == "none":
         query, result, documents = await retriever.aload(image), None, []
@@ -176,7 +175,7 @@ async def aprepare_prompt(
         query, result, documents = found.image, found.result, found.documents
         found_regions = found.regions
     spec = await abuild_context_prompt(question, image=query, result=result, options=options,
-                                       allow_private_urls=retriever.allow_private_urls,
+                                       allow_private_urls=retriever.policy.allow_private_urls,
                                        regions=found_regions)
     screenshot = next((p.data for p in spec.images if p.label == SCREENSHOT_LABEL),
                       result.screenshot if result is not None else None)
@@ -208,7 +207,8 @@ def create_rir_chain(
     context: str | None = None,
     k: int | None = None,
     prompt: PromptOptions | None = None,
-    allow_local_files: bool = False,
+    policy: InputPolicy | None = None,
+    allow_local_files: bool | None = None,
     return_sources: bool = False,
     engine: Any = "auto",
     regions: Any = None,
@@ -230,8 +230,10 @@ def create_rir_chain(
             ``max_context_chars``, ``max_thumbnails``, ``render_missing_screenshot``,
             ``attach_crops``); they may also be passed as keywords
             (``create_rir_chain(llm, max_thumbnails=3)``).
-        allow_local_files: accept ``str`` file paths as ``image`` (``Path`` objects are
-            always accepted: they cannot come from JSON input).
+        policy: what the chain accepts as ``image`` (:class:`rir.InputPolicy`, given to the
+            retriever it builds); default ``InputPolicy()``: local paths are read. Pass
+            ``InputPolicy.untrusted()`` when the inputs come from clients (a served chain).
+        allow_local_files: overrides the policy's setting of that name.
         return_sources: return the dict of :meth:`RIRChain.with_sources` by default.
         regions: search these parts of every image as well as the whole image: ``"auto"``
             (the photos inside a screenshot, page or collage) or a list of
@@ -252,7 +254,7 @@ def create_rir_chain(
             f"{type(llm).__name__}."
         )
     if retriever is None:
-        retriever = ReverseImageRetriever(engine=engine, k=k,
+        retriever = ReverseImageRetriever(engine=engine, k=k, policy=policy,
                                           allow_local_files=allow_local_files,
                                           **retriever_options)
     elif not isinstance(retriever, ReverseImageRetriever):
@@ -262,11 +264,13 @@ def create_rir_chain(
         )
     else:
         given = sorted(retriever_options) + (["engine"] if engine != "auto" else []) + \
-            (["allow_local_files"] if allow_local_files else [])
+            [name for name, value in (("policy", policy), ("allow_local_files",
+                                                           allow_local_files))
+             if value is not None]
         if given:
             raise ConfigurationError(
                 f"Options {given} were given with a retriever instance; configure the "
-                "retriever instead (ReverseImageRetriever(engine=..., allow_local_files=...))."
+                "retriever instead (ReverseImageRetriever(engine=..., policy=...))."
             )
     model_name = _model_name(model)
 

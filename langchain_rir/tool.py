@@ -20,6 +20,10 @@ The result is ``content_and_artifact``: compact numbered lines for the model,
 and the Documents (with ``thumbnail_url`` in their metadata) as the artifact.
 Errors (a bad URL, a blocked or rate-limited engine, no image in the
 conversation) come back as an error tool message saying what to do next.
+
+The model writes ``image_url``, so the tool's :class:`rir.InputPolicy` refuses local
+paths by default (``InputPolicy.untrusted()``); to let it read images under a folder,
+pass ``policy=InputPolicy.untrusted(allowed_folders=["/srv/photos"])``.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from langchain_core.callbacks import (
 from langchain_core.documents import Document
 from langchain_core.messages import BaseMessage
 from langchain_core.tools import BaseTool, InjectedToolArg, ToolException
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, InstanceOf
 
 from langchain_rir.attachments import latest_image_in_messages
 from langchain_rir.retriever import ReverseImageRetriever
@@ -47,6 +51,8 @@ from rir.errors import (
     InvalidRegionError,
     RIRError,
 )
+from rir.inputs.images import aload_image
+from rir.inputs.policy import InputPolicy
 from rir.inputs.region import REGION_ARGUMENT_HELP, tool_regions
 from rir.inputs.user_image import USER_IMAGE, no_user_image_message, wants_user_image
 from rir.prompting.listing import format_regions_tool_result, format_tool_result
@@ -104,8 +110,11 @@ class ReverseImageSearchTool(BaseTool):
 
     Args:
         retriever: the :class:`ReverseImageRetriever` doing the search; built from
-            ``engine`` (default ``"auto"``) when not given.
+            ``engine`` (default ``"auto"``) and ``policy`` when not given.
         engine: shortcut for ``ReverseImageRetriever(engine=...)``.
+        policy: what the tool accepts as ``image_url`` (:class:`rir.InputPolicy`); default
+            ``InputPolicy.untrusted()``: no local files, as the model writes the argument.
+            It applies to the user's attached image too (a data: URI or URL).
     """
 
     name: str = "reverse_image_search"
@@ -124,11 +133,13 @@ class ReverseImageSearchTool(BaseTool):
 
     retriever: ReverseImageRetriever = Field(default=None)  # type: ignore[assignment]
     engine: Any = Field(default="auto", exclude=True)
+    policy: InstanceOf[InputPolicy] = Field(default_factory=InputPolicy.untrusted,
+                                            exclude=True)
 
     def model_post_init(self, context: Any) -> None:
         super().model_post_init(context)
         if self.retriever is None:
-            self.retriever = ReverseImageRetriever(engine=self.engine)
+            self.retriever = ReverseImageRetriever(engine=self.engine, policy=self.policy)
 
     def _pick_image(self, image_url: str | None, messages: Sequence[Any] | None) -> Any:
         if not wants_user_image(image_url):
@@ -145,11 +156,12 @@ class ReverseImageSearchTool(BaseTool):
         image = self._pick_image(image_url, messages)
         engine = self.retriever.searcher.engine.name
         try:
+            query = await aload_image(image, policy=self.policy)
             regions = tool_regions(region)
             if regions is None:
-                found = await self.retriever.asearch(image, k=max_results)
+                found = await self.retriever.asearch(query, k=max_results)
             else:  # boxes are searched on their own; "auto" with the whole image
-                found = await self.retriever.asearch(image, k=max_results, regions=regions,
+                found = await self.retriever.asearch(query, k=max_results, regions=regions,
                                                      include_whole=regions == "auto")
         except RIRError as exc:
             raise ToolException(_error_text(exc)) from exc

@@ -189,7 +189,7 @@ class ReverseImageQueryEngine(BaseQueryEngine):
         regions = retrieval.regions if retrieval is not None else None
         prompt = await abuild_context_prompt(
             question, image=image, result=result, options=self.prompt,
-            allow_private_urls=self.retriever.allow_private_urls, regions=regions)
+            allow_private_urls=self.retriever.policy.allow_private_urls, regions=regions)
         system_role = getattr(self.llm.metadata, "system_role", MessageRole.SYSTEM)
         metadata = {
             "best_guess": result.best_guess if result is not None else None,

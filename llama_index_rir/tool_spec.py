@@ -45,6 +45,7 @@ from rir._runtime import run_sync
 from rir.engines import Engine, check_k
 from rir.errors import ConfigurationError, InvalidImageError
 from rir.inputs.images import QueryImage, aload_image
+from rir.inputs.policy import InputPolicy, input_policy
 from rir.inputs.region import REGION_ARGUMENT_HELP, tool_regions
 from rir.inputs.user_image import USER_IMAGE, no_user_image_message, wants_user_image
 from rir.prompting.listing import format_regions_tool_result, format_tool_result
@@ -121,9 +122,13 @@ class ReverseImageSearchToolSpec(BaseToolSpec):
 
     Args:
         engine: an engine name or :class:`~rir.engines.Engine` instance.
-        extract / cache / allow_private_urls: as for :class:`ReverseImageRetriever`.
-        allow_local_files: let the model pass local file paths (off by default: tool
-            arguments are written by the model).
+        extract / cache: as for :class:`ReverseImageRetriever`.
+        policy: what the tool accepts as ``image`` (:class:`rir.InputPolicy`); default
+            ``InputPolicy.untrusted()``: no local paths, as the model writes the argument
+            (``InputPolicy.untrusted(allowed_folders=[...])`` reads files under those
+            folders). The image the user attached is read whatever the policy says about
+            local files: the application put it in the conversation.
+        allow_local_files / allow_private_urls: override the policy's settings.
         max_context_chars: cap on the text returned to the model.
         **engine_options: passed to :func:`rir.engines.get_engine`.
     """
@@ -137,16 +142,17 @@ class ReverseImageSearchToolSpec(BaseToolSpec):
         *,
         extract: ExtractOptions | bool | None = None,
         cache: "CacheOption" = True,
-        allow_private_urls: bool = False,
-        allow_local_files: bool = False,
+        policy: InputPolicy | None = None,
+        allow_private_urls: bool | None = None,
+        allow_local_files: bool | None = None,
         max_context_chars: int = 4000,
         **engine_options: Any,
     ) -> None:
+        self.policy: InputPolicy = input_policy(
+            policy, InputPolicy.untrusted(), allow_private_urls=allow_private_urls,
+            allow_local_files=allow_local_files)
         self.searcher = build_searcher(engine, cache=cache, extract=extract,
-                                       allow_private_urls=allow_private_urls,
-                                       engine_options=engine_options)
-        self.allow_private_urls = allow_private_urls
-        self.allow_local_files = allow_local_files
+                                       policy=self.policy, engine_options=engine_options)
         self.max_context_chars = max_context_chars
 
     def reverse_image_search(
@@ -187,17 +193,15 @@ class ReverseImageSearchToolSpec(BaseToolSpec):
 
     async def _aload(self, image: str | None, ctx: Context | None) -> QueryImage:
         if not wants_user_image(image):
-            # written by the model: local paths only when the application allows them
-            return await aload_image((image or "").strip(),
-                                     allow_private_urls=self.allow_private_urls,
-                                     allow_local_files=self.allow_local_files)
+            # written by the model: the tool's policy (no local paths unless it allows them)
+            return await aload_image((image or "").strip(), policy=self.policy)
         attached = await alatest_user_image(ctx) if ctx is not None else None
         if attached is None:
             raise InvalidImageError(no_user_image_message("image"))
         # attached by the user's application, not written by the model: its file paths are
         # as trusted as the message itself; URLs still go through the SSRF guard
-        return await aload_image(attached, allow_private_urls=self.allow_private_urls,
-                                 allow_local_files=True)
+        return await aload_image(attached,
+                                 policy=self.policy.updated({"allow_local_files": True}))
 
     def to_tool_list(
         self,
@@ -224,7 +228,11 @@ class ReverseImageSearchToolSpec(BaseToolSpec):
         """One explicit name, description and argument schema for the sync+async pair."""
         if fn_name in (TOOL_NAME, f"a{TOOL_NAME}"):
             description = TOOL_DESCRIPTION
-            if self.allow_local_files:
+            folders = self.policy.allowed_folders
+            if folders:
+                description += (" The image may also be the path of an image file under "
+                                f"{', '.join(str(f) for f in folders)}.")
+            elif self.policy.reads_local_files:
                 description += " The image may also be a local file path."
             return ToolMetadata(name=TOOL_NAME, description=description,
                                 fn_schema=ReverseImageSearchArgs)

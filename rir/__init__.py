@@ -8,11 +8,15 @@
     >>> [(part.label, part.result.best_guess) for part in parts.parts]
 
 The core has no LangChain or LlamaIndex imports; the adapters live in
-``langchain_rir`` and ``llama_index_rir``.
+``langchain_rir`` and ``llama_index_rir``. ``__all__`` is the public API (a test pins
+it); the public subpackages (``rir.inputs``, ``rir.engines``, ``rir.results``,
+``rir.prompting``, ``rir.eval``, ``rir.serve``, ...) each have their own. Names are
+imported on first use, so ``import rir`` loads neither numpy, Pillow, httpx nor pydantic.
 """
 
+from typing import TYPE_CHECKING
+
 from rir import _moved, errors
-from rir.engines import Engine, available_engines, get_engine, register_engine
 from rir.errors import (
     ConfigurationError,
     EngineBlockedError,
@@ -25,17 +29,33 @@ from rir.errors import (
     RIRError,
     UnsafeURLError,
 )
-from rir.inputs.images import QueryImage, aload_image, load_image
-from rir.inputs.region import Region
-from rir.results.cache import ResultCache
-from rir.results.extract import ExtractOptions
-from rir.results.models import EngineFailure, Entity, SearchHit, SearchResult
-from rir.results.region_parts import RegionPart, RegionsResult
-from rir.search import ReverseImageSearch, SearchOutcome
+
+if TYPE_CHECKING:
+    from rir.engines import Engine, available_engines, get_engine, register_engine
+    from rir.inputs.images import QueryImage, aload_image, load_image
+    from rir.inputs.policy import InputPolicy
+    from rir.inputs.region import Region
+    from rir.results.cache import ResultCache
+    from rir.results.extract import ExtractOptions
+    from rir.results.models import EngineFailure, Entity, SearchHit, SearchResult
+    from rir.results.region_parts import RegionPart, RegionsResult
+    from rir.search import ReverseImageSearch, SearchOutcome
 
 __version__ = "0.1.0"
 
 _moved.install()  # old module paths of 0.1 keep working, with a warning, for one release
+
+__getattr__, __dir__ = _moved.lazy_exports(__name__, {
+    "rir.engines": ["Engine", "available_engines", "get_engine", "register_engine"],
+    "rir.inputs.images": ["QueryImage", "aload_image", "load_image"],
+    "rir.inputs.policy": ["InputPolicy"],
+    "rir.inputs.region": ["Region"],
+    "rir.results.cache": ["ResultCache"],
+    "rir.results.extract": ["ExtractOptions"],
+    "rir.results.models": ["EngineFailure", "Entity", "SearchHit", "SearchResult"],
+    "rir.results.region_parts": ["RegionPart", "RegionsResult"],
+    "rir.search": ["ReverseImageSearch", "SearchOutcome"],
+})
 
 __all__ = [
     "ConfigurationError",
@@ -48,6 +68,7 @@ __all__ = [
     "Entity",
     "ExtractOptions",
     "ImageFetchError",
+    "InputPolicy",
     "InvalidImageError",
     "InvalidRegionError",
     "QueryImage",

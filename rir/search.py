@@ -27,14 +27,8 @@ from rir._runtime import ProgressBar, run_sync
 from rir.engines import Engine, check_k, get_engine
 from rir.errors import ConfigurationError, check_number
 from rir.inputs.describe import describe_source
-from rir.inputs.images import (
-    DEFAULT_MAX_BYTES,
-    DEFAULT_MAX_PIXELS,
-    ImageInput,
-    QueryImage,
-    aload_image,
-    check_image_limits,
-)
+from rir.inputs.images import ImageInput, QueryImage, aload_image
+from rir.inputs.policy import InputPolicy, input_policy
 from rir.inputs.region import Region
 from rir.inputs.region_plan import MAX_REGIONS, PlannedPart, plan_parts
 from rir.results.cache import DEFAULT_TTL_S, ResultCache
@@ -89,10 +83,14 @@ class ReverseImageSearch:
         cache_ttl_s: how long cached results stay valid.
         extract: how hits are cleaned (dedupe, title clean-up, domain filters, best guess,
             caption enrichment); ``None`` for the defaults, ``False`` to keep raw hits.
-        allow_private_urls: let image URLs (and enriched pages) point at private addresses.
-        allow_local_files: accept local paths and ``file://`` URLs as images (turn it off
-            when the inputs come from untrusted users: a server, an agent's arguments).
-        max_image_bytes / max_image_pixels / image_timeout_s: limits for loading images.
+        policy: what is accepted as an image and the limits
+            (:class:`~rir.inputs.policy.InputPolicy`); default ``InputPolicy()``, which
+            reads local files (your code names them). Use ``InputPolicy.untrusted()`` when
+            the images come from users, a model or an agent.
+        allow_private_urls / allow_local_files: override the policy's settings of those
+            names (private URLs also govern the pages enrichment fetches).
+        max_image_bytes / max_image_pixels / image_timeout_s: override the policy's
+            ``max_bytes``, ``max_pixels`` and ``timeout_s``.
         max_paid_calls: the most billed (or quota-metered) engine calls one region search
             may make (SerpApi credits, Cloud Vision units); a request that would make more
             fails before any call. Free engines are not counted.
@@ -107,37 +105,32 @@ class ReverseImageSearch:
         cache: bool | str | os.PathLike[str] | ResultCache = True,
         cache_ttl_s: float = DEFAULT_TTL_S,
         extract: ExtractOptions | bool | None = None,
-        allow_private_urls: bool = False,
-        allow_local_files: bool = True,
-        max_image_bytes: int = DEFAULT_MAX_BYTES,
-        max_image_pixels: int = DEFAULT_MAX_PIXELS,
-        image_timeout_s: float = 20.0,
+        policy: InputPolicy | None = None,
+        allow_private_urls: bool | None = None,
+        allow_local_files: bool | None = None,
+        max_image_bytes: int | None = None,
+        max_image_pixels: int | None = None,
+        image_timeout_s: float | None = None,
         max_paid_calls: int = DEFAULT_MAX_PAID_CALLS,
         max_regions: int = MAX_REGIONS,
         **engine_options: Any,
     ) -> None:
-        check_image_limits(max_bytes=max_image_bytes, max_pixels=max_image_pixels,
-                           timeout_s=image_timeout_s)
+        self.policy: InputPolicy = input_policy(
+            policy, InputPolicy(), allow_private_urls=allow_private_urls,
+            allow_local_files=allow_local_files, max_bytes=max_image_bytes,
+            max_pixels=max_image_pixels, timeout_s=image_timeout_s)
         self.max_paid_calls = check_number("max_paid_calls", max_paid_calls, integer=True,
                                            minimum=0)
         self.max_regions = check_number("max_regions", max_regions, integer=True, minimum=1)
         self.engine: Engine = get_engine(engine, **engine_options)
         self.cache: ResultCache | None = _make_cache(cache, cache_ttl_s)
         self.extract: ExtractOptions | None = _extract_options(extract)
-        self.allow_private_urls = allow_private_urls
-        self._image_options = {
-            "max_bytes": max_image_bytes,
-            "max_pixels": max_image_pixels,
-            "timeout_s": image_timeout_s,
-            "allow_private_urls": allow_private_urls,
-            "allow_local_files": allow_local_files,
-        }
 
     # -- single search ------------------------------------------------------------------------
 
     async def aload(self, image: ImageInput | Any) -> QueryImage:
-        """Load ``image`` with this searcher's limits."""
-        return await aload_image(image, **self._image_options)
+        """Load ``image`` as this searcher's policy allows."""
+        return await aload_image(image, policy=self.policy)
 
     async def asearch(
         self,
@@ -321,7 +314,8 @@ class ReverseImageSearch:
         fetch_k = _first_fetch_k(k, options)
         for attempt in range(2):
             raw = await fetch(fetch_k, refresh and attempt == 0)
-            result = await apostprocess(raw, options, allow_private_urls=self.allow_private_urls)
+            result = await apostprocess(raw, options,
+                                        allow_private_urls=self.policy.allow_private_urls)
             if len(result.hits) >= k or len(raw.hits) < fetch_k or not _drops_hits(options) \
                     or not ask_again:
                 break

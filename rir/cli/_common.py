@@ -4,6 +4,9 @@ Results go to stdout; everything else (skipped files, per-image errors, progress
 goes to stderr, so ``rir ... --json | jq`` sees only results. Neither console wraps
 plain lines: a piped stdout is 80 columns to rich, and a wrapped path or URL
 cannot be copied back.
+
+Importing this module loads neither rich nor pydantic (``rir --help`` imports it to
+define the parsers): the consoles are made, and rich imported, on first use.
 """
 
 from __future__ import annotations
@@ -12,17 +15,17 @@ import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
-from rich.style import Style
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from rir.errors import ConfigurationError
-from rir.results.models import SearchResult
-from rir.results.region_parts import RegionsResult
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+    from rir.inputs.policy import InputPolicy
+    from rir.results.models import SearchResult
+    from rir.results.region_parts import RegionsResult
 
 __all__ = [
     "add_image_limit_arguments",
@@ -34,6 +37,7 @@ __all__ = [
     "non_negative_int",
     "parse_engine_options",
     "plural",
+    "policy_from_args",
     "positive_int",
     "print_regions_result",
     "print_result",
@@ -46,14 +50,37 @@ __all__ = [
     "warn",
 ]
 
-class _Console(Console):
-    def on_broken_pipe(self) -> None:
-        """Rich would exit with status 1 here; leave a closed pipe to :func:`rir.cli.main`."""
-        raise BrokenPipeError
+
+class _Console:
+    """A rich ``Console`` made on first use (attribute access forwards to it), that leaves a
+    closed pipe to :func:`rir.cli.main` (rich would exit with status 1 there)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            class PipeConsole(Console):
+                def on_broken_pipe(self) -> None:
+                    raise BrokenPipeError
+
+            self._console = PipeConsole(highlight=False, soft_wrap=True, **self._options)
+        return getattr(self._console, name)
 
 
-stdout = _Console(highlight=False, soft_wrap=True)
-stderr = _Console(stderr=True, highlight=False, soft_wrap=True)
+stdout: Console = _Console()  # type: ignore[assignment]
+stderr: Console = _Console(stderr=True)  # type: ignore[assignment]
+
+
+def escape(text: str) -> str:
+    """``text`` with rich markup characters escaped (rich.markup.escape, imported on use)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
 
 _URL_WIDTH = 60
 
@@ -108,7 +135,7 @@ def add_index_argument(parser: argparse.ArgumentParser, *, required: bool = Fals
 
 def add_image_limit_arguments(parser: argparse.ArgumentParser) -> None:
     """``--max-bytes`` / ``--max-pixels``: the image loader's limits, which its errors name."""
-    from rir.inputs.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+    from rir.inputs.policy import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 
     parser.add_argument("--max-bytes", type=positive_int, default=DEFAULT_MAX_BYTES, metavar="N",
                         help="refuse query images larger than N bytes "
@@ -116,6 +143,19 @@ def add_image_limit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-pixels", type=positive_int, default=DEFAULT_MAX_PIXELS,
                         metavar="N", help="refuse query images with more than N pixels, a guard "
                         f"against decompression bombs (default {DEFAULT_MAX_PIXELS:,})")
+
+
+def policy_from_args(args: argparse.Namespace) -> InputPolicy:
+    """What a command accepts as an image: the local files you name (you typed them), and
+    the limits and private-URL rule its flags set (``--max-bytes``, ``--max-pixels``,
+    ``--allow-private-urls``, where the command has them)."""
+    from rir.inputs.policy import InputPolicy
+
+    return InputPolicy().updated({
+        "allow_private_urls": getattr(args, "allow_private_urls", None),
+        "max_bytes": getattr(args, "max_bytes", None),
+        "max_pixels": getattr(args, "max_pixels", None),
+    })
 
 
 def index_path(given: Path | None) -> Path:
@@ -200,6 +240,9 @@ def url_width(urls: Sequence[str | None], *, spare: int) -> int:
 
 def url_cell(url: str | None, width: int) -> Text:
     """A URL cut to ``width`` in the middle; terminals with hyperlinks open the whole URL."""
+    from rich.style import Style
+    from rich.text import Text
+
     if not url:
         return Text("")
     return Text(middle_truncate(url, width), style=Style(link=url), no_wrap=True)
@@ -207,6 +250,8 @@ def url_cell(url: str | None, width: int) -> Text:
 
 def print_result(result: SearchResult, *, title: str | None = None) -> None:
     """A table of hits plus the best guess, for people (URLs shortened; --json has them whole)."""
+    from rich.table import Table
+
     width = url_width([hit.url for hit in result.hits], spare=56)
     table = Table(title=title, show_lines=False, expand=False)
     table.add_column("#", justify="right", style="bold", no_wrap=True)

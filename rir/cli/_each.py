@@ -7,6 +7,7 @@ and the others are still searched; the exit status says whether any failed.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from rir.cli._common import (
     error_json,
@@ -20,8 +21,10 @@ from rir.cli._common import (
     warn,
 )
 from rir.cli._error_lines import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, error_line, exit_code_for
-from rir.results.models import SearchResult
-from rir.results.region_parts import RegionsResult
+
+if TYPE_CHECKING:
+    from rir.results.models import SearchResult
+    from rir.results.region_parts import RegionsResult
 
 __all__ = ["search_each"]
 
@@ -40,6 +43,8 @@ def search_each(
     them failed, 2 if every failure was bad input (a missing file, not an image) and
     1 otherwise, the same codes a single image's error gets.
     """
+    from rir.results.region_parts import RegionsResult  # pydantic: when a command runs
+
     several = len(images) > 1
     failures: list[BaseException] = []
     for number, image in enumerate(images, 1):

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -24,10 +23,9 @@ from rir.errors import ConfigurationError
 EXIT_INTERRUPTED = 130
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "eval", help="evaluate: run a dataset, score results, compare runs",
-        description="Measure what reverse image RAG buys on your data, the way the paper did.",
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Measure what reverse image RAG buys on your data, the way the paper did."
     )
     commands = parser.add_subparsers(dest="eval_command", metavar="SUBCOMMAND")
     _register_run(commands)
@@ -167,6 +165,8 @@ def run_command(args: argparse.Namespace) -> int:
             summary = run_eval_ray(items, args.out, config, max_in_flight=args.concurrency,
                                    address=args.ray_address, **options)
         else:
+            import asyncio
+
             from rir.eval.runner import arun_eval
 
             summary = asyncio.run(arun_eval(items, args.out, config,
@@ -211,6 +211,8 @@ def _score(path: Path, args: argparse.Namespace) -> Any:
     if not args.judge_model:
         raise ConfigurationError("--metric judge needs --judge-model (e.g. openai:gpt-4-turbo);"
                                  " the judge's prompt is in the README.")
+    import asyncio
+
     from rir.eval.judge import ajudge_records, judge_cache_path
 
     verdicts = asyncio.run(ajudge_records(records, args.judge_model,

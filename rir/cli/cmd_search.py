@@ -11,6 +11,7 @@ from rir.cli._common import (
     add_index_argument,
     non_negative_int,
     parse_engine_options,
+    policy_from_args,
     positive_int,
 )
 from rir.cli._each import search_each
@@ -24,11 +25,10 @@ IMAGE_HELP = ("a local path, file:// URL, http(s) URL or data: URI; several are 
               "after another (local files are read because you named them)")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "search", help="reverse image search for IMAGE (a path, URL or data: URI)",
-        description="Find the pages where IMAGE (or near-identical copies) appears: a table per "
-        "image, or one JSON object per line with --json.",
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Find the pages where IMAGE (or near-identical copies) appears: a table per "
+        "image, or one JSON object per line with --json."
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help=IMAGE_HELP)
     parser.add_argument("--engine", "-e", default=None,
@@ -94,9 +94,7 @@ def run(args: argparse.Namespace) -> int:
         options.setdefault("save_html", str(args.save_html))
     if args.max_paid_calls is not None:
         options["max_paid_calls"] = args.max_paid_calls
-    with ReverseImageSearch(engine, cache=not args.no_cache,
-                            allow_private_urls=args.allow_private_urls,
-                            max_image_bytes=args.max_bytes, max_image_pixels=args.max_pixels,
+    with ReverseImageSearch(engine, cache=not args.no_cache, policy=policy_from_args(args),
                             **options) as searcher:
 
         def search_one(image: str) -> SearchResult | RegionsResult:

@@ -33,7 +33,7 @@ def describe_error(exc: BaseException) -> str:
 
 
 def _image_input(image: str) -> str | Path:
-    # A Path is the chain's trusted way to pass a local file (str paths are refused there).
+    # A dataset names its local images by path: a Path says so (a URL or data: URI stays text).
     if "://" in image or image.startswith("data:"):
         return image
     return Path(image)

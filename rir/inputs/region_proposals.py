@@ -150,7 +150,7 @@ def _largest_channel(values: np.ndarray) -> np.ndarray:
 # -- edges and lines ----------------------------------------------------------------------------
 
 
-def _edges(rgb: np.ndarray) -> np.ndarray:
+def _edges(rgb: np.ndarray, texture: np.ndarray) -> np.ndarray:
     """Boundaries between columns ``x-1`` and ``x`` (index ``x``) where a straight vertical
     line may run, as a boolean map ``[h, w+1]`` (columns 0 and w, the border, are False).
 
@@ -160,17 +160,14 @@ def _edges(rgb: np.ndarray) -> np.ndarray:
     small floor that stands out from the texture on at least one side: between two
     pictures, at any one place, one side is the plainer. One pixel of slack either way:
     a boundary between two pixels of the working copy shows on one or the other.
+    ``texture``: the mean jump between neighbouring pixels around each pixel.
     """
     smooth = cv2.blur(rgb, (1, _ALONG), borderType=cv2.BORDER_REPLICATE)
-    jumps = _largest_channel(np.abs(smooth[:, 1:] - smooth[:, :-1]))  # [h, w-1]
+    jumps = _largest_channel(cv2.absdiff(smooth[:, 1:], smooth[:, :-1]))  # [h, w-1]
     padded = np.pad(jumps, ((0, 0), (1, 1)))
     centre = padded[:, 1:-1]
     peak = (centre >= padded[:, :-2]) & (centre > padded[:, 2:]) & (centre > _EDGE_FLOOR)
-    detail = np.zeros(rgb.shape[:2], np.float32)
-    detail[:, :-1] = _largest_channel(np.abs(rgb[:, 1:] - rgb[:, :-1]))
-    detail[:-1] = np.maximum(detail[:-1], _largest_channel(np.abs(rgb[1:] - rgb[:-1])))
-    texture = cv2.blur(detail, (3, _ALONG), borderType=cv2.BORDER_REPLICATE)[:, :-1]
-    flank = np.pad(texture, ((0, 0), (_FLANK, _FLANK)), mode="edge")
+    flank = np.pad(texture[:, :-1], ((0, 0), (_FLANK, _FLANK)), mode="edge")
     peak &= jumps > _SALIENCE * np.minimum(flank[:, :-2 * _FLANK], flank[:, 2 * _FLANK:])
     out = np.zeros((rgb.shape[0], rgb.shape[1] + 1), bool)
     out[:, 1:-1] = peak
@@ -187,8 +184,8 @@ class _Sides:
     well supported runs ``(x, y1, y2)``, most supported first.
     """
 
-    def __init__(self, rgb: np.ndarray) -> None:
-        edges = _edges(rgb)
+    def __init__(self, rgb: np.ndarray, texture: np.ndarray) -> None:
+        edges = _edges(rgb, texture)
         self.height, self.width = rgb.shape[0], rgb.shape[1]
         self._cumulative = np.zeros((self.height + 1, self.width + 1), np.int32)
         self._cumulative[1:] = np.cumsum(edges, axis=0)
@@ -252,10 +249,14 @@ class _Picture:
     def __init__(self, rgb: np.ndarray) -> None:
         self.rgb = rgb
         self.height, self.width = rgb.shape[:2]
-        self.columns = _Sides(rgb)
-        self.rows = _Sides(np.ascontiguousarray(rgb.transpose(1, 0, 2)))
-        grey = rgb.mean(axis=2, dtype=np.float64)
-        self._sums = cv2.integral2(grey)  # for the grey spread of any box at once
+        detail = np.zeros(rgb.shape[:2], np.float32)  # the jump to the next pixel, any way
+        detail[:, :-1] = _largest_channel(cv2.absdiff(rgb[:, 1:], rgb[:, :-1]))
+        detail[:-1] = np.maximum(detail[:-1], _largest_channel(cv2.absdiff(rgb[1:], rgb[:-1])))
+        self.columns = _Sides(rgb, cv2.blur(detail, (3, _ALONG), borderType=cv2.BORDER_REPLICATE))
+        self.rows = _Sides(np.ascontiguousarray(rgb.transpose(1, 0, 2)), cv2.blur(
+            np.ascontiguousarray(detail.T), (3, _ALONG), borderType=cv2.BORDER_REPLICATE))
+        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        self._sums = cv2.integral2(grey, sdepth=cv2.CV_64F)  # grey spread of any box at once
         self.levels = np.minimum(grey / 4, 63).astype(np.uint8)  # 64 grey levels
 
     def big_enough(self, box: Box) -> bool:

@@ -14,6 +14,7 @@ from langchain_openai import ChatOpenAI
 from pydantic import Field
 
 from langchain_rir import ReverseImageRetriever, create_rir_chain
+from rir import InputPolicy
 from rir.engines.base import Engine
 from rir.errors import ConfigurationError, InvalidImageError
 from rir.prompting.texts import FENCE_CLOSE, FENCE_OPEN, SYSTEM_BY_MODE
@@ -254,13 +255,18 @@ def test_bad_inputs_fail_with_clear_errors(recording_model, retriever, query_ima
         create_rir_chain("openai:gpt-4o", retriever)
 
 
-def test_paths(recording_model, retriever, query_image, tmp_path) -> None:
+def test_paths_follow_the_retrievers_policy(recording_model, retriever, query_image,
+                                            tmp_path) -> None:
     path = tmp_path / "query.jpg"
     path.write_bytes(query_image.data)
     chain = create_rir_chain(recording_model, retriever, k=1)
-    assert chain.invoke({"image": path, "question": QUESTION}) == recording_model.answer
-    with pytest.raises(InvalidImageError, match="Local files are not allowed"):
-        chain.invoke({"image": str(path), "question": QUESTION})
+    for image in (path, str(path)):  # code you write names local files: both are read
+        assert chain.invoke({"image": image, "question": QUESTION}) == recording_model.answer
+    served = create_rir_chain(recording_model, ReverseImageRetriever(
+        engine=retriever.engine, cache=False, policy=InputPolicy.untrusted()), k=1)
+    for image in (path, str(path)):  # a Path is a local file too: one rule
+        with pytest.raises(InvalidImageError, match="Local files are not allowed"):
+            served.invoke({"image": image, "question": QUESTION})
 
 
 def test_stream_yields_the_answer_in_pieces(recording_model, retriever, query_image) -> None:

@@ -15,6 +15,7 @@ matches. See :mod:`rir.engines.local.features` for how.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 import time
@@ -48,7 +49,7 @@ from rir.errors import ConfigurationError, EngineError, check_number
 from rir.inputs.images import ImageInput, QueryImage, aload_image, load_image
 from rir.results.models import SearchResult
 
-__all__ = ["AddReport", "IndexedPage", "LocalIndex"]
+__all__ = ["AddReport", "IndexedPage", "LocalIndex", "open_index"]
 
 logger = logging.getLogger(__name__)
 
@@ -366,3 +367,9 @@ def _page_data(title: Any, caption: str | None, url: str | None, image_url: str 
         raise ConfigurationError(f"metadata must be a mapping, got {type(metadata).__name__}.")
     return PageData(title=title.strip(), caption=caption, url=url or None,
                     image_url=image_url or None, metadata=dict(metadata or {}))
+
+
+# What the registry builds for get_engine("local", ...): an existing index only. A partial
+# (not a wrapper function) so the registry's option check sees LocalIndex's real signature
+# and rejects unknown options by name.
+open_index = functools.partial(LocalIndex, create=False)

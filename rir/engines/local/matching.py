@@ -26,10 +26,9 @@ from rir.engines.local.embeddings import EmbeddingMatrix
 from rir.engines.local.placement import placement
 from rir.engines.local.records import ImageInfo, IndexedPage
 from rir.engines.local.verification import Check, verify_candidates
-from rir.errors import ConfigurationError, InvalidImageError
+from rir.errors import InvalidImageError, InvalidRegionError
 from rir.inputs.images import QueryImage
 from rir.inputs.region_proposals import propose_regions
-from rir.prompting.results_sheet import SheetItem, render_results_sheet
 from rir.results.best_guess import guess_from_titles
 from rir.results.models import SearchHit, SearchResult
 from rir.urls import site_of
@@ -146,6 +145,8 @@ class Matcher:
         result = SearchResult(hits=hits, best_guess=_best_guess(hits),
                               metadata={"index_size": index_size, "pages_not_shown": not_shown})
         if self.screenshot:
+            from rir.prompting.results_sheet import SheetItem, render_results_sheet
+
             result.screenshot = render_results_sheet(
                 [SheetItem(h.title, h.source or "", thumb)
                  for h, thumb in zip(hits, thumbnails, strict=True)],
@@ -161,7 +162,7 @@ def checked_box(box: Any, image: QueryImage) -> Box:
     except (TypeError, ValueError):
         valid = False
     if not valid or not (0 <= x1 < x2 <= image.width and 0 <= y1 < y2 <= image.height):
-        raise ConfigurationError(
+        raise InvalidRegionError(
             f"Region {box!r} is not a box (x1, y1, x2, y2) of whole pixels inside the "
             f"{image.width}x{image.height} image (0 <= x1 < x2 <= {image.width}, "
             f"0 <= y1 < y2 <= {image.height}).")

@@ -66,6 +66,7 @@ _MAX_POSITIONS = 28  # candidate sides per direction
 # Regions
 _CUT_SUPPORT = 0.8  # a line running right across a part this well splits it in two
 _CUT_DEPTH = 3
+_ALIGNED_SUPPORT = 0.5  # a line lined up with a layout cut elsewhere cuts at this support
 _CUT_MARGIN = 0.1  # ...and at most this much less than the best line across it
 _CROSSING = 0.8  # a line this well supported right across a framed rectangle splits it
 _LAYOUT_FIRST = 10.0  # added to a layout cell's evidence: cells rank first...
@@ -321,26 +322,38 @@ def _plausible_shape(box: Box) -> bool:
 
 
 def _cells(picture: _Picture) -> list[tuple[Box, float]]:
-    """The picture's layout: recursive cuts along lines running right across it."""
+    """The picture's layout: recursive cuts along lines running right across it.
 
-    def cut(box: Box, depth: int) -> list[Box]:
+    A collage is a grid: a seam found in one row (column) of cells runs on through the
+    others, where it may be faint (two dark photos meeting). So a cell left whole is cut
+    again where a cut of another cell lines up with it, if the line there is half
+    supported (``_ALIGNED_SUPPORT``).
+    """
+    cuts: tuple[set[int], set[int]] = (set(), set())
+
+    def cut(box: Box, depth: int, aligned: bool = False) -> list[Box]:
         x1, y1, x2, y2 = box
-        vertical = picture.columns.across(x1, x2, y1, y2)
-        horizontal = [] if vertical else picture.rows.across(y1, y2, x1, x2)
+        at = (np.array(sorted(cuts[0])), np.array(sorted(cuts[1]))) if aligned else (None, None)
+        floor = _ALIGNED_SUPPORT if aligned else 0.0
+        vertical = picture.columns.across(x1, x2, y1, y2, at=at[0], support=floor)
+        horizontal = [] if vertical else picture.rows.across(y1, y2, x1, x2, at=at[1],
+                                                               support=floor)
         if depth == 0 or not (vertical or horizontal):
             return [box]
         if vertical:
+            cuts[0].update(vertical)
             parts = [(a, y1, b, y2) for a, b in itertools.pairwise([x1, *vertical, x2])]
         else:
+            cuts[1].update(horizontal)
             parts = [(x1, a, x2, b) for a, b in itertools.pairwise([y1, *horizontal, y2])]
-        return [cell for part in parts for cell in cut(part, depth - 1)]
+        return [cell for part in parts for cell in cut(part, depth - 1, aligned)]
 
     whole = (0, 0, picture.width, picture.height)
-    out = []
-    for cell in cut(whole, _CUT_DEPTH):
-        if cell != whole and picture.big_enough(cell):
-            out.append((cell, float(_evidence(*_sides_of(cell, picture), picture))))
-    return out
+    cells = cut(whole, _CUT_DEPTH)
+    if len(cells) > 1:
+        cells = [piece for cell in cells for piece in cut(cell, 1, aligned=True)]
+    return [(cell, float(_evidence(*_sides_of(cell, picture), picture)))
+            for cell in cells if cell != whole and picture.big_enough(cell)]
 
 
 def _sides_of(box: Box, picture: _Picture) -> tuple[np.ndarray, np.ndarray]:

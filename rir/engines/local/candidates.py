@@ -137,8 +137,12 @@ def find_candidates(
     limit: int,
     exact: list[int],
     buffers: VoteBuffers,
+    generation: int | None = None,
 ) -> list[Candidate]:
-    """Up to ``limit`` images by keypoint votes, plus near-identical ones, exact copies first."""
+    """Up to ``limit`` images by keypoint votes, plus near-identical ones, exact copies first.
+
+    ``generation``: the index's write counter, so that a small index's posting lists
+    can be read from memory (see :meth:`PostingsIndex.lists`)."""
     if images <= 0:
         return []
     # A word found in more than 0.1% of the index carries little information but costs time
@@ -148,7 +152,7 @@ def find_candidates(
     cut = max(100, images // COMMON_WORD_SHARE)
     keypoint = [w[(counts[w] > 0) & (counts[w] <= cut)] for w in query.keypoint_words]
     global_ = [w[counts[w] > 0] for w in query.global_words]
-    lists = postings.lists(F.unique_words(np.concatenate([*keypoint, *global_])))
+    lists = postings.lists(F.unique_words(np.concatenate([*keypoint, *global_])), generation)
     weights = np.log1p(images / np.maximum(counts[lists.words], 1))  # IDF, one per list
 
     def vote(words: list[np.ndarray], weighted: bool, n: int, floors: tuple[float, ...],

@@ -52,7 +52,8 @@ FEATURE_VERSION = "orb-lsh6x16-dct8-v2"
 WORK_AREA = 200_000  # pixels of the normalised grey image
 MAX_SIDE = 1024
 QUERY_KEYPOINTS = 500
-REGION_KEYPOINTS = 300  # a region of a query (see describe_region)
+REGION_KEYPOINTS = 300  # a region of a query is described with this many points...
+REGION_AREA = 100_000  # ...on at most this many pixels (see describe_region)
 STORED_KEYPOINTS = 300
 WORD_KEYPOINTS = 150
 LSH_TABLES = 6
@@ -312,25 +313,26 @@ def describe_region(grey: np.ndarray, box: tuple[int, int, int, int]) -> QueryFe
     """Describe the part ``box`` of an image (``grey``: the whole image, grey, full size) as
     a query of its own, in the normalised pixels an indexed image is described in.
 
-    A region as large as a normalised image, or larger, is scaled down to it, like a
-    whole query. A smaller one is described at its own resolution, not enlarged (that
-    would only describe blur, and cost more): ORB's scale pyramid meets the indexed
-    image's, and the points are scaled so that a copy still maps at a scale near 1.
-    Fewer points than a whole query (REGION_KEYPOINTS): a part holds less, and the parts
-    of one image are searched together.
+    A region larger than REGION_AREA pixels is described scaled down to it; a smaller one
+    at its own resolution, not enlarged (that would only describe blur, and cost more).
+    ORB's scale pyramid meets the indexed image's, and the points are scaled to the
+    normalised frame, so that a copy still maps at a scale near 1. Fewer points and
+    pixels than a whole query: a part holds less, and the parts of one image are
+    searched together (REGION_KEYPOINTS, REGION_AREA).
     """
     x1, y1, x2, y2 = box
     crop = grey[y1:y2, x1:x2]
     height, width = crop.shape
-    scale = _normalising_scale(width, height)
-    if scale < 1:
-        crop = cv2.resize(crop, normalised_size(width, height), interpolation=cv2.INTER_AREA)
-        scale_x, scale_y, points_scale = crop.shape[1] / width, crop.shape[0] / height, 1.0
-    else:
-        scale_x = scale_y = points_scale = scale
+    scale = _normalising_scale(width, height)  # image pixels -> normalised pixels
+    described = min(1.0, (REGION_AREA / (width * height)) ** 0.5)
+    if described < 1:
+        size = (max(8, round(width * described)), max(8, round(height * described)))
+        crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+    points_scale = scale * width / crop.shape[1]  # described pixels -> normalised pixels
     mirrored = beside(_describe_region_side, np.ascontiguousarray(crop[:, ::-1]), points_scale)
     straight_pts, straight_des, straight_global = _describe_region_side(crop, points_scale)
     mirror_pts, mirror_des, mirror_global = mirrored.result()
+    scale_x = scale_y = scale
     extent = (round(height * scale_y), round(width * scale_x))
     return QueryFeatures(
         global_descs=np.stack([straight_global, mirror_global]),

@@ -289,7 +289,8 @@ class LocalIndex(Engine):
         resolution (see :func:`~rir.engines.local.features.describe_region`), so several
         parts cost far less than as many searches of crops. Hits say where they matched
         in the full image's pixels (``metadata["query_box"]``). A box equal to the whole
-        image is searched exactly as :meth:`asearch` does.
+        image is described as :meth:`asearch` does it; beside other boxes, only the
+        candidates whose votes stand out are verified, for it as for the parts.
         """
         threshold = self.min_score if min_score is None else _check_min_score(min_score)
         check_k(k)

@@ -75,8 +75,9 @@ class Matcher:
     def search_boxes(self, image: QueryImage, boxes: Sequence[Box], k: int,
                      threshold: float) -> list[tuple[SearchResult, float]]:
         """(result, seconds) per box; the image decoded once, each part described where it
-        lies; a box covering the whole image searched as :meth:`search` does (without
-        looking for parts: the caller names the parts)."""
+        lies. A box covering the whole image is described as :meth:`search` does it
+        (without looking for parts: the caller names them); beside other parts, only its
+        candidates that stand out are verified, like theirs (see :func:`_worth_checking`)."""
         pil = F.load_for_features(image.data)
         grey: np.ndarray | None = None
         out = []
@@ -84,7 +85,8 @@ class Matcher:
             started = time.perf_counter()
             if box == (0, 0, image.width, image.height):
                 result = self.match(F.extract_query_features(pil), k, threshold,
-                                    sha256=image.sha256, picture=lambda: pil)
+                                    sha256=image.sha256, picture=lambda: pil,
+                                    part=len(boxes) > 1)
             else:
                 grey = np.asarray(F.grey_image(pil)) if grey is None else grey
                 result = self.match(F.describe_region(grey, box), k, threshold, sha256=None,
@@ -95,7 +97,8 @@ class Matcher:
     def match(self, query: F.QueryFeatures, k: int, threshold: float, *, sha256: str | None,
               picture: Callable[[], Image.Image], part: bool = False) -> SearchResult:
         """The hits of a described query (``sha256``: its bytes', for same-file matches;
-        ``part``: a region of the image searched, see :func:`_worth_checking`)."""
+        ``part``: one of several parts of the image searched together, see
+        :func:`_worth_checking`)."""
         size = self.store.count_images()
         if size == 0:
             return SearchResult(metadata={"index_size": 0, "pages_not_shown": 0,
@@ -175,15 +178,15 @@ def _worth_checking(candidates: list[Candidate]) -> list[Candidate]:
     appearance is close.
 
     The parts of an image are several searches at once; most parts (a page's margin, a
-    slice of the background) match nothing, and each check of a candidate costs about a
-    millisecond. Copies of the part get several times the median vote (3x at the median
-    on the benchmark); chance, rarely above 1.3x.
+    slice of the background, the whole of a collage) match nothing or little, and each
+    check of a candidate costs about a millisecond. Copies of the part get several times
+    the median vote (3x at the median on the benchmark); chance, rarely above 1.3x.
     """
     if len(candidates) <= 1:
         return candidates
     chance = float(np.median([max(c.votes) for c in candidates]))
     return [c for i, c in enumerate(candidates)
-            if i == 0 or max(c.votes) >= _STANDS_OUT * chance
+            if i == 0 or c.exact or max(c.votes) >= _STANDS_OUT * chance
             or max(c.similarity) >= _LOOKS_ALIKE]
 
 

@@ -145,7 +145,7 @@ class IndexStore:
                 self._conn, self._postings, query, images=self._image_count(),
                 counts=self._postings.counts(generation), removed=self._removed,
                 limit=limit, exact=self.find_by_sha256(sha256) if sha256 else [],
-                buffers=self._votes)
+                buffers=self._votes, generation=generation)
 
     def _image_count(self) -> int:
         row = self._conn.execute("SELECT value FROM meta WHERE key = 'images'").fetchone()

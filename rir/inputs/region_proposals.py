@@ -36,6 +36,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from rir.engines.local.threads import beside
 from rir.errors import InvalidImageError
 from rir.inputs.images import QueryImage
 
@@ -122,7 +123,7 @@ def _work_copy(image: QueryImage) -> np.ndarray:
     """RGB float32, at most WORK_SIDE a side, EXIF orientation applied (a large JPEG is
     decoded at 1/2, 1/4 or 1/8 scale directly: draft mode)."""
     pil = Image.open(io.BytesIO(image.data))
-    scale = WORK_SIDE / max(pil.size)
+    scale = _work_scale(*pil.size)
     if scale < 1 and pil.format == "JPEG":
         pil.draft("RGB", (max(1, round(pil.width * scale)), max(1, round(pil.height * scale))))
     pil = ImageOps.exif_transpose(pil)
@@ -130,11 +131,15 @@ def _work_copy(image: QueryImage) -> np.ndarray:
         rgba = pil.convert("RGBA")
         pil = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
     rgb = np.asarray(pil.convert("RGB"), dtype=np.float32)
-    scale = WORK_SIDE / max(rgb.shape[:2])
+    scale = _work_scale(rgb.shape[1], rgb.shape[0])
     if scale < 1:
         size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
         rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     return cv2.GaussianBlur(rgb, (0, 0), 0.7)
+
+
+def _work_scale(width: int, height: int) -> float:
+    return WORK_SIDE / max(width, height)
 
 
 def _to_image(box: Box, sx: float, sy: float, width: int, height: int) -> Box:
@@ -253,9 +258,11 @@ class _Picture:
         detail = np.zeros(rgb.shape[:2], np.float32)  # the jump to the next pixel, any way
         detail[:, :-1] = _largest_channel(cv2.absdiff(rgb[:, 1:], rgb[:, :-1]))
         detail[:-1] = np.maximum(detail[:-1], _largest_channel(cv2.absdiff(rgb[1:], rgb[:-1])))
-        self.columns = _Sides(rgb, cv2.blur(detail, (3, _ALONG), borderType=cv2.BORDER_REPLICATE))
-        self.rows = _Sides(np.ascontiguousarray(rgb.transpose(1, 0, 2)), cv2.blur(
+        # the two directions side by side (OpenCV and numpy release the GIL)
+        rows = beside(_Sides, np.ascontiguousarray(rgb.transpose(1, 0, 2)), cv2.blur(
             np.ascontiguousarray(detail.T), (3, _ALONG), borderType=cv2.BORDER_REPLICATE))
+        self.columns = _Sides(rgb, cv2.blur(detail, (3, _ALONG), borderType=cv2.BORDER_REPLICATE))
+        self.rows = rows.result()
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         self._sums = cv2.integral2(grey, sdepth=cv2.CV_64F)  # grey spread of any box at once
         self.levels = np.minimum(grey / 4, 63).astype(np.uint8)  # 64 grey levels

@@ -44,6 +44,17 @@ def jpeg_with_orientation(width: int, height: int, orientation: int) -> bytes:
     return buffer.getvalue()
 
 
+def stored_turned(image: Image.Image, quality: int = 90) -> bytes:
+    """``image`` as a phone stores it: pixels turned a quarter, EXIF orientation 6 saying
+    to turn them back (what ``load_image`` shows is ``image``)."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    image.transpose(Image.Transpose.ROTATE_90).convert("RGB").save(
+        buffer, "JPEG", quality=quality, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
 def encode(image: Image.Image, fmt: str = "JPEG", quality: int = 85) -> bytes:
     """``image`` encoded as ``fmt`` (JPEG is written as RGB)."""
     buffer = io.BytesIO()

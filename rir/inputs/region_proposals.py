@@ -37,7 +37,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from rir.engines.local.threads import beside
-from rir.errors import InvalidImageError
+from rir.errors import ConfigurationError, InvalidImageError
 from rir.inputs.images import QueryImage
 
 __all__ = ["DEFAULT_MAX_AUTO_REGIONS", "MIN_SPLIT_SIDE", "WORK_SIDE", "propose_regions"]
@@ -103,7 +103,7 @@ def propose_regions(image: QueryImage, *, max_regions: int = DEFAULT_MAX_AUTO_RE
     than :data:`MIN_SPLIT_SIDE` pixels on a side.
     """
     if isinstance(max_regions, bool) or not isinstance(max_regions, int) or max_regions < 1:
-        raise ValueError(f"max_regions must be a positive integer, got {max_regions!r}.")
+        raise ConfigurationError(f"max_regions must be a positive integer, got {max_regions!r}.")
     if min(image.width, image.height) < MIN_SPLIT_SIDE:
         raise InvalidImageError(
             f"The image is {image.width}x{image.height} pixels, too small to split into "

@@ -70,7 +70,7 @@ class Matcher:
         found = [self.match(F.describe_region(grey, box), k, threshold, sha256=None,
                             picture=lambda box=box: pil.crop(box), part=True)
                  for box in parts]
-        return _merged(result, found, k)
+        return _merged(result, found, parts, image.width * image.height, k)
 
     def search_boxes(self, image: QueryImage, boxes: Sequence[Box], k: int,
                      threshold: float) -> list[tuple[SearchResult, float]]:
@@ -190,14 +190,20 @@ def _worth_checking(candidates: list[Candidate]) -> list[Candidate]:
             or max(c.similarity) >= _LOOKS_ALIKE]
 
 
-def _merged(whole: SearchResult, parts: list[SearchResult], k: int) -> SearchResult:
-    """The parts' hits as one result: each page once (its best score), best first."""
+def _merged(whole: SearchResult, parts: list[SearchResult], boxes: Sequence[Box],
+            area: int, k: int) -> SearchResult:
+    """The parts' hits as one result for the whole image: each page once (its best score),
+    best first, ``query_overlap`` a share of the whole image (not of the part)."""
     best: dict[str, SearchHit] = {}
-    for part in parts:
+    for part, box in zip(parts, boxes, strict=True):
+        share = (box[2] - box[0]) * (box[3] - box[1]) / area
         for hit in part.hits:
             key = str(hit.metadata["page_id"])
             if key not in best or (hit.score or 0) > (best[key].score or 0):
-                best[key] = hit
+                metadata = dict(hit.metadata)
+                if "query_overlap" in metadata:
+                    metadata["query_overlap"] = round(metadata["query_overlap"] * share, 4)
+                best[key] = hit.model_copy(update={"metadata": metadata})
     hits = sorted(best.values(), key=lambda h: -(h.score or 0))
     metadata = {**whole.metadata, "parts_searched": len(parts),
                 "pages_not_shown": max(0, len(hits) - k),

@@ -15,16 +15,23 @@ so piped output and logs never get bar redraws).
 
 :func:`missing_extra` is the one-line error for an optional dependency that is not
 installed, naming the extra that brings it (``pip install 'reverse-image-rag[viz]'``).
+
+:func:`beside` runs the parts of one computation that can go side by side on a small
+per-process thread pool: OpenCV and numpy release the GIL, so describing a mirrored
+query (ORB), or finding lines in the second direction, runs on a second core while the
+calling thread does the first. On a one-core machine the work runs inline. The pool is
+made again in a forked child, whose copy of the parent's pool has no threads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import os
 import threading
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -33,7 +40,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["LoopLocal", "ProgressBar", "missing_extra", "run_sync"]
+__all__ = ["LoopLocal", "ProgressBar", "beside", "missing_extra", "run_sync"]
 
 
 class _BackgroundLoop:
@@ -257,3 +264,35 @@ def missing_extra(package: str, *, extra: str, feature: str) -> Exception:
 
     return ConfigurationError(f"{feature} needs {package}, which is not installed: "
                               f"pip install 'reverse-image-rag[{extra}]'.")
+
+
+# -- work beside ------------------------------------------------------------------------------
+
+_SIDE_WORKERS = 4  # each computation uses one; more serve concurrent queries (rir serve)
+_side_lock = threading.Lock()
+_side_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _side_executor() -> ThreadPoolExecutor | None:
+    global _side_pool
+    cores = os.cpu_count() or 1
+    if cores < 2:
+        return None
+    with _side_lock:
+        if _side_pool is None or _side_pool[0] != os.getpid():
+            _side_pool = (os.getpid(), ThreadPoolExecutor(
+                max_workers=min(_SIDE_WORKERS, cores), thread_name_prefix="rir-beside"))
+        return _side_pool[1]
+
+
+def beside(fn: Callable[..., T], *args: Any) -> Future[T]:
+    """Start ``fn(*args)`` on another core; call ``.result()`` for its value (or its error)."""
+    executor = _side_executor()
+    if executor is not None:
+        return executor.submit(fn, *args)
+    future: Future[T] = Future()
+    try:
+        future.set_result(fn(*args))
+    except Exception as error:  # noqa: BLE001 - re-raised by .result(), as from the pool
+        future.set_exception(error)
+    return future

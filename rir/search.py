@@ -30,7 +30,7 @@ from rir.inputs.describe import describe_source
 from rir.inputs.images import ImageInput, QueryImage, aload_image
 from rir.inputs.policy import InputPolicy, input_policy
 from rir.inputs.region import Region
-from rir.inputs.region_plan import MAX_REGIONS, PlannedPart, plan_parts
+from rir.inputs.region_plan import MAX_REGIONS, NATIVE_MAX_AUTO_REGIONS, PlannedPart, plan_parts
 from rir.results.cache import DEFAULT_TTL_S, ResultCache
 from rir.results.cached_search import CachedSearch, Fetch, Prefetched
 from rir.results.extract import ExtractOptions, apostprocess
@@ -207,7 +207,9 @@ class ReverseImageSearch:
         """Search several parts of ``image`` and merge what they find.
 
         ``regions``: ``"auto"`` (parts worth searching, proposed from the pixels: photos
-        inside a screenshot, a page or a collage), or a list of regions (:class:`~rir.Region`
+        inside a screenshot, a page or a collage; at most ``max_auto_regions``, by default
+        6 on an engine that matches boxes natively, the local index, and 4 on others), or
+        a list of regions (:class:`~rir.Region`
         objects, pixel boxes, ``"x1,y1,x2,y2"`` strings). The whole image is searched too
         unless ``include_whole=False``. Parts run concurrently under the engine's own limits
         (an engine that matches boxes natively gets them all in one call); cached parts are
@@ -228,6 +230,8 @@ class ReverseImageSearch:
             "max_paid_calls", max_paid_calls, integer=True, minimum=0)
         if max_auto_regions is not None:
             check_number("max_auto_regions", max_auto_regions, integer=True, minimum=1)
+        elif self.engine.searches_boxes_natively:
+            max_auto_regions = NATIVE_MAX_AUTO_REGIONS
         query = await self.aload(image)
         planned, duplicates = await asyncio.to_thread(
             plan_parts, query, regions, include_whole=include_whole,

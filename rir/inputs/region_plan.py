@@ -10,14 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from rir.errors import InvalidImageError, InvalidRegionError
+from rir.errors import InvalidRegionError
 from rir.inputs.images import QueryImage
-from rir.inputs.region import AUTO, MIN_REGION_SIDE, Box, Region, parse_regions
+from rir.inputs.region import AUTO, Box, Region, parse_regions
 
-__all__ = ["MAX_REGIONS", "PlannedPart", "plan_parts"]
+__all__ = ["MAX_REGIONS", "NATIVE_MAX_AUTO_REGIONS", "PlannedPart", "plan_parts"]
 
 #: At most this many parts (the whole image included) in one region search, on any engine.
 MAX_REGIONS = 16
+#: Automatic regions by default on an engine that matches boxes natively (the local
+#: index: the query is described once and each part costs a lookup, not a search); other
+#: engines get :data:`rir.inputs.region_proposals.DEFAULT_MAX_AUTO_REGIONS`, each region
+#: being one more search (and, on a paid engine, one more call).
+NATIVE_MAX_AUTO_REGIONS = 6
 
 
 @dataclass(frozen=True)
@@ -72,21 +77,7 @@ def plan_parts(image: QueryImage, regions: Any, *, include_whole: bool = True,
 
 
 def _propose(image: QueryImage, max_regions: int | None) -> list[Box]:
-    try:
-        from rir.inputs.region_proposals import DEFAULT_MAX_AUTO_REGIONS, propose_regions
-    except ImportError:  # until the proposals of issue 23 (regions-local) land: a naive grid
-        return _grid_proposals(image, max_regions)
+    # Imported here: OpenCV and numpy load only when a search asks for automatic regions.
+    from rir.inputs.region_proposals import DEFAULT_MAX_AUTO_REGIONS, propose_regions
+
     return propose_regions(image, max_regions=max_regions or DEFAULT_MAX_AUTO_REGIONS)
-
-
-def _grid_proposals(image: QueryImage, max_regions: int | None) -> list[Box]:
-    """A stand-in for :func:`rir.inputs.region_proposals.propose_regions`: the 2x2 grid."""
-    smallest = 4 * MIN_REGION_SIDE
-    if image.width < smallest or image.height < smallest:
-        raise InvalidImageError(
-            f"The image is {image.width}x{image.height}, too small to split into regions "
-            f"(at least {smallest}x{smallest} pixels); search it whole.")
-    w, h = image.width, image.height
-    cells = [(0, 0, w // 2, h // 2), (w // 2, 0, w, h // 2), (0, h // 2, w // 2, h),
-             (w // 2, h // 2, w, h)]
-    return cells[: max_regions or 4]

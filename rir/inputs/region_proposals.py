@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from rir.engines.local.threads import beside
+from rir._runtime import beside
 from rir.errors import ConfigurationError, InvalidImageError
 from rir.inputs.images import QueryImage
 
@@ -73,12 +73,15 @@ _CROSSING = 0.8  # a line this well supported right across a framed rectangle sp
 _LAYOUT_FIRST = 10.0  # added to a layout cell's evidence: cells rank first...
 _FLAT = 0.85  # ...unless this share of it is one flat colour (text on a page, a toolbar):
 _FLAT_WEIGHT = 0.25  # those rank after photos (their evidence times this)
+_HOLDER_FLAT = 0.4  # a box this much one flat colour is a page or a panel: it may hold photos
 _SIDE_SUPPORT = 0.65  # mean support of a framed rectangle's inner sides...
 _WEAK_SIDE = 0.3  # ...none of them below this (dark on dark, a side can be faint)
 _MAX_FRAMED = 60  # best framed rectangles checked further
 _GROUND_STEP = 3  # colour change (0-255) between neighbours still within the ground
 _MIN_GROUND = 0.1  # share of the picture a plain ground must cover
+_OPENING = 5  # pixels: thinner strokes on the ground (text, rules) are not things on it
 _RECTANGULAR = 0.85  # share of its minimum-area rectangle a thing on the ground fills
+_SOLID = 0.5  # share of its box a thing of another shape fills (not a ring of strokes)
 _CHANCE = 0.2  # share of a line that texture puts on edges by chance
 _MIN_EVIDENCE = 0.5  # a region says at least this much (see _evidence) to be proposed
 _MAX_ASPECT = 4.0
@@ -88,6 +91,8 @@ _MIN_CONTENT_STD = 6.0  # grey-level spread (0-255) inside a region with content
 _MAX_IOU_WITH_WHOLE = 0.85  # a box this close to the whole picture is the whole picture
 _DUPLICATE_IOU = 0.6
 _SLICE = 0.85  # share of a box inside a better photo that makes it a slice of that photo
+_SHARED_SIDE = 0.02  # of the picture's longer side: two sides this close are one
+_SLICE_AREA = 0.75  # a slice sharing three sides is at most this share of the whole
 
 
 def propose_regions(image: QueryImage, *, max_regions: int = DEFAULT_MAX_AUTO_REGIONS
@@ -313,11 +318,12 @@ def _candidates(picture: _Picture) -> list[tuple[Box, float, bool]]:
     out = []
     for box, score, holds_parts in found:
         if picture.has_content(box) and _plausible_shape(box):
+            flat = picture.flat_share(box)
             # Mostly one flat colour: a page's text, a toolbar, a margin; after the photos.
-            if picture.flat_share(box) >= _FLAT:
+            if flat >= _FLAT:
                 score = score % _LAYOUT_FIRST * _FLAT_WEIGHT
             if score >= _MIN_EVIDENCE:
-                out.append((box, score, holds_parts))
+                out.append((box, score, holds_parts or flat >= _HOLDER_FLAT))
     return out
 
 
@@ -466,7 +472,10 @@ def _on_plain_ground(picture: _Picture) -> list[tuple[Box, float]]:
     borders = (ground[0].mean(), ground[-1].mean(), ground[:, 0].mean(), ground[:, -1].mean())
     if ground.mean() < _MIN_GROUND or sum(share >= 0.5 for share in borders) < 3:
         return []  # no ground round the picture: a sky or a dark corner of a photo
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(1 - ground, connectivity=8)
+    # Opening drops lines of text and the thin bridges (a caption under a photo, text
+    # right above it) that would join a thing to its neighbours into no rectangle at all.
+    things = cv2.morphologyEx(1 - ground, cv2.MORPH_OPEN, np.ones((_OPENING, _OPENING), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(things, connectivity=8)
     out = []
     for label, (left, top, w, h, area) in enumerate(stats[1:count].tolist(), start=1):
         box = (left, top, left + w, top + h)
@@ -478,6 +487,14 @@ def _on_plain_ground(picture: _Picture) -> list[tuple[Box, float]]:
         if area >= _RECTANGULAR * side_a * side_b:  # a rectangle, perhaps turned
             length = np.array([2 * (side_a + side_b)], np.float64)
             out.append((box, float(_evidence(np.ones(1), length, picture))))
+        elif area >= _SOLID * w * h:
+            # A photo whose plain parts (a white sky on a white page) the ground took in,
+            # or a thing of its own shape: its box, on the evidence a rectangle that size
+            # would give, times the square of the share of the box it fills (its box is
+            # a guess: a framed rectangle found at the same place says more).
+            length = np.array([2 * (w + h)], np.float64)
+            fill = area / (w * h)
+            out.append((box, float(_evidence(np.ones(1), length, picture)) * fill * fill))
     return out
 
 
@@ -494,20 +511,40 @@ def _iou(a: Box, b: Box) -> float:
 
 def _choose(found: list[tuple[Box, float, bool]], width: int, height: int,
             limit: int) -> list[Box]:
-    """The ``limit`` best boxes, largest first. Of near-identical boxes the best counts,
-    and a box lying inside a better one that is not a layout cell is a slice of it."""
+    """The ``limit`` best boxes, largest first. Of near-identical boxes the best counts.
+    A box lying inside a better one is a slice of it when that one holds no parts (a
+    framed photo), or when it shares three sides with it or with a box it stood for (a
+    collage cell holds parts, but a cell's photo cut along a line inside it is a slice:
+    three sides shared, and clearly smaller)."""
     whole = (0, 0, width, height)
-    kept: list[tuple[Box, bool]] = []
+    slack = max(3, round(_SHARED_SIDE * max(width, height)))
+    kept: list[tuple[Box, bool, list[Box]]] = []  # box, holds parts, the boxes it stood for
     for box, _, holds_parts in sorted(found, key=lambda item: (-item[1], item[0])):
         if _iou(box, whole) >= _MAX_IOU_WITH_WHOLE:
             continue
-        if any(_iou(box, other) >= _DUPLICATE_IOU
-               or (not cell and _inside(box, other) >= _SLICE) for other, cell in kept):
+        same = next((family for other, _, family in kept
+                     if _iou(box, other) >= _DUPLICATE_IOU), None)
+        if same is not None:
+            same.append(box)
             continue
-        kept.append((box, holds_parts))
+        if any(_inside(box, other) >= _SLICE and (
+                not holder or any(_shared_sides(box, one, slack) >= 3
+                                  and _area(box) <= _SLICE_AREA * _area(one) for one in family))
+               for other, holder, family in kept):
+            continue
+        kept.append((box, holds_parts, [box]))
         if len(kept) == limit:
             break
-    return sorted((box for box, _ in kept), key=lambda b: (-(b[2] - b[0]) * (b[3] - b[1]), b))
+    return sorted((box for box, _, _ in kept), key=lambda b: (-(b[2] - b[0]) * (b[3] - b[1]), b))
+
+
+def _area(box: Box) -> int:
+    return (box[2] - box[0]) * (box[3] - box[1])
+
+
+def _shared_sides(box: Box, other: Box, slack: int) -> int:
+    """How many of ``box``'s sides lie on ``other``'s (within ``slack`` pixels)."""
+    return sum(abs(a - b) <= slack for a, b in zip(box, other, strict=True))
 
 
 def _inside(box: Box, other: Box) -> float:
@@ -518,8 +555,10 @@ def _inside(box: Box, other: Box) -> float:
 
 
 def _fallback(width: int, height: int) -> list[Box]:
-    """The centre and the four quarters, each two thirds of the width and height."""
+    """The four overlapping quarters, each two thirds of the width and height, then the
+    centre: any part up to a third of the width and of the height (a ninth of the
+    picture) lies whole inside one of the quarters."""
     w, h = round(width * 2 / 3), round(height * 2 / 3)
     cx, cy = (width - w) // 2, (height - h) // 2
-    return [(cx, cy, cx + w, cy + h), (0, 0, w, h), (width - w, 0, width, h),
-            (0, height - h, w, height), (width - w, height - h, width, height)]
+    return [(0, 0, w, h), (width - w, 0, width, h), (0, height - h, w, height),
+            (width - w, height - h, width, height), (cx, cy, cx + w, cy + h)]

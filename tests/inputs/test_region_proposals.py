@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from benchmarks import compositions as C
 from rir.errors import ConfigurationError, InvalidImageError
@@ -74,6 +74,34 @@ def test_finds_the_photo_in_a_page_screenshot() -> None:
     assert _found(made.boxes[0], proposals), (made.boxes, proposals)
 
 
+@pytest.mark.parametrize("name", ["coffee.png", "chelsea.png", "rocket.jpg"])
+def test_finds_a_photo_whose_white_corner_runs_into_the_page(name: str) -> None:
+    """A blown-out sky or a white wall in the photo meets the white page: the photo's
+    outline is open there, and no text beside it (headline, caption) joins it."""
+    picture = _photo(name)
+    ImageDraw.Draw(picture).rectangle((0, picture.height // 2, picture.width // 3,
+                                       picture.height), fill=(255, 255, 255))
+    made = C.screenshot(picture, random.Random(0))
+    assert made.image.getpixel((5, made.image.height - 5)) == (255, 255, 255)  # a white page
+    proposals = propose_regions(load_image(encode(made.image, quality=90)))
+    assert _found(made.boxes[0], proposals), (made.boxes, proposals)
+
+
+def test_a_photo_cut_along_a_line_inside_it_is_not_proposed_beside_it() -> None:
+    """With room for six parts, the two photos of a page are proposed, not also their
+    slices (a cell's photo cut along a line in it shares three sides with it)."""
+    from rir.demo import demo_collage
+
+    image, boxes = demo_collage(["Grace Hopper", "Falcon 9 launching DSCOVR"])
+    proposals = propose_regions(image, max_regions=6)
+    assert all(_found(box.box, proposals) for box in boxes), proposals
+    for a in proposals:
+        for b in proposals:
+            shared = sum(abs(x - y) <= 8 for x, y in zip(a, b, strict=True))
+            smaller = (a[2] - a[0]) * (a[3] - a[1]) <= 0.75 * (b[2] - b[0]) * (b[3] - b[1])
+            assert a == b or not (shared >= 3 and smaller), (a, b, proposals)
+
+
 def test_finds_a_print_turned_on_a_wall() -> None:
     made = C.wall_print(_photo("coffee.png"), random.Random(11))
     proposals = propose_regions(load_image(encode(made.image, quality=90)))
@@ -84,8 +112,20 @@ def test_nothing_rectangular_gives_the_bounded_fallback() -> None:
     image = load_image(photo(600, 400))  # a smooth gradient: no edge at all
     proposals = propose_regions(image)
     _check_shape(proposals, 600, 400, DEFAULT_MAX_AUTO_REGIONS, largest_first=False)
-    assert _iou(proposals[0], (100, 67, 500, 333)) > 0.95  # the centre, two thirds a side
+    # the four quarters, two thirds a side: any part up to a third of each side lies whole
+    # inside one of them
+    quarters = [(0, 0, 400, 267), (200, 0, 600, 267), (0, 133, 400, 400), (200, 133, 600, 400)]
+    assert all(_iou(got, want) > 0.98 for got, want in zip(proposals, quarters, strict=True))
+    for x in range(0, 411, 10):
+        for y in range(0, 274, 10):
+            assert any(_inside((x, y, x + 190, y + 126), box) for box in proposals), (x, y)
     assert len(propose_regions(image, max_regions=2)) == 2
+    centre = propose_regions(image, max_regions=5)[4]
+    assert _iou(centre, (100, 67, 500, 333)) > 0.95  # the fifth: the centre
+
+
+def _inside(part: tuple[int, int, int, int], box: tuple[int, int, int, int]) -> bool:
+    return box[0] <= part[0] and box[1] <= part[1] and part[2] <= box[2] and part[3] <= box[3]
 
 
 def test_deterministic_and_bounded_by_max_regions() -> None:

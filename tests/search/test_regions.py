@@ -280,6 +280,35 @@ def test_an_engine_that_matches_boxes_natively_gets_them_all_in_one_call() -> No
     assert [p.result.hits[0].title for p in found.parts] == ["Mixed 1", "Red 1", "Blue 1"]
 
 
+def _asked_for(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The ``max_regions`` each proposal call is given (the proposals themselves run)."""
+    from rir.inputs import region_proposals
+
+    asked: list[int] = []
+    real = region_proposals.propose_regions
+
+    def recording(image: QueryImage, *, max_regions: int) -> list:
+        asked.append(max_regions)
+        return real(image, max_regions=max_regions)
+
+    monkeypatch.setattr(region_proposals, "propose_regions", recording)
+    return asked
+
+
+def test_auto_proposes_more_regions_where_a_part_costs_a_lookup_not_a_search(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from rir.inputs.region_plan import NATIVE_MAX_AUTO_REGIONS
+    from rir.inputs.region_proposals import DEFAULT_MAX_AUTO_REGIONS
+
+    asked = _asked_for(monkeypatch)
+    ReverseImageSearch(ColourEngine(), cache=False).search_regions(collage(), "auto")
+    ReverseImageSearch(NativeEngine(), cache=False).search_regions(collage(), "auto")
+    ReverseImageSearch(NativeEngine(), cache=False).search_regions(collage(), "auto",
+                                                                   max_auto_regions=2)
+    assert asked == [DEFAULT_MAX_AUTO_REGIONS, NATIVE_MAX_AUTO_REGIONS, 2]
+    assert DEFAULT_MAX_AUTO_REGIONS < NATIVE_MAX_AUTO_REGIONS
+
+
 # -- the real local engine ------------------------------------------------------------------------
 
 

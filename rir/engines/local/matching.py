@@ -28,6 +28,7 @@ from rir.engines.local.records import ImageInfo, IndexedPage
 from rir.engines.local.verification import Check, verify_candidates
 from rir.errors import InvalidImageError, InvalidRegionError
 from rir.inputs.images import QueryImage
+from rir.inputs.region_plan import NATIVE_MAX_AUTO_REGIONS
 from rir.inputs.region_proposals import propose_regions
 from rir.results.best_guess import guess_from_titles
 from rir.results.models import SearchHit, SearchResult
@@ -63,7 +64,7 @@ class Matcher:
         if result.hits or not find_parts or result.metadata["index_size"] == 0:
             return result
         try:
-            parts = propose_regions(image)
+            parts = propose_regions(image, max_regions=NATIVE_MAX_AUTO_REGIONS)
         except InvalidImageError:  # too small to hold parts
             return result
         grey = np.asarray(F.grey_image(pil))

@@ -19,9 +19,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rir._runtime import beside
 from rir.engines.local import features as F
 from rir.engines.local.candidates import Candidate
-from rir.engines.local.threads import beside
 
 __all__ = ["Check", "verify_candidates"]
 

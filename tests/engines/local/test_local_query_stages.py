@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from rir import _runtime as threads
 from rir.demo import available_demo_photos
-from rir.engines.local import LocalIndex, threads
+from rir.engines.local import LocalIndex
 from rir.engines.local import candidates as C
 from rir.engines.local import features as F
 from rir.engines.local import verification as V

@@ -16,13 +16,14 @@ from langchain_rir.chain import RIRChain, aprepare_prompt, create_rir_chain
 from langchain_rir.chat_models import DEFAULT_MODEL, resolve_chat_model
 from langchain_rir.documents import format_documents, hits_to_documents
 from langchain_rir.messages import to_langchain_messages
-from langchain_rir.retriever import RetrievalResult, ReverseImageRetriever
+from langchain_rir.retriever import ImageRetrieval, ReverseImageRetriever
 from langchain_rir.tool import ReverseImageSearchInput, ReverseImageSearchTool
+from rir import _moved
 
 __all__ = [
     "DEFAULT_MODEL",
+    "ImageRetrieval",
     "RIRChain",
-    "RetrievalResult",
     "ReverseImageRetriever",
     "ReverseImageSearchInput",
     "ReverseImageSearchTool",
@@ -36,3 +37,7 @@ __all__ = [
     "resolve_chat_model",
     "to_langchain_messages",
 ]
+
+# RetrievalResult (0.1) is ImageRetrieval now, the name both adapters use.
+__getattr__ = _moved.renamed_names(__name__, {
+    "RetrievalResult": ("langchain_rir", "ImageRetrieval")})

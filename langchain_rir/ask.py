@@ -75,7 +75,8 @@ def ask(
         show_result: draw the query beside the top hits (a PNG when there is no display).
         headless: browser engines only: False shows the browser window.
         return_sources: return ``{"answer", "documents", "best_guess", "screenshot",
-            "context_size"}`` instead of the answer string.
+            "context_size", "parts"}`` instead of the answer string (``parts``: the searched
+            regions of a region search, else ``None``).
         engine_options / model_options: passed to the engine / the chat model.
         **retriever_options: e.g. ``enrich_captions=3``, ``cache=False``, ``deny_domains=[...]``.
     """

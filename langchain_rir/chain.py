@@ -8,12 +8,14 @@
     {'answer': ..., 'documents': [...], 'best_guess': ..., 'screenshot': ..., 'context_size': ...}
 
 The input is ``{"image": ..., "question": ...}`` plus optional per-call ``"context"``
-(mode), ``"k"`` and ``"search"`` (a dict of retriever options such as
-``{"refresh": True, "deny_domains": [...]}``). ``image`` may be an http(s) URL, a
-``data:`` URI, a ``pathlib.Path``, bytes, a PIL image or a :class:`rir.QueryImage`
-(a ``str`` path only with ``allow_local_files=True``). The prompt comes from
-:mod:`rir.prompting.build` / :mod:`rir.prompting`, the same words the LlamaIndex side sends;
-the query image always travels inline as base64.
+(mode), ``"k"``, ``"regions"`` (``"auto"`` or a list of :class:`rir.Region` / pixel boxes:
+search those parts too, the prompt groups the hits by region) and ``"search"`` (a dict of
+retriever options such as ``{"refresh": True, "deny_domains": [...]}``). ``image`` may be
+an http(s) URL, a ``data:`` URI, a local path (``str`` or ``Path``), bytes, a PIL image or a
+:class:`rir.QueryImage`, as the retriever's :class:`rir.InputPolicy` allows (default:
+local paths read; a chain served to clients takes ``policy=InputPolicy.untrusted()``).
+The prompt comes from :mod:`rir.prompting.build` / :mod:`rir.prompting`, the same words
+the LlamaIndex side sends; the query image always travels inline as base64.
 
 ``stream``/``astream`` stream the answer; ``batch``/``abatch`` take
 ``config={"max_concurrency": n}`` and ``return_exceptions=True`` to keep going past
@@ -22,7 +24,6 @@ a failing image.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from operator import itemgetter
@@ -47,11 +48,13 @@ from langchain_rir.retriever import ReverseImageRetriever
 from rir._runtime import run_sync
 from rir.engines import check_k
 from rir.errors import ConfigurationError
-from rir.inputs.images import QueryImage, aload_image
+from rir.inputs.images import QueryImage
+from rir.inputs.policy import InputPolicy
 from rir.prompting.build import PromptOptions, abuild_context_prompt
 from rir.prompting.cost import measure_prompt
 from rir.prompting.spec import PromptSpec
 from rir.results.models import SearchResult
+from rir.results.region_parts import RegionPart, RegionsResult
 
 __all__ = ["PreparedPrompt", "RIRChain", "RIRChainInput", "aprepare_prompt", "create_rir_chain"]
 
@@ -65,6 +68,7 @@ class RIRChainInput(TypedDict, total=False):
     question: str
     context: str
     k: int
+    regions: Any
     search: dict[str, Any]
 
 
@@ -82,7 +86,8 @@ class RIRChain(RunnableSerializable[dict, Any]):
 
     def with_sources(self) -> RIRChain:
         """The same chain returning ``{"answer", "documents", "best_guess", "screenshot",
-        "context_size"}`` instead of the answer string."""
+        "context_size", "parts"}`` instead of the answer string (``parts``: the searched
+        regions, :class:`rir.RegionPart` objects, for a region search; else ``None``)."""
         if self.sources_pipeline is None:
             return self
         return RIRChain(pipeline=self.sources_pipeline, name=self.name)
@@ -131,6 +136,12 @@ class PreparedPrompt:
     result: SearchResult | None
     documents: list[Document]
     screenshot: bytes | None
+    regions: RegionsResult | None = None
+
+    @property
+    def parts(self) -> list[RegionPart] | None:
+        """The searched regions of a region search (``None`` otherwise)."""
+        return self.regions.parts if self.regions is not None else None
 
 
 async def aprepare_prompt(
@@ -142,27 +153,33 @@ async def aprepare_prompt(
     k: int | None = None,
     search_options: dict[str, Any] | None = None,
     prompt: PromptOptions | None = None,
+    regions: Any = None,
 ) -> PreparedPrompt:
     """Search ``image`` (unless ``context="none"``) and build the prompt for ``question``.
 
     The chain's first step; also what ``rir ask --dry-run`` prints. ``context`` and ``k``
     override ``prompt`` (:class:`rir.prompting.build.PromptOptions`; ``k`` is its ``max_hits``:
-    the hits retrieved and shown).
+    the hits retrieved and shown). ``regions``: ``"auto"`` or regions to search as well as
+    the whole image (:meth:`rir.ReverseImageSearch.asearch_regions`).
     """
     options = (prompt or PromptOptions()).updated({"context": context, "max_hits": k})
     mode, k = options.context, check_k(options.max_hits)
-    if isinstance(image, os.PathLike):  # a Path in code is trusted; str paths are not
-        image = await aload_image(image, allow_private_urls=retriever.allow_private_urls)
+    found_regions = None
     if mode == "none":
         query, result, documents = await retriever.aload(image), None, []
     else:
-        found = await retriever.asearch(image, k=k, **dict(search_options or {}))
+        search = dict(search_options or {})
+        if regions is not None:
+            search["regions"] = regions
+        found = await retriever.asearch(image, k=k, **search)
         query, result, documents = found.image, found.result, found.documents
+        found_regions = found.regions
     spec = await abuild_context_prompt(question, image=query, result=result, options=options,
-                                       allow_private_urls=retriever.allow_private_urls)
+                                       allow_private_urls=retriever.policy.allow_private_urls,
+                                       regions=found_regions)
     screenshot = next((p.data for p in spec.images if p.label == SCREENSHOT_LABEL),
                       result.screenshot if result is not None else None)
-    return PreparedPrompt(spec, query, result, documents, screenshot)
+    return PreparedPrompt(spec, query, result, documents, screenshot, found_regions)
 
 
 class _PlainTextParser(StrOutputParser):
@@ -190,9 +207,11 @@ def create_rir_chain(
     context: str | None = None,
     k: int | None = None,
     prompt: PromptOptions | None = None,
-    allow_local_files: bool = False,
+    policy: InputPolicy | None = None,
+    allow_local_files: bool | None = None,
     return_sources: bool = False,
     engine: Any = "auto",
+    regions: Any = None,
     **retriever_options: Any,
 ) -> RIRChain:
     """Build the reverse-image-RAG chain.
@@ -208,11 +227,19 @@ def create_rir_chain(
         k: how many hits to retrieve and show the model; per call with ``{"k": ...}``.
             ``context`` and ``k`` override ``prompt``'s (defaults ``"text"`` and 10).
         prompt: the other prompt settings (:class:`rir.prompting.build.PromptOptions`:
-            ``max_context_chars``, ``max_thumbnails``, ``render_missing_screenshot``); they
-            may also be passed as keywords (``create_rir_chain(llm, max_thumbnails=3)``).
-        allow_local_files: accept ``str`` file paths as ``image`` (``Path`` objects are
-            always accepted: they cannot come from JSON input).
+            ``max_context_chars``, ``max_thumbnails``, ``render_missing_screenshot``,
+            ``attach_crops``); they may also be passed as keywords
+            (``create_rir_chain(llm, max_thumbnails=3)``).
+        policy: what the chain accepts as ``image`` (:class:`rir.InputPolicy`, given to the
+            retriever it builds); default ``InputPolicy()``: local paths are read. Pass
+            ``InputPolicy.untrusted()`` when the inputs come from clients (a served chain).
+        allow_local_files: overrides the policy's setting of that name.
         return_sources: return the dict of :meth:`RIRChain.with_sources` by default.
+        regions: search these parts of every image as well as the whole image: ``"auto"``
+            (the photos inside a screenshot, page or collage) or a list of
+            :class:`rir.Region` / pixel boxes; per call with ``{"regions": ...}`` (``None``
+            there searches the whole image only). The prompt groups the hits by region;
+            ``attach_crops=True`` also sends each region's crop.
     """
     options = PromptOptions.take_from(prompt, retriever_options).updated(
         {"context": context, "max_hits": None if k is None else check_k(k)})
@@ -227,7 +254,7 @@ def create_rir_chain(
             f"{type(llm).__name__}."
         )
     if retriever is None:
-        retriever = ReverseImageRetriever(engine=engine, k=k,
+        retriever = ReverseImageRetriever(engine=engine, k=k, policy=policy,
                                           allow_local_files=allow_local_files,
                                           **retriever_options)
     elif not isinstance(retriever, ReverseImageRetriever):
@@ -237,11 +264,13 @@ def create_rir_chain(
         )
     else:
         given = sorted(retriever_options) + (["engine"] if engine != "auto" else []) + \
-            (["allow_local_files"] if allow_local_files else [])
+            [name for name, value in (("policy", policy), ("allow_local_files",
+                                                           allow_local_files))
+             if value is not None]
         if given:
             raise ConfigurationError(
                 f"Options {given} were given with a retriever instance; configure the "
-                "retriever instead (ReverseImageRetriever(engine=..., allow_local_files=...))."
+                "retriever instead (ReverseImageRetriever(engine=..., policy=...))."
             )
     model_name = _model_name(model)
 
@@ -259,13 +288,15 @@ def create_rir_chain(
             )
         prepared = await aprepare_prompt(
             retriever, inputs["image"], str(inputs["question"]), context=inputs.get("context"),
-            k=inputs.get("k"), search_options=inputs.get("search"), prompt=options)
+            k=inputs.get("k"), search_options=inputs.get("search"), prompt=options,
+            regions=inputs.get("regions", regions))
         return {
             "messages": to_langchain_messages(prepared.spec),
             "documents": prepared.documents,
             "best_guess": prepared.result.best_guess if prepared.result is not None else None,
             "screenshot": prepared.screenshot,
             "context_size": measure_prompt(prepared.spec, model_name),
+            "parts": prepared.parts,
         }
 
     def prepare(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -280,6 +311,7 @@ def create_rir_chain(
         best_guess=itemgetter("best_guess"),
         screenshot=itemgetter("screenshot"),
         context_size=itemgetter("context_size"),
+        parts=itemgetter("parts"),
     )).with_config(run_name="rir_chain_with_sources")
     if return_sources:
         return RIRChain(pipeline=sources, name="rir_chain_with_sources")

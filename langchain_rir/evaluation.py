@@ -62,7 +62,7 @@ class ChainAnswerer:
             cache=config.cache if engine is not None else False, allow_local_files=True,
             allow_private_urls=config.allow_private_urls)
         self.chain = create_rir_chain(llm, self.retriever, context=config.context,
-                                      k=config.k).with_sources()
+                                      k=config.k, regions=config.regions).with_sources()
 
     async def aanswer(self, image: str | Path, question: str, *, label: str) -> Answer:
         usage = _UsageRecorder()

@@ -5,11 +5,15 @@
     >>> docs = retriever.invoke("https://example.org/photo.jpg")
     >>> docs = await retriever.ainvoke("data:image/jpeg;base64,...", k=3)
 
-The query is an image: an http(s) URL or a ``data:`` URI (a local path only with
-``allow_local_files=True``, LangChain's convention for string inputs that reach
-the file system). Bytes, PIL images and :class:`rir.QueryImage` objects are
-accepted too when called from Python. Options can be given per call:
+The query is an image: an http(s) URL, a ``data:`` URI or a local path; bytes, PIL
+images and :class:`rir.QueryImage` objects too when called from Python. What is
+accepted is the retriever's :class:`rir.InputPolicy` (default: local paths read, as
+in any code you write; pass ``policy=InputPolicy.untrusted()`` when the queries come
+from users or a model). Options can be given per call:
 ``invoke(url, k=3, refresh=True, deny_domains=["pinterest.com"], enrich_captions=2)``.
+``regions=`` (``"auto"``, or a list of :class:`rir.Region` / pixel boxes) searches parts of
+the image and returns the merged hits, each Document saying which region found it
+(``invoke(url, regions="auto")``; :meth:`ReverseImageRetriever.asearch` returns the parts).
 """
 
 from __future__ import annotations
@@ -25,30 +29,50 @@ from langchain_core.callbacks import (
 )
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import ConfigDict, Field, InstanceOf, PrivateAttr, field_validator, model_validator
 
 from langchain_rir.documents import hits_to_documents
+from rir import _moved
 from rir._runtime import run_sync
 from rir.engines import Engine, check_k
 from rir.errors import ConfigurationError
 from rir.inputs.images import QueryImage, aload_image
+from rir.inputs.policy import InputPolicy, input_policy
 from rir.results.extract import ExtractOptions
 from rir.results.models import SearchResult
+from rir.results.region_parts import RegionsResult
 from rir.search import ReverseImageSearch
 
-__all__ = ["EXTRACT_OPTION_NAMES", "RetrievalResult", "ReverseImageRetriever"]
+__all__ = ["EXTRACT_OPTION_NAMES", "ImageRetrieval", "ReverseImageRetriever"]
 
 EXTRACT_OPTION_NAMES = tuple(f.name for f in dataclasses.fields(ExtractOptions) if f.repr)
-_CALL_OPTIONS = ("k", "refresh", "show_result", *EXTRACT_OPTION_NAMES)
+_CALL_OPTIONS = ("k", "refresh", "show_result", "regions", "include_whole",
+                 *EXTRACT_OPTION_NAMES)
+# Keywords that set the input policy's fields (the retriever's keyword -> the policy's).
+_POLICY_KEYWORDS = {"allow_local_files": "allow_local_files",
+                    "allow_private_urls": "allow_private_urls",
+                    "max_image_bytes": "max_bytes", "max_image_pixels": "max_pixels",
+                    "image_timeout_s": "timeout_s"}
 
 
 @dataclass(frozen=True)
-class RetrievalResult:
-    """One retrieval: the loaded query image, the cleaned search result and its Documents."""
+class ImageRetrieval:
+    """One retrieval: the loaded query image, the cleaned search result and its Documents
+    (the LlamaIndex retriever's ``ImageRetrieval`` has ``nodes`` instead).
+
+    For a region search, ``regions`` holds the parts (:class:`rir.RegionsResult`) and
+    ``result`` their merged hits as one result.
+    """
 
     image: QueryImage
     result: SearchResult
     documents: list[Document]
+    regions: RegionsResult | None = None
+
+
+# RetrievalResult (0.1) is ImageRetrieval now, the name both adapters use.
+__getattr__ = _moved.renamed_names(__name__, {
+    "RetrievalResult": ("langchain_rir.retriever", "ImageRetrieval")})
 
 
 class ReverseImageRetriever(BaseRetriever):
@@ -62,8 +86,11 @@ class ReverseImageRetriever(BaseRetriever):
         extract: how hits are cleaned (dedupe, title clean-up, domain filters, best guess,
             caption enrichment). Its fields may also be passed directly:
             ``ReverseImageRetriever(enrich_captions=3, deny_domains=["pinterest.com"])``.
-        allow_local_files: accept file paths as queries (off: queries are often untrusted).
-        allow_private_urls: let image URLs and enriched pages point at private addresses.
+        policy: what is accepted as a query image and the limits
+            (:class:`rir.InputPolicy`); default ``InputPolicy()``: local paths are read.
+        allow_local_files / allow_private_urls: override the policy's settings (private
+            URLs also govern the pages and thumbnails fetched for the results); so do
+            ``max_image_bytes``, ``max_image_pixels`` and ``image_timeout_s``.
         cache: ``True`` (default cache file), ``False``, a path or a :class:`rir.ResultCache`.
     """
 
@@ -73,8 +100,7 @@ class ReverseImageRetriever(BaseRetriever):
     engine_options: dict[str, Any] = Field(default_factory=dict, repr=False)
     k: int = 10
     extract: ExtractOptions = Field(default_factory=ExtractOptions)
-    allow_local_files: bool = False
-    allow_private_urls: bool = False
+    policy: InstanceOf[InputPolicy] = Field(default_factory=InputPolicy)
     cache: Any = True
 
     _searcher: ReverseImageSearch | None = PrivateAttr(default=None)
@@ -103,6 +129,20 @@ class ReverseImageRetriever(BaseRetriever):
             data["extract"] = ExtractOptions(clean_titles=False, dedupe=False, best_guess=False)
         return data
 
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_policy_options(cls, data: Any) -> Any:
+        """Build ``policy`` from the keywords that set its fields (``allow_local_files=...``)."""
+        if not isinstance(data, dict):
+            return data
+        given = {_POLICY_KEYWORDS[name]: data.pop(name) for name in list(data)
+                 if name in _POLICY_KEYWORDS}
+        if given or data.get("policy") is not None:
+            data["policy"] = input_policy(data.get("policy"), InputPolicy(), **given)
+        else:
+            data.pop("policy", None)
+        return data
+
     @field_validator("k")
     @classmethod
     def _check_k(cls, value: int) -> int:
@@ -126,22 +166,23 @@ class ReverseImageRetriever(BaseRetriever):
         with self._lock:
             if self._searcher is None:
                 self._searcher = ReverseImageSearch(
-                    self.engine, cache=self.cache, extract=self.extract,
-                    allow_private_urls=self.allow_private_urls,
-                    allow_local_files=self.allow_local_files, **self.engine_options,
+                    self.engine, cache=self.cache, extract=self.extract, policy=self.policy,
+                    **self.engine_options,
                 )
             return self._searcher
 
     async def aload(self, image: Any) -> QueryImage:
-        """Load a query with this retriever's input rules (paths only when allowed)."""
-        return await aload_image(image, allow_local_files=self.allow_local_files,
-                                 allow_private_urls=self.allow_private_urls)
+        """Load a query image as this retriever's policy allows."""
+        return await aload_image(image, policy=self.policy)
 
-    async def asearch(self, image: Any, **options: Any) -> RetrievalResult:
+    async def asearch(self, image: Any, **options: Any) -> ImageRetrieval:
         """Search ``image``; return the query image, the cleaned result and the Documents.
 
         ``options``: ``k``, ``refresh``, ``show_result`` and any :class:`ExtractOptions`
-        field, overriding the retriever's settings for this call.
+        field, overriding the retriever's settings for this call; ``regions`` (and
+        ``include_whole``) to search parts of the image
+        (:meth:`rir.ReverseImageSearch.asearch_regions`): the Documents are then the merged
+        hits, and ``ImageRetrieval.regions`` holds the parts.
         """
         unknown = sorted(set(options) - set(_CALL_OPTIONS))
         if unknown:
@@ -152,14 +193,24 @@ class ReverseImageRetriever(BaseRetriever):
         k = check_k(options.pop("k", self.k))
         refresh = bool(options.pop("refresh", False))
         show_result = bool(options.pop("show_result", False))
+        regions = options.pop("regions", None)
+        include_whole = bool(options.pop("include_whole", True))
         extract = _replace_options(self.extract, options) if options else self.extract
         query = await self.aload(image)
-        result = await self.searcher.asearch(query, k=k, refresh=refresh,
-                                             show_result=show_result, extract=extract)
-        return RetrievalResult(query, result, hits_to_documents(result,
-                                                                query_sha256=query.sha256))
+        found = None
+        if regions is None:
+            result = await self.searcher.asearch(query, k=k, refresh=refresh,
+                                                 show_result=show_result, extract=extract)
+        else:
+            found = await self.searcher.asearch_regions(
+                query, regions, k=k, include_whole=include_whole, refresh=refresh,
+                show_result=show_result, extract=extract)
+            result = found.as_search_result()
+        return ImageRetrieval(query, result, hits_to_documents(result,
+                                                               query_sha256=query.sha256),
+                              regions=found)
 
-    def search(self, image: Any, **options: Any) -> RetrievalResult:
+    def search(self, image: Any, **options: Any) -> ImageRetrieval:
         """Synchronous twin of :meth:`asearch`."""
         return run_sync(self.asearch(image, **options))
 

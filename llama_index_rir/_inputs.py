@@ -9,6 +9,7 @@ from llama_index.core.schema import QueryBundle
 
 from rir.engines import Engine
 from rir.errors import ConfigurationError, InvalidImageError
+from rir.inputs.policy import InputPolicy
 from rir.results.cache import ResultCache
 from rir.results.extract import ExtractOptions
 from rir.search import ReverseImageSearch
@@ -26,7 +27,7 @@ def build_searcher(
     *,
     cache: CacheOption,
     extract: ExtractOptions | bool | None,
-    allow_private_urls: bool,
+    policy: InputPolicy,
     engine_options: dict[str, Any],
 ) -> ReverseImageSearch:
     if isinstance(engine, ReverseImageSearch):
@@ -34,8 +35,8 @@ def build_searcher(
             "engine takes an engine name or an Engine instance, not a ReverseImageSearch; "
             "pass its .engine and set cache/extract on this component."
         )
-    return ReverseImageSearch(engine, cache=cache, extract=extract,
-                              allow_private_urls=allow_private_urls, **engine_options)
+    return ReverseImageSearch(engine, cache=cache, extract=extract, policy=policy,
+                              **engine_options)
 
 
 def is_image_reference(text: str) -> bool:

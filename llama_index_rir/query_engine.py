@@ -12,6 +12,10 @@ same fenced, untrusted-context prompt the LangChain chain sends) and passes one
 ``ChatMessage`` with the image as an ``ImageBlock`` plus ``TextBlock``s to any
 LlamaIndex LLM that accepts images.
 
+``regions=`` (``"auto"``, or a list of :class:`rir.Region` / pixel boxes) also searches
+those parts of the image; the prompt groups the hits by region and the response's
+``metadata["parts"]`` holds them. Per query: ``engine.with_regions("auto").query(...)``.
+
 Context modes: ``text`` (titles, sites and captions of the hits), ``screenshot``
 (the results page as an image, the paper's method; a rendered results sheet when
 the engine took no screenshot), ``thumbnails`` (the top hits as thumbnail + title
@@ -109,6 +113,9 @@ class ReverseImageQueryEngine(BaseQueryEngine):
         streaming: return a ``StreamingResponse`` (``AsyncStreamingResponse`` from
             ``aquery``) whose ``response_gen`` yields the answer as it is generated.
         default_question: asked when the query string is the image URL itself.
+        regions: search these parts of the image as well as the whole: ``"auto"`` or a list
+            of :class:`rir.Region` / pixel boxes (``with_regions`` changes it per query);
+            ``attach_crops=True`` (a prompt setting) also sends each region's crop.
     """
 
     def __init__(
@@ -122,6 +129,7 @@ class ReverseImageQueryEngine(BaseQueryEngine):
         streaming: bool = False,
         default_question: str = DEFAULT_QUESTION,
         callback_manager: CallbackManager | None = None,
+        regions: Any = None,
         **retriever_options: Any,
     ) -> None:
         self.prompt = PromptOptions.take_from(prompt, retriever_options).updated(
@@ -141,7 +149,16 @@ class ReverseImageQueryEngine(BaseQueryEngine):
         self.llm = _resolve_llm(llm)
         self.streaming = streaming
         self.default_question = default_question
+        self.regions = regions
         super().__init__(callback_manager=callback_manager)
+
+    def with_regions(self, regions: Any) -> ReverseImageQueryEngine:
+        """The same engine (same retriever, LLM and settings) searching ``regions`` of each
+        image (``None``: the whole image only), for one query or a batch of them."""
+        return ReverseImageQueryEngine(
+            self.retriever, self.llm, prompt=self.prompt, streaming=self.streaming,
+            default_question=self.default_question, callback_manager=self.callback_manager,
+            regions=regions)
 
     @property
     def context(self) -> str:
@@ -167,11 +184,12 @@ class ReverseImageQueryEngine(BaseQueryEngine):
         image = await self.retriever.aload_query_image(bundle)
         retrieval = None
         if self.prompt.context != "none":
-            retrieval = await self.retriever.asearch_image(image)
+            retrieval = await self.retriever.asearch_image(image, regions=self.regions)
         result = retrieval.result if retrieval is not None else None
+        regions = retrieval.regions if retrieval is not None else None
         prompt = await abuild_context_prompt(
             question, image=image, result=result, options=self.prompt,
-            allow_private_urls=self.retriever.allow_private_urls)
+            allow_private_urls=self.retriever.policy.allow_private_urls, regions=regions)
         system_role = getattr(self.llm.metadata, "system_role", MessageRole.SYSTEM)
         metadata = {
             "best_guess": result.best_guess if result is not None else None,
@@ -182,6 +200,7 @@ class ReverseImageQueryEngine(BaseQueryEngine):
             "images_sent": len(prompt.images),
             "query_image_sha256": image.sha256,
             "from_cache": result.from_cache if result is not None else False,
+            "parts": regions.parts if regions is not None else None,
         }
         return PreparedQuery(prompt=prompt, messages=to_chat_messages(prompt,
                                                                       system_role=system_role),

@@ -1,6 +1,12 @@
-"""Module paths of reverse-image-rag 0.1 that moved in 0.2, importable for one more release.
+"""Names that live in another module: lazy package attributes, and the 0.1 paths that moved.
 
-0.2 grouped the core by the stages of the data flow (``rir.inputs``, ``rir.engines``,
+:func:`lazy_exports` gives a package PEP 562 attributes: ``import rir`` imports no
+submodule, and ``rir.ReverseImageSearch`` imports :mod:`rir.search` the first time it is
+used, so a command that needs none of them (``rir --version``) never pays for numpy,
+Pillow, httpx or pydantic.
+
+Module paths of reverse-image-rag 0.1 that moved in 0.2 stay importable for one more
+release. 0.2 grouped the core by the stages of the data flow (``rir.inputs``, ``rir.engines``,
 ``rir.results``, ``rir.prompting``). Importing an old path still works: it gives a module
 that forwards every attribute to its new home (``rir.prompts`` to the four modules it was
 split into) and warns once with a :class:`DeprecationWarning` naming the new path.
@@ -11,15 +17,14 @@ release.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
-import importlib.util
 import sys
 import types
 import warnings
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-__all__ = ["MOVED", "install"]
+__all__ = ["MOVED", "install", "lazy_exports", "renamed_names"]
 
 #: old module -> the module(s) that hold its names now, searched in order.
 MOVED: dict[str, tuple[str, ...]] = {
@@ -88,12 +93,15 @@ class _ForwardingModule(types.ModuleType):
         return sorted(names)
 
 
-class _MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+class _MovedModuleFinder:
+    """Finder and loader of the old paths (the import protocol's methods, without the
+    ``importlib.abc`` bases: importing those costs more than the rest of ``import rir``)."""
+
     def find_spec(self, fullname: str, path: Any = None,
                   target: Any = None) -> importlib.machinery.ModuleSpec | None:
         if fullname not in MOVED:
             return None
-        return importlib.util.spec_from_loader(fullname, self)
+        return importlib.machinery.ModuleSpec(fullname, self)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
         module = _ForwardingModule(spec.name)
@@ -116,3 +124,45 @@ def install() -> None:
     """Make the old paths importable (idempotent; ``import rir`` calls it)."""
     if not any(isinstance(finder, _MovedModuleFinder) for finder in sys.meta_path):
         sys.meta_path.append(_MovedModuleFinder())
+
+
+def lazy_exports(package: str, homes: Mapping[str, Iterable[str]]
+                 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` (PEP 562) for ``package``, whose public names live in
+    the modules ``homes`` maps to them (``{"rir.search": ["ReverseImageSearch"]}``; a
+    package's own submodule is named by itself: ``{"rir.errors": ["errors"]}``).
+
+    A name is imported from its home on first use and then kept on the package, so later
+    uses cost a plain attribute lookup. The package lists the same imports under
+    ``if TYPE_CHECKING:`` for type checkers and IDEs (a test checks the two agree).
+    """
+    where = {name: home for home, names in homes.items() for name in names}
+
+    def __getattr__(name: str) -> Any:
+        home = where.get(name)
+        if home is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        module = importlib.import_module(home)
+        value = module if home == f"{package}.{name}" else getattr(module, name)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(vars(sys.modules[package])) | set(where))
+
+    return __getattr__, __dir__
+
+
+def renamed_names(module: str, renamed: Mapping[str, tuple[str, str]]) -> Callable[[str], Any]:
+    """``__getattr__`` for ``module`` serving names that were renamed in 0.2, for one more
+    release, with a DeprecationWarning: ``{"OldName": ("new.module", "NewName")}``."""
+
+    def __getattr__(name: str) -> Any:
+        if name not in renamed:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        home, new_name = renamed[name]
+        warnings.warn(f"{module}.{name} is now {home}.{new_name}; import that (the old name "
+                      "goes in the next release).", DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(home), new_name)
+
+    return __getattr__

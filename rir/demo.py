@@ -4,15 +4,18 @@ Matplotlib carries the U.S. Navy portrait of Grace Hopper and scikit-image a
 set of photographs (astronaut Eileen Collins, a Falcon 9 launch, Chelsea the
 cat, ...). :func:`build_demo_index` indexes whichever are installed, with
 captions written for this project; :func:`demo_query` makes a cropped,
-rescaled, re-encoded copy of one to search with. Both packages come with the ``demo``
-extra (``pip install 'reverse-image-rag[demo]'``); without them the functions here
-say so in one line.
+rescaled, re-encoded copy of one to search with, and :func:`demo_collage` lays
+several side by side (a query for region search) and says where each one is. Both
+packages come with the ``demo`` extra (``pip install 'reverse-image-rag[demo]'``);
+without them the functions here say so in one line.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import io
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +25,10 @@ from rir._runtime import missing_extra
 from rir.engines.local import MEMORY, LocalIndex
 from rir.errors import ConfigurationError
 from rir.inputs.images import QueryImage, load_image
+from rir.inputs.region import Region
 
-__all__ = ["DEMO_PHOTOS", "DemoPhoto", "available_demo_photos", "build_demo_index", "demo_query"]
+__all__ = ["DEMO_PHOTOS", "DemoPhoto", "available_demo_photos", "build_demo_index",
+           "demo_collage", "demo_query"]
 
 
 @dataclass(frozen=True)
@@ -116,3 +121,37 @@ def demo_query(title: str = "Grace Hopper") -> tuple[QueryImage, str]:
     description = (f"{match.relative_path.rsplit('/', 1)[-1]} cropped to 72% of its area, "
                    "scaled to 60%, brightened 15% and re-encoded as JPEG quality 35")
     return load_image(buffer.getvalue()), description
+
+
+def demo_collage(titles: Sequence[str] = ("Grace Hopper", "Falcon 9 launching DSCOVR"), *,
+                 columns: int | None = None, cell: int = 360, gap: int = 24
+                 ) -> tuple[QueryImage, list[Region]]:
+    """The demo photos ``titles`` side by side on a white page (a JPEG, quality 85), and
+    the pixel region each one occupies, in order.
+
+    ``columns``: photos per row (default: all in one row up to 3, else 2); each photo is
+    scaled to fit a ``cell`` x ``cell`` square, with ``gap`` pixels around them.
+    """
+    known = [photo.title for photo in DEMO_PHOTOS]
+    unknown = [title for title in titles if title not in known]
+    if unknown or not titles:
+        raise ConfigurationError(f"There is no demo photo {unknown[0] if unknown else ''!r}; "
+                                 f"choose from {', '.join(known)}.")
+    photos = {photo.title: path for photo, path in available_demo_photos()}
+    if any(title not in photos for title in titles):
+        raise missing_extra("matplotlib and scikit-image", extra="demo",
+                            feature="The demo collage")
+    per_row = columns or (len(titles) if len(titles) <= 3 else 2)
+    rows = math.ceil(len(titles) / per_row)
+    page = Image.new("RGB", (gap + per_row * (cell + gap), gap + rows * (cell + gap)), "white")
+    regions = []
+    for number, title in enumerate(titles):
+        photo = Image.open(photos[title]).convert("RGB")
+        photo.thumbnail((cell, cell), Image.LANCZOS)
+        left = gap + (number % per_row) * (cell + gap) + (cell - photo.width) // 2
+        top = gap + (number // per_row) * (cell + gap) + (cell - photo.height) // 2
+        page.paste(photo, (left, top))
+        regions.append(Region(left, top, left + photo.width, top + photo.height))
+    buffer = io.BytesIO()
+    page.save(buffer, "JPEG", quality=85)
+    return load_image(buffer.getvalue()), regions

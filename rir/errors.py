@@ -6,6 +6,7 @@
     ├── ImageFetchError        an image URL could not be fetched (404, timeout, HTML page, ...)
     ├── UnsafeURLError         a URL points at a private, loopback or metadata address
     ├── ConfigurationError     a missing key, browser, extra or a bad option
+    │   ├── InvalidRegionError     a region box that does not fit the image, or too many regions
     │   └── EngineUnavailableError  an engine cannot run here (no key / extra): fallback skips it
     └── EngineError            a search engine failed
         ├── EngineBlockedError       the engine refused us (captcha, consent wall, bot check)
@@ -49,6 +50,7 @@ __all__ = [
     "ImageFetchError",
     "ImageTooLargeError",
     "InvalidImageError",
+    "InvalidRegionError",
     "RIRError",
     "UnsafeURLError",
     "check_number",
@@ -77,6 +79,16 @@ class UnsafeURLError(RIRError, ValueError):
 
 class ConfigurationError(RIRError, ValueError):
     """A setting, credential, optional dependency or argument is missing or wrong."""
+
+
+class InvalidRegionError(ConfigurationError):
+    """A region to search is not a box inside the image (outside it, inverted, empty, too
+    small, on the wrong scale), or a request asks for more regions or paid calls than allowed.
+
+    A region is an argument about an image that loaded fine, so this is a
+    :class:`ConfigurationError` (a server answers 422), not an :class:`InvalidImageError`.
+    The message names the box, its scale and the image size.
+    """
 
 
 class EngineUnavailableError(ConfigurationError):

@@ -1,7 +1,11 @@
 """The ``rir`` command line.
 
-Each command lives in its own module exposing ``register(subparsers)``; the
-handler it sets with ``set_defaults(handler=...)`` returns an exit code.
+Each command lives in its own module (``rir.cli.cmd_<name>``) exposing
+``register(parser)``, which defines the command's arguments on the parser made for it;
+the handler it sets with ``set_defaults(handler=...)`` returns an exit code and imports
+what it needs when it runs. Only the command named on the command line is registered
+(the others get their one-line help), so ``rir --version``, ``rir --help`` and
+``rir <cmd> --help`` import the parsers and nothing heavy.
 Errors become one line on stderr and an exit code (see :mod:`rir.cli._error_lines`):
 2 for bad arguments, input or configuration, 1 for engine and other failures, and
 1 when some of the items a command was given failed (``--debug`` shows tracebacks).
@@ -11,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -32,8 +35,18 @@ __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILURE", "EXIT_OK", "build_parser", "main"]
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `yes | head`
 
-# Command modules under rir.cli (rir.cli.cmd_<name>), in help order.
-_COMMANDS = ("search", "index", "demo", "ask", "serve", "cache", "login", "eval", "doctor")
+# Each command (module rir.cli.cmd_<name>) and its line in `rir --help`, in help order.
+_COMMANDS = {
+    "search": "reverse image search for IMAGE (a path, URL or data: URI)",
+    "index": "build and search a local image index",
+    "demo": "run the whole pipeline offline on a local index of sample photos",
+    "ask": "answer QUESTION about IMAGE with reverse image search as context",
+    "serve": "serve reverse image search to agents: MCP (stdio or HTTP) and a REST API",
+    "cache": "show or clear the result cache",
+    "login": "accept Google's consent page / sign in once for the google_lens engine",
+    "eval": "evaluate: run a dataset, score results, compare runs",
+    "doctor": "check which engines work here (browser, session, keys, live searches)",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,7 +62,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"rir: error: {message} (see '{self.prog} --help')\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The ``rir`` parser: every command's, or, given ``argv``, only the one it names."""
     parser = _Parser(
         prog="rir",
         description="Reverse image search for multimodal RAG: search the web or your own "
@@ -61,10 +75,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="show progress logs")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
                                        parser_class=_Parser)
-    for name in _COMMANDS:
-        importlib.import_module(f"rir.cli.cmd_{name}").register(subparsers)
+    named = None if argv is None else _command_named(argv)
+    for name, help_line in _COMMANDS.items():
+        command = subparsers.add_parser(name, help=help_line)
+        if argv is None or name == named:
+            importlib.import_module(f"rir.cli.cmd_{name}").register(command)
     _record_flags(parser)
     return parser
+
+
+def _command_named(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` runs: its first word that is not an option (the top-level
+    options take no values)."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def _record_flags(parser: argparse.ArgumentParser) -> None:
@@ -79,12 +102,11 @@ def _record_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    # rir.__version__, not importlib.metadata: importing that costs more than the whole
+    # parser (a test checks the two agree).
+    from rir import __version__
 
-    try:
-        return version("reverse-image-rag")
-    except PackageNotFoundError:  # a source checkout that was never installed
-        return "(not installed)"
+    return __version__
 
 
 def _closed_pipe() -> int:
@@ -99,7 +121,8 @@ def _closed_pipe() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     try:
         args, extra = parser.parse_known_args(argv)
         if extra:  # reported by the command they were given to, not by 'rir'
@@ -107,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # --help, --version, or a bad argument (already printed)
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    import logging
+
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

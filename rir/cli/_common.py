@@ -4,6 +4,9 @@ Results go to stdout; everything else (skipped files, per-image errors, progress
 goes to stderr, so ``rir ... --json | jq`` sees only results. Neither console wraps
 plain lines: a piped stdout is 80 columns to rich, and a wrapped path or URL
 cannot be copied back.
+
+Importing this module loads neither rich nor pydantic (``rir --help`` imports it to
+define the parsers): the consoles are made, and rich imported, on first use.
 """
 
 from __future__ import annotations
@@ -12,16 +15,17 @@ import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
-from rich.style import Style
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from rir.errors import ConfigurationError
-from rir.results.models import SearchResult
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+    from rir.inputs.policy import InputPolicy
+    from rir.results.models import SearchResult
+    from rir.results.region_parts import RegionsResult
 
 __all__ = [
     "add_image_limit_arguments",
@@ -33,8 +37,11 @@ __all__ = [
     "non_negative_int",
     "parse_engine_options",
     "plural",
+    "policy_from_args",
     "positive_int",
+    "print_regions_result",
     "print_result",
+    "regions_json",
     "result_json",
     "stderr",
     "stdout",
@@ -43,14 +50,37 @@ __all__ = [
     "warn",
 ]
 
-class _Console(Console):
-    def on_broken_pipe(self) -> None:
-        """Rich would exit with status 1 here; leave a closed pipe to :func:`rir.cli.main`."""
-        raise BrokenPipeError
+
+class _Console:
+    """A rich ``Console`` made on first use (attribute access forwards to it), that leaves a
+    closed pipe to :func:`rir.cli.main` (rich would exit with status 1 there)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            class PipeConsole(Console):
+                def on_broken_pipe(self) -> None:
+                    raise BrokenPipeError
+
+            self._console = PipeConsole(highlight=False, soft_wrap=True, **self._options)
+        return getattr(self._console, name)
 
 
-stdout = _Console(highlight=False, soft_wrap=True)
-stderr = _Console(stderr=True, highlight=False, soft_wrap=True)
+stdout: Console = _Console()  # type: ignore[assignment]
+stderr: Console = _Console(stderr=True)  # type: ignore[assignment]
+
+
+def escape(text: str) -> str:
+    """``text`` with rich markup characters escaped (rich.markup.escape, imported on use)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
 
 _URL_WIDTH = 60
 
@@ -105,7 +135,7 @@ def add_index_argument(parser: argparse.ArgumentParser, *, required: bool = Fals
 
 def add_image_limit_arguments(parser: argparse.ArgumentParser) -> None:
     """``--max-bytes`` / ``--max-pixels``: the image loader's limits, which its errors name."""
-    from rir.inputs.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+    from rir.inputs.policy import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 
     parser.add_argument("--max-bytes", type=positive_int, default=DEFAULT_MAX_BYTES, metavar="N",
                         help="refuse query images larger than N bytes "
@@ -113,6 +143,19 @@ def add_image_limit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-pixels", type=positive_int, default=DEFAULT_MAX_PIXELS,
                         metavar="N", help="refuse query images with more than N pixels, a guard "
                         f"against decompression bombs (default {DEFAULT_MAX_PIXELS:,})")
+
+
+def policy_from_args(args: argparse.Namespace) -> InputPolicy:
+    """What a command accepts as an image: the local files you name (you typed them), and
+    the limits and private-URL rule its flags set (``--max-bytes``, ``--max-pixels``,
+    ``--allow-private-urls``, where the command has them)."""
+    from rir.inputs.policy import InputPolicy
+
+    return InputPolicy().updated({
+        "allow_private_urls": getattr(args, "allow_private_urls", None),
+        "max_bytes": getattr(args, "max_bytes", None),
+        "max_pixels": getattr(args, "max_pixels", None),
+    })
 
 
 def index_path(given: Path | None) -> Path:
@@ -156,6 +199,19 @@ def result_json(result: SearchResult, *, query: str | None = None, indent: int |
     return json.dumps(data, indent=indent, ensure_ascii=False)
 
 
+def regions_json(found: RegionsResult, *, query: str | None = None,
+                 indent: int | None = 2) -> str:
+    """A region search as JSON: its parts (each with its result, or its error) and the merged
+    hits, without raw engine payloads or screenshot bytes; ``query`` leads, as in
+    :func:`result_json`."""
+    no_raw = {"__all__": {"raw"}}
+    data = found.model_dump(mode="json", exclude={
+        "hits": no_raw, "parts": {"__all__": {"result": {"screenshot": True, "hits": no_raw}}}})
+    if query is not None:
+        data = {"query": query, **data}
+    return json.dumps(data, indent=indent, ensure_ascii=False)
+
+
 def error_json(query: str, exc: BaseException) -> str:
     """One JSON Lines record for an image whose search failed."""
     message = " ".join(str(exc).split()) or type(exc).__name__
@@ -184,6 +240,9 @@ def url_width(urls: Sequence[str | None], *, spare: int) -> int:
 
 def url_cell(url: str | None, width: int) -> Text:
     """A URL cut to ``width`` in the middle; terminals with hyperlinks open the whole URL."""
+    from rich.style import Style
+    from rich.text import Text
+
     if not url:
         return Text("")
     return Text(middle_truncate(url, width), style=Style(link=url), no_wrap=True)
@@ -191,6 +250,8 @@ def url_cell(url: str | None, width: int) -> Text:
 
 def print_result(result: SearchResult, *, title: str | None = None) -> None:
     """A table of hits plus the best guess, for people (URLs shortened; --json has them whole)."""
+    from rich.table import Table
+
     width = url_width([hit.url for hit in result.hits], spare=56)
     table = Table(title=title, show_lines=False, expand=False)
     table.add_column("#", justify="right", style="bold", no_wrap=True)
@@ -214,3 +275,26 @@ def print_result(result: SearchResult, *, title: str | None = None) -> None:
     cached = " (from cache)" if result.from_cache else ""
     stdout.print(f"[dim]{plural(len(result.hits), 'hit')} from {result.engine} in "
                  f"{result.elapsed_s:.2f}s{cached}[/dim]")
+
+
+def print_regions_result(found: RegionsResult) -> None:
+    """One table per searched region (its own hits), then the merged best guess and totals."""
+    for number, part in enumerate(found.parts, 1):
+        heading = part.heading(number)
+        if number > 1:
+            stdout.print()
+        if part.result is None:
+            error = part.error
+            stdout.print(f"[bold]{escape(heading)}[/bold]")
+            warn(f"rir: {heading}: could not be searched: "
+                 f"{error.error_type + ': ' + error.message if error else 'no result'}")
+            continue
+        print_result(part.result, title=heading)
+    stdout.print()
+    if found.best_guess:
+        stdout.print(f"[bold]Best guess over the regions:[/bold] {escape(found.best_guess)}")
+    failed = len(found.failed_parts)
+    note = f", {failed} failed" if failed else ""
+    stdout.print(f"[dim]{plural(len(found.parts), 'region')}{note}, "
+                 f"{plural(found.metadata.get('merged_hits', len(found.hits)), 'distinct hit')} "
+                 f"from {found.engine} in {found.elapsed_s:.2f}s[/dim]")

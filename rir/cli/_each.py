@@ -7,25 +7,31 @@ and the others are still searched; the exit status says whether any failed.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from rir.cli._common import (
     error_json,
     escape,
     plural,
+    print_regions_result,
     print_result,
+    regions_json,
     result_json,
     stdout,
     warn,
 )
 from rir.cli._error_lines import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, error_line, exit_code_for
-from rir.results.models import SearchResult
+
+if TYPE_CHECKING:
+    from rir.results.models import SearchResult
+    from rir.results.region_parts import RegionsResult
 
 __all__ = ["search_each"]
 
 
 def search_each(
     images: Sequence[str],
-    search: Callable[[str], SearchResult],
+    search: Callable[[str], SearchResult | RegionsResult],
     *,
     as_json: bool,
     flags: frozenset[str],
@@ -37,6 +43,8 @@ def search_each(
     them failed, 2 if every failure was bad input (a missing file, not an image) and
     1 otherwise, the same codes a single image's error gets.
     """
+    from rir.results.region_parts import RegionsResult  # pydantic: when a command runs
+
     several = len(images) > 1
     failures: list[BaseException] = []
     for number, image in enumerate(images, 1):
@@ -51,13 +59,19 @@ def search_each(
                 print(error_json(image, exc), flush=True)
             continue
         if as_json:
-            print(result_json(result, query=image, indent=None), flush=True)
+            line = (regions_json(result, query=image, indent=None)
+                    if isinstance(result, RegionsResult)
+                    else result_json(result, query=image, indent=None))
+            print(line, flush=True)
             continue
         if several:
             if number > 1:
                 stdout.print()
             stdout.print(f"[bold]{number}/{len(images)}[/bold] {escape(image)}")
-        print_result(result)
+        if isinstance(result, RegionsResult):
+            print_regions_result(result)
+        else:
+            print_result(result)
     if not failures:
         return EXIT_OK
     if several:

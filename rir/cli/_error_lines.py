@@ -37,9 +37,10 @@ _FLAGS = {
     "max_pixels": "--max-pixels",
     "allow_private_urls": "--allow-private-urls",
     "allow_local_files": None,  # the CLI always reads the local files you name
+    "max_paid_calls": "--max-paid-calls",
 }
-_RAISE = re.compile(r"(?:,\s*|\s+)or raise (max_bytes|max_pixels)\b"
-                    r"|\braise (max_bytes|max_pixels)\b")
+_RAISE = re.compile(r"(?:,\s*|\s+)or raise (max_bytes|max_pixels|max_paid_calls)\b"
+                    r"|\braise (max_bytes|max_pixels|max_paid_calls)\b")
 _PASS_TRUE = re.compile(r"\b(?:[Pp]ass|enable|set) (allow_private_urls|allow_local_files)=True\b")
 _ENGINE_OPTION = re.compile(r"\b([Pp]ass|set) ([a-z][a-z0-9_]*)=")
 

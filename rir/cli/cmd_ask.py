@@ -7,19 +7,23 @@ import os
 import re
 
 from rir.cli._adapters import require_langchain_adapter
-from rir.cli._common import add_index_argument, parse_engine_options, positive_int
+from rir.cli._common import (
+    add_index_argument,
+    parse_engine_options,
+    policy_from_args,
+    positive_int,
+)
 from rir.errors import ConfigurationError, EngineError, RIRError
 from rir.prompting.spec import CONTEXT_MODES
 
 DEFAULT_MODEL = "openai:gpt-4o"  # langchain_rir.DEFAULT_MODEL, without importing LangChain here
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "ask", help="answer QUESTION about IMAGE with reverse image search as context",
-        description="Search IMAGE, then ask a multimodal chat model QUESTION with the results "
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Search IMAGE, then ask a multimodal chat model QUESTION with the results "
         "as context (the prototype's query_with_image). Needs a chat model: set "
-        "OPENAI_API_KEY or pass --model provider:name; --dry-run prints the prompt instead.",
+        "OPENAI_API_KEY or pass --model provider:name; --dry-run prints the prompt instead."
     )
     parser.add_argument("image", metavar="IMAGE", help="a local path, http(s) URL or data: URI")
     parser.add_argument("question", metavar="QUESTION", help="what to ask about the image")
@@ -76,8 +80,8 @@ def run(args: argparse.Namespace) -> int:
     if args.index is not None:
         options.setdefault("path", str(args.index))
     retriever = ReverseImageRetriever(
-        engine=engine, k=args.k, allow_local_files=True, cache=not args.no_cache,
-        allow_private_urls=args.allow_private_urls, enrich_captions=args.enrich,
+        engine=engine, k=args.k, policy=policy_from_args(args), cache=not args.no_cache,
+        enrich_captions=args.enrich,
         engine_options=display_options(engine, headless=not args.headful,
                                        screenshot=args.context == "screenshot", options=options),
     )

@@ -6,11 +6,9 @@ import argparse
 import json
 
 from rir.cli._common import plural
-from rir.results.cache import ResultCache
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("cache", help="show or clear the result cache")
+def register(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
     stats = actions.add_parser("stats", help="where the cache is and what it holds")
     stats.set_defaults(handler=run_stats)
@@ -19,11 +17,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_stats(args: argparse.Namespace) -> int:
+    from rir.results.cache import ResultCache
+
     print(json.dumps(ResultCache().stats(), indent=2))
     return 0
 
 
 def run_clear(args: argparse.Namespace) -> int:
+    from rir.results.cache import ResultCache
+
     removed = ResultCache().clear()
     print(f"removed {plural(removed, 'cached result')}")
     return 0

@@ -6,21 +6,17 @@ import argparse
 import os
 import time
 
-from rich.panel import Panel
-
 from rir.cli._adapters import require_langchain_adapter
 from rir.cli._common import escape, plural, positive_int, print_result, stdout
 from rir.errors import EngineError
-from rir.prompting.build import build_prompt
 from rir.prompting.spec import CONTEXT_MODES
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "demo", help="run the whole pipeline offline on a local index of sample photos",
-        description="Index sample photographs that ship with matplotlib and scikit-image, "
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Index sample photographs that ship with matplotlib and scikit-image, "
         "search a disguised copy of one (or --image), and show the documents, the best guess "
-        "and the exact multimodal prompt. With OPENAI_API_KEY or --model, also ask the model.",
+        "and the exact multimodal prompt. With OPENAI_API_KEY or --model, also ask the model."
     )
     parser.add_argument("--image", default=None, help="search this image instead (path or URL)")
     parser.add_argument("--question", "-q", default=None,
@@ -35,8 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.panel import Panel
+
     from rir.demo import available_demo_photos, build_demo_index, demo_query
     from rir.inputs.images import load_image
+    from rir.prompting.build import build_prompt
     from rir.search import ReverseImageSearch
 
     started = time.perf_counter()

@@ -6,26 +6,24 @@ import argparse
 import json
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
-
-from rir._runtime import run_sync
 from rir.cli._common import escape, parse_engine_options, stdout
-from rir.engines.doctor import DoctorReport, adiagnose
+
+if TYPE_CHECKING:
+    from rir.engines.doctor import DoctorReport
 
 _STYLE = {"ok": "green", "found": "green", "set": "green", "not set": "dim", "missing": "red"}
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "doctor", help="check which engines work here (browser, session, keys, live searches)",
-        description="Search the canary image that ships with reverse-image-rag on every "
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Search the canary image that ships with reverse-image-rag on every "
         "engine that can run here (google_lens with a browser; serpapi and cloud_vision with "
         "their keys) and report what works: the browser found, the saved Google session, "
         "which API keys are set (never their values), and for Google Lens the page state, "
         "view, hits by network read / render / render+scroll, effective hl/gl and consent "
-        "clicks. Exit 0 when every engine works, 1 when one fails (each failure names its fix).",
+        "clicks. Exit 0 when every engine works, 1 when one fails (each failure names its fix)."
     )
     parser.add_argument("--engine", action="append", default=None, metavar="NAME",
                         help="check this engine (repeatable; default: every engine that can "
@@ -59,6 +57,9 @@ def _engine_options(pairs: list[str] | None, engines: list[str]) -> dict[str, di
 
 
 def run(args: argparse.Namespace) -> int:
+    from rir._runtime import run_sync
+    from rir.engines.doctor import adiagnose
+
     engines = args.engine or []
     report = run_sync(adiagnose(
         engines=engines or None, engine_options=_engine_options(args.option, engines),
@@ -72,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(report: DoctorReport) -> None:
+    from rich.table import Table
+
     table = Table(title="rir doctor", show_lines=True, expand=False)
     table.add_column("check", overflow="fold")
     table.add_column("status")

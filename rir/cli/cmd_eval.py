@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -24,10 +23,9 @@ from rir.errors import ConfigurationError
 EXIT_INTERRUPTED = 130
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "eval", help="evaluate: run a dataset, score results, compare runs",
-        description="Measure what reverse image RAG buys on your data, the way the paper did.",
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Measure what reverse image RAG buys on your data, the way the paper did."
     )
     commands = parser.add_subparsers(dest="eval_command", metavar="SUBCOMMAND")
     _register_run(commands)
@@ -95,6 +93,10 @@ def _register_run(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--context", "-c", choices=CONTEXT_MODES, default="text",
                      help="how results reach the model; none = the baseline (default text)")
     run.add_argument("-k", type=int, default=10, help="hits per item (default 10)")
+    run.add_argument("--regions", choices=("auto",), default=None,
+                     help="auto: also search the parts of each image worth searching (photos "
+                     "in a screenshot, page or collage) and group the hits by region; compare "
+                     "with a run without it (rir eval compare)")
     run.add_argument("--image-root", default=None, metavar="DIR_OR_URL",
                      help="resolve relative image paths here (default: the dataset's folder)")
     run.add_argument("--concurrency", "-j", type=int, default=4, metavar="N",
@@ -140,7 +142,8 @@ def _run_config(args: argparse.Namespace) -> Any:
     return RunConfig(model=args.model, model_options=parse_engine_options(args.model_option),
                      engine=engine, engine_options=engine_options, context=args.context,
                      k=args.k, cache=cache, rate_limit=args.rate_limit,
-                     timeout_s=args.timeout, allow_private_urls=args.allow_private_urls)
+                     timeout_s=args.timeout, allow_private_urls=args.allow_private_urls,
+                     regions=args.regions)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -162,6 +165,8 @@ def run_command(args: argparse.Namespace) -> int:
             summary = run_eval_ray(items, args.out, config, max_in_flight=args.concurrency,
                                    address=args.ray_address, **options)
         else:
+            import asyncio
+
             from rir.eval.runner import arun_eval
 
             summary = asyncio.run(arun_eval(items, args.out, config,
@@ -206,6 +211,8 @@ def _score(path: Path, args: argparse.Namespace) -> Any:
     if not args.judge_model:
         raise ConfigurationError("--metric judge needs --judge-model (e.g. openai:gpt-4-turbo);"
                                  " the judge's prompt is in the README.")
+    import asyncio
+
     from rir.eval.judge import ajudge_records, judge_cache_path
 
     verdicts = asyncio.run(ajudge_records(records, args.judge_model,

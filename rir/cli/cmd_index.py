@@ -20,6 +20,7 @@ from rir.cli._common import (
     add_image_limit_arguments,
     add_index_argument,
     plural,
+    policy_from_args,
     positive_int,
     stdout,
     warn,
@@ -35,11 +36,10 @@ if TYPE_CHECKING:
     from rir.results.models import SearchResult
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "index", help="build and search a local image index",
-        description="A reverse image index of your own images, in one file (default: "
-        "$RIR_INDEX, else index.rir in the user data dir).",
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "A reverse image index of your own images, in one file (default: "
+        "$RIR_INDEX, else index.rir in the user data dir)."
     )
     actions = parser.add_subparsers(dest="index_command", metavar="ACTION", required=True)
 
@@ -237,14 +237,12 @@ def run_search(args: argparse.Namespace) -> int:
 
     if not 0.0 <= args.min_score <= 1.0:
         raise ConfigurationError(f"--min-score must be between 0 and 1, got {args.min_score}.")
+    policy = policy_from_args(args)
     with _open_existing(args.index) as index:
 
         def search_one(image: str) -> SearchResult:
-            # Local files are read: the user named them on the command line.
-            query = load_image(image, allow_private_urls=args.allow_private_urls,
-                               max_bytes=args.max_bytes, max_pixels=args.max_pixels,
-                               allow_local_files=True)
-            return index.search(query, k=args.k, min_score=args.min_score)
+            return index.search(load_image(image, policy=policy), k=args.k,
+                                min_score=args.min_score)
 
         return search_each(args.images, search_one, as_json=args.json, flags=args.flags,
                            debug=args.debug)

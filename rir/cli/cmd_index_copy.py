@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import uuid
 
 from rir.cli._common import positive_int, stdout
 from rir.cli._error_lines import EXIT_OK
@@ -39,6 +38,8 @@ def register(actions: argparse._SubParsersAction) -> None:
 
 
 def run_copy(args: argparse.Namespace) -> int:
+    import uuid
+
     from rir._runtime import ProgressBar
     from rir.engines.local.copy import copy_index
     from rir.engines.local.targets import IndexTarget, parse_target

@@ -13,14 +13,13 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from rich import box
-from rich.table import Table
-
 from rir.cli._common import add_index_argument, escape, plural, stdout, url_cell, url_width
 from rir.cli._error_lines import EXIT_OK
 from rir.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from rir.engines.local import IndexedPage, LocalIndex
 
 
@@ -77,6 +76,9 @@ def run_list(args: argparse.Namespace, open_existing: Callable[[str | None], Loc
 
 def _table(pages: list[IndexedPage]) -> Table:
     """Pages grouped by image (its id on its first row); dates and metadata are in --json."""
+    from rich import box
+    from rich.table import Table
+
     width = url_width([page.url for page in pages], spare=58)
     table = Table(box=box.SIMPLE_HEAD, show_lines=False, expand=False, pad_edge=False,
                   collapse_padding=True)

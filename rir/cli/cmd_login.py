@@ -6,18 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from rir._runtime import run_sync
 from rir.engines.google_lens.options import DEFAULT_BASE_URL
 from rir.engines.google_lens.session import default_storage_state_path
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "login", help="accept Google's consent page / sign in once for the google_lens engine",
-        description="Open Google Lens in a visible browser. Accept or reject the cookie "
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Open Google Lens in a visible browser. Accept or reject the cookie "
         "dialog (and sign in if you like), then press Enter or close the window: the session "
         f"is saved to {default_storage_state_path()} and the google_lens engine uses it by "
-        "default (option storage_state=false to opt out).",
+        "default (option storage_state=false to opt out)."
     )
     parser.add_argument("--output", type=Path, default=None, metavar="PATH",
                         help="where to save the session (default: the path above)")
@@ -30,6 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rir._runtime import run_sync
     from rir.engines.google_lens.login import alogin  # Playwright only when logging in
 
     path = run_sync(alogin(output=args.output, base_url=args.base_url,

@@ -23,18 +23,17 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(parser: argparse.ArgumentParser) -> None:
     from rir.serve.client_config import CLIENTS  # no server deps
     from rir.serve.config import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 
-    parser = subparsers.add_parser(
-        "serve", help="serve reverse image search to agents: MCP (stdio or HTTP) and a REST API",
-        description="Serve reverse image search as an MCP server and an HTTP API. With --stdio "
+    parser.description = (
+        "Serve reverse image search as an MCP server and an HTTP API. With --stdio "
         "it speaks MCP on stdin/stdout (Claude Desktop, Cursor; logs go to stderr). Without, it "
         "listens on HTTP: REST under /v1, MCP streamable HTTP at /mcp, OpenAPI at "
         "/openapi.json. The API key comes from $RIR_API_KEY only (never a flag); a non-loopback "
         "--host requires it. Engine keys (SERPAPI_API_KEY, ...) are read from the server's "
-        "environment and never shown to clients.",
+        "environment and never shown to clients."
     )
     parser.add_argument("--stdio", action="store_true",
                         help="speak MCP over stdin/stdout instead of listening on HTTP")

@@ -6,7 +6,8 @@
 
 Engines are imported lazily, so ``import rir`` stays fast and optional
 dependencies (Playwright browsers, PicImageSearch, google-auth) are only needed
-by the engines that use them.
+by the engines that use them. :class:`Engine` and :func:`check_k` (from
+:mod:`rir.engines.base`, the contract) too are imported on first use.
 """
 
 from __future__ import annotations
@@ -14,17 +15,22 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rir.engines.base import Engine, check_k
+from rir import _moved
 from rir.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from rir.engines.base import Engine, check_k
+
+__getattr__, __dir__ = _moved.lazy_exports(__name__, {"rir.engines.base": ["Engine", "check_k"]})
 
 __all__ = ["Engine", "available_engines", "check_k", "display_options", "get_engine",
            "register_engine"]
 
 # name -> "module:attribute" (a class or a factory function), imported on first use.
 _REGISTRY: dict[str, str | Callable[..., Engine]] = {
-    "local": "rir.engines.local:open_index",  # an existing index only (create=False)
+    "local": "rir.engines.local.index:open_index",  # an existing index only (create=False)
     "google_lens": "rir.engines.google_lens:GoogleLensEngine",
     "serpapi": "rir.engines.serpapi:SerpApiLensEngine",
     "cloud_vision": "rir.engines.cloud_vision:CloudVisionEngine",
@@ -76,6 +82,8 @@ def get_engine(name: str | Engine, **options: Any) -> Engine:
 
     An :class:`Engine` instance is returned as is (options must then be empty).
     """
+    from rir.engines.base import Engine
+
     if isinstance(name, Engine):
         if options:
             raise ConfigurationError(

@@ -5,18 +5,27 @@ validated :class:`~rir.inputs.images.QueryImage`. The base class turns any image
 into a QueryImage, checks ``k``, times the call, trims and numbers the hits,
 stamps engine name and query hash, and provides the sync twin ``search`` that
 works from scripts, threads and Jupyter alike.
+
+Region search goes through :meth:`Engine.asearch_boxes`: by default it crops each box
+(enlarging small crops for web engines, see :func:`rir.inputs.crops.upscale_factor`)
+and searches the crops concurrently; an engine that can do better (the local index:
+describe the image once, match each box) overrides it and sets
+``searches_boxes_natively``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from rir._runtime import run_sync
 from rir.errors import ConfigurationError
+from rir.inputs.crops import acrop_boxes
 from rir.inputs.images import ImageInput, QueryImage, aload_image
+from rir.inputs.region import Box
 from rir.results.models import SearchResult
 
 __all__ = ["Engine", "check_k"]
@@ -39,6 +48,12 @@ class Engine(ABC):
     name: ClassVar[str] = "engine"
     #: Whether results may be stored in the persistent result cache.
     cacheable: ClassVar[bool] = True
+    #: True when asearch_boxes is cheaper than one search per box (the searcher then sends
+    #: all boxes of a request in one call).
+    searches_boxes_natively: ClassVar[bool] = False
+    #: Whether the default asearch_boxes enlarges small crops (engines that search pixels
+    #: on the web match ordinary photo sizes best; see rir.inputs.crops.upscale_factor).
+    upscales_crops: ClassVar[bool] = True
 
     async def asearch(self, image: ImageInput | Any, *, k: int = 10) -> SearchResult:
         """Search for ``image`` and return at most ``k`` hits, best first."""
@@ -61,6 +76,27 @@ class Engine(ABC):
     @abstractmethod
     async def _asearch(self, image: QueryImage, *, k: int) -> SearchResult:
         """Run the search for a validated image."""
+
+    async def asearch_boxes(self, image: QueryImage, boxes: Sequence[Box], *,
+                            k: int) -> list[SearchResult]:
+        """One SearchResult per box (pixels of ``image``), in order, each as if the crop had
+        been searched.
+
+        Default: crop each box (enlarging small crops when ``upscales_crops``, by the rule
+        of :func:`rir.inputs.crops.upscale_factor`) and search the crops concurrently; the
+        engine's own limits (concurrency, pacing, rate limits) apply inside ``asearch``.
+        """
+        check_k(k)
+        crops = await acrop_boxes(image, boxes, upscale=self.upscales_crops)
+        return list(await asyncio.gather(*(self.asearch(crop, k=k) for crop in crops)))
+
+    def paid_calls(self) -> int:
+        """Billed (or quota-metered) calls one search makes: 0 for free engines.
+
+        Region searches multiply searches, so the searcher adds this up before it starts
+        and refuses a request over its cap (``ReverseImageSearch(max_paid_calls=...)``).
+        """
+        return 0
 
     def cache_key_options(self) -> Mapping[str, Any]:
         """Options that change this engine's results (never secrets); part of cache keys."""

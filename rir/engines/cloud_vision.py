@@ -148,6 +148,10 @@ class CloudVisionEngine(Engine):
         self._http = HttpOptions.combine(http, http_options, engine=self.name).client(
             engine=self.name, base_url=DEFAULT_BASE_URL, timeout_s=30.0)
 
+    def paid_calls(self) -> int:
+        """One WEB_DETECTION unit per search (billed past Google's free monthly units)."""
+        return 1
+
     def cache_key_options(self) -> Mapping[str, Any]:
         options: dict[str, Any] = {}
         if self._max_results is not None:

@@ -82,6 +82,10 @@ class CompositeEngine(Engine):
     def cache_key_options(self) -> Mapping[str, Any]:
         return {"engines": [{"name": e.name, **e.cache_key_options()} for e in self.engines]}
 
+    def paid_calls(self) -> int:
+        """Every inner engine's paid calls: fusion asks them all, and a fallback may have to."""
+        return sum(engine.paid_calls() for engine in self.engines)
+
     async def _run(self, engine: Engine, image: QueryImage, k: int) -> SearchResult:
         if self.timeout_s is None:
             return await engine.asearch(image, k=k)

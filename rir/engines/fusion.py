@@ -10,7 +10,6 @@ Hits are merged by canonical URL; each keeps its provenance in
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from rir.engines.composite import CompositeEngine, EngineSpec, engine_failure, f
 from rir.engines.http.secrets import protected_logger, redact_text
 from rir.errors import AllEnginesFailedError, EngineError, InvalidImageError, check_number
 from rir.inputs.images import QueryImage
+from rir.results.best_guess import vote_guesses
 from rir.results.models import EngineFailure, Entity, SearchHit, SearchResult
 from rir.urls import canonical_url
 
@@ -89,7 +89,7 @@ class FusionEngine(CompositeEngine):
             )
         return SearchResult(
             hits=self._fuse([(e.name, r.hits) for e, r in answered]),
-            best_guess=_vote([r.best_guess for _e, r in answered]),
+            best_guess=vote_guesses(r.best_guess for _e, r in answered),
             entities=_merge_entities([r.entities for _e, r in answered]),
             page_url=next((r.page_url for _e, r in answered if r.page_url), None),
             screenshot=next((r.screenshot for _e, r in answered if r.screenshot), None),
@@ -136,16 +136,6 @@ def _merged_hit(bucket: _Bucket) -> SearchHit:
                            "engine_scores": {p["engine"]: p["score"] for p in provenance
                                              if p["score"] is not None}}
     return best.model_copy(update=updates)
-
-
-def _vote(guesses: list[str | None]) -> str | None:
-    """The best guess most engines agree on (case-insensitively); ties go to engine order."""
-    present = [g for g in guesses if g and g.strip()]
-    if not present:
-        return None
-    counts = Counter(g.strip().casefold() for g in present)
-    top = max(counts.values())
-    return next(g.strip() for g in present if counts[g.strip().casefold()] == top)
 
 
 def _merge_entities(groups: list[list[Entity]]) -> list[Entity]:

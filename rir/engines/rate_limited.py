@@ -10,13 +10,14 @@ results are shared with runs that did not limit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rir.engines import Engine
 from rir.engines.pacing import StartSpacer
 from rir.errors import ConfigurationError
 from rir.inputs.images import QueryImage
+from rir.inputs.region import Box
 from rir.results.models import SearchResult
 
 __all__ = ["RateLimitedEngine"]
@@ -33,6 +34,8 @@ class RateLimitedEngine(Engine):
         self.spacer = StartSpacer(requests_per_second)
         self.name = inner.name  # type: ignore[misc]  # results and cache keys stay the inner's
         self.cacheable = inner.cacheable  # type: ignore[misc]
+        self.searches_boxes_natively = inner.searches_boxes_natively  # type: ignore[misc]
+        self.upscales_crops = inner.upscales_crops  # type: ignore[misc]
 
     async def asearch(self, image: Any, *, k: int = 10) -> SearchResult:
         await self.spacer.wait()
@@ -40,6 +43,18 @@ class RateLimitedEngine(Engine):
 
     async def _asearch(self, image: QueryImage, *, k: int) -> SearchResult:
         return await self.asearch(image, k=k)
+
+    async def asearch_boxes(self, image: QueryImage, boxes: Sequence[Box], *,
+                            k: int) -> list[SearchResult]:
+        """An engine that searches boxes in one call is paced as one search; otherwise each
+        crop's search waits its turn (the default, through :meth:`asearch`)."""
+        if not self.inner.searches_boxes_natively:
+            return await super().asearch_boxes(image, boxes, k=k)
+        await self.spacer.wait()
+        return await self.inner.asearch_boxes(image, boxes, k=k)
+
+    def paid_calls(self) -> int:
+        return self.inner.paid_calls()
 
     def cache_key_options(self) -> Mapping[str, Any]:
         return self.inner.cache_key_options()

@@ -96,6 +96,10 @@ class SerpApiLensEngine(Engine):
             for inputs that are not public URLs instead of SerpApi's upload.
         upload: upload non-URL inputs through SerpApi's Images API (default True).
         no_cache: ask SerpApi not to serve its own 1-hour cache.
+        auto_crop: let Google Lens crop the image to the object it picks before matching
+            (SerpApi's ``auto_crop``; off by default, which is also SerpApi's default). Off
+            keeps what we send authoritative: a region search has already cropped to the
+            part asked about, and Lens's own pick could narrow it to something else.
         http / base_url / timeout_s / retry / rate_limit / proxy / transport: see
             :class:`rir.engines.http.HttpOptions` (default timeout 60 s).
     """
@@ -114,6 +118,7 @@ class SerpApiLensEngine(Engine):
         image_host: ImageHost | None = None,
         upload: bool = True,
         no_cache: bool = False,
+        auto_crop: bool = False,
         http: HttpOptions | None = None,
         **http_options: Unpack[HttpKwargs],
     ) -> None:
@@ -143,6 +148,7 @@ class SerpApiLensEngine(Engine):
         self._image_host = image_host
         self._upload = bool(upload)
         self._no_cache = bool(no_cache)
+        self._auto_crop = bool(auto_crop)
         self._http = HttpOptions.combine(http, http_options, engine=self.name).client(
             engine=self.name, base_url=DEFAULT_BASE_URL, timeout_s=60.0)
 
@@ -150,7 +156,14 @@ class SerpApiLensEngine(Engine):
         options = {k: v for k, v in self._options.items() if v is not None}
         if self._exact_matches:
             options["exact_matches"] = True
+        if self._auto_crop:
+            options["auto_crop"] = True
         return {**options, **self._http.endpoint_key(DEFAULT_BASE_URL)}
+
+    def paid_calls(self) -> int:
+        """Each search is one SerpApi search credit, two with ``exact_matches`` (uploads
+        through the Images API are free)."""
+        return 2 if self._exact_matches else 1
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -190,6 +203,8 @@ class SerpApiLensEngine(Engine):
                 params[option] = self._options[option]
         if self._no_cache:
             params["no_cache"] = "true"
+        if self._auto_crop:
+            params["auto_crop"] = "true"
         params["api_key"] = self._key.get_secret_value()
         response = await self._http.request("GET", "search.json", params=params,
                                             classify=self._classify)

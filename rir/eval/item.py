@@ -33,7 +33,7 @@ def describe_error(exc: BaseException) -> str:
 
 
 def _image_input(image: str) -> str | Path:
-    # A Path is the chain's trusted way to pass a local file (str paths are refused there).
+    # A dataset names its local images by path: a Path says so (a URL or data: URI stays text).
     if "://" in image or image.startswith("data:"):
         return image
     return Path(image)
@@ -78,6 +78,7 @@ class ItemRunner:
             category=item.category, meta=item.meta,
             prediction=answer.answer if isinstance(answer.answer, str) else None,
             context=self.config.context, engine=self.config.engine_label,
+            regions=self.config.regions_label,
             model=self.model_label, best_guess=answer.best_guess,
             documents=answer.documents, tokens_in=answer.tokens_in,
             tokens_out=answer.tokens_out,

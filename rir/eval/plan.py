@@ -58,17 +58,22 @@ def plan_run(
     if not path.exists() or path.stat().st_size == 0:
         return list(items)
     existing = load_results(path)
-    wanted = (config.model, config.context, config.engine_label)
+    wanted = (config.model, config.context, config.engine_label, config.regions_label)
     for record in existing:
-        found = (record.model, record.context, record.engine)
+        found = (record.model, record.context, record.engine, record.regions)
         if record.ok and found != wanted:
             raise ConfigurationError(
-                f"'{path}' holds results of another setup (model={found[0]}, context={found[1]}, "
-                f"engine={found[2]}) than this run (model={wanted[0]}, context={wanted[1]}, "
-                f"engine={wanted[2]}). Use another --out file, or --overwrite to start over."
+                f"'{path}' holds results of another setup ({_setup(found)}) than this run "
+                f"({_setup(wanted)}). Use another --out file, or --overwrite to start over."
             )
     done = {r.id for r in existing if r.ok or not retry_failed}
     return [item for item in items if item.id not in done]
+
+
+def _setup(values: tuple[str | None, ...]) -> str:
+    names = ("model", "context", "engine", "regions")
+    return ", ".join(f"{n}={v}" for n, v in zip(names, values, strict=True)
+                     if n != "regions" or v is not None)
 
 
 def check_concurrency(concurrency: Any) -> int:

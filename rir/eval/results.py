@@ -8,7 +8,8 @@ A results line::
      "tokens_in": 212, "tokens_out": 5, "latency_s": 0.41, "error": null,
      "finished_at": "2026-05-14T10:31:07Z"}
 
-``error`` is ``"TypeName: message"`` when the item failed (``prediction`` is then
+``regions`` is ``"auto"`` for a run that searched regions of each image (absent
+otherwise). ``error`` is ``"TypeName: message"`` when the item failed (``prediction`` is then
 null). A file may hold several lines for one id (a failed item retried on
 resume); the last line wins. Lines are written whole, with one ``write`` and a
 flush, so an interrupted run leaves a valid file; a torn last line (a killed
@@ -47,6 +48,7 @@ class ResultRecord(BaseModel):
     prediction: str | None = None
     context: str | None = None
     engine: str | None = None
+    regions: str | None = None
     model: str | None = None
     best_guess: str | None = None
     documents: int | None = None

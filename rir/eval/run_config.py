@@ -33,6 +33,9 @@ class RunConfig:
         timeout_s: deadline per item; a slower item is recorded as failed.
         allow_private_urls: let image URLs point at private or loopback addresses.
         backend: where the model calls come from (:func:`rir.eval.model_backend.register_backend`).
+        regions: ``"auto"`` to search the parts of each image worth searching as well as the
+            whole (the prompt groups the hits by region); ``None`` (default): the whole
+            image only. Runs with and without regions compare with ``rir eval compare``.
     """
 
     model: str
@@ -46,6 +49,7 @@ class RunConfig:
     timeout_s: float | None = 300.0
     allow_private_urls: bool = False
     backend: str = "langchain"
+    regions: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -58,6 +62,14 @@ class RunConfig:
                                      f"{self.rate_limit!r}.")
         if self.timeout_s is not None and not self.timeout_s > 0:
             raise ConfigurationError(f"timeout_s must be > 0 seconds, got {self.timeout_s!r}.")
+        if self.regions not in (None, "auto"):
+            raise ConfigurationError(f"regions must be 'auto' or None (the whole image only), "
+                                     f"got {self.regions!r}.")
+
+    @property
+    def regions_label(self) -> str | None:
+        """The regions setting recorded with each item (``None`` when nothing is retrieved)."""
+        return None if self.context == "none" else self.regions
 
     @property
     def engine_label(self) -> str | None:

@@ -3,7 +3,9 @@
 ``load_image`` / ``aload_image`` turn any supported input into a validated
 :class:`QueryImage`: real image content (sniffed, not trusted from the name),
 an accepted format, a byte cap (enforced while streaming URLs), a pixel cap
-against decompression bombs, and EXIF orientation applied.
+against decompression bombs, and EXIF orientation applied. What is accepted at all
+(local files, private URLs) and the limits come from an
+:class:`~rir.inputs.policy.InputPolicy`.
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ from urllib.parse import unquote_to_bytes, urlsplit
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from rir._runtime import run_sync
-from rir.errors import ImageTooLargeError, InvalidImageError, check_number
+from rir.errors import ImageTooLargeError, InvalidImageError
 from rir.inputs.describe import describe_source
-from rir.inputs.urlfetch import fetch_url
+from rir.inputs.policy import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, InputPolicy, input_policy
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -36,12 +38,9 @@ __all__ = [
     "ImageInput",
     "QueryImage",
     "aload_image",
-    "check_image_limits",
     "load_image",
 ]
 
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-DEFAULT_MAX_PIXELS = 50_000_000
 # PIL format name -> MIME type. MPO is the multi-picture JPEG phones write.
 SUPPORTED_FORMATS: dict[str, str] = {
     "JPEG": "image/jpeg",
@@ -55,6 +54,8 @@ SUPPORTED_FORMATS: dict[str, str] = {
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif",
                "image/bmp": "bmp", "image/tiff": "tiff"}
 _EXIF_ORIENTATION = 0x0112
+# What a developer's own call reads (local files included); see rir.inputs.policy.
+_DEVELOPER_DEFAULT = InputPolicy()
 _DECODE_IN_THREAD_ABOVE = 512 * 1024
 _STD_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 _URLSAFE_B64 = re.compile(r"[A-Za-z0-9_-]*={0,2}")
@@ -152,33 +153,35 @@ ImageInput = Union[  # noqa: UP007 - a runtime alias; "|" of these types fails o
 async def aload_image(
     source: ImageInput | Any,
     *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-    timeout_s: float = 20.0,
-    max_redirects: int = 5,
-    allow_private_urls: bool = False,
-    allow_local_files: bool = True,
+    policy: InputPolicy | None = None,
+    max_bytes: int | None = None,
+    max_pixels: int | None = None,
+    timeout_s: float | None = None,
+    max_redirects: int | None = None,
+    allow_private_urls: bool | None = None,
+    allow_local_files: bool | None = None,
 ) -> QueryImage:
     """Load and validate an image from any supported input (async).
 
     ``source``: an http(s) URL, a ``data:`` URI, a local path (``str`` or ``Path``, or a
     ``file://`` URL), ``bytes``, a binary file object, a PIL image, a numpy array or a
-    :class:`QueryImage` (returned unchanged). ``allow_local_files=False`` refuses local
-    paths and ``file://`` URLs alike (one rule for every entry point).
+    :class:`QueryImage` (returned unchanged). ``policy`` (default: ``InputPolicy()``, which
+    reads local files) says what is accepted and the limits; the keywords override its
+    settings of the same names. A refused local path and a refused ``file://`` URL get the
+    same error (one rule for every entry point).
     """
     if isinstance(source, QueryImage):
         return source
-    check_image_limits(max_bytes=max_bytes, max_pixels=max_pixels, timeout_s=timeout_s,
-                       max_redirects=max_redirects)
+    policy = input_policy(policy, _DEVELOPER_DEFAULT, max_bytes=max_bytes,
+                          max_pixels=max_pixels, timeout_s=timeout_s,
+                          max_redirects=max_redirects, allow_private_urls=allow_private_urls,
+                          allow_local_files=allow_local_files)
+    max_bytes, max_pixels = policy.max_bytes, policy.max_pixels
     if isinstance(source, str):
-        return await _load_string(source, max_bytes=max_bytes, max_pixels=max_pixels,
-                                  timeout_s=timeout_s, max_redirects=max_redirects,
-                                  allow_private_urls=allow_private_urls,
-                                  allow_local_files=allow_local_files)
+        return await _load_string(source, policy)
     if isinstance(source, os.PathLike):
-        if not allow_local_files:
-            raise InvalidImageError(_local_files_refused(source))
-        return await _load_path(Path(source), max_bytes=max_bytes, max_pixels=max_pixels)
+        return await _load_path(policy.local_path(source), max_bytes=max_bytes,
+                                max_pixels=max_pixels, shown=describe_source(source))
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         _check_size(data, describe_source(source), max_bytes)
@@ -209,15 +212,6 @@ async def aload_image(
     )
 
 
-def check_image_limits(*, max_bytes: Any, max_pixels: Any, timeout_s: Any,
-                       max_redirects: Any = 5) -> None:
-    """The loading limits are numbers (not booleans) in range, or ConfigurationError."""
-    check_number("max_bytes", max_bytes, integer=True, minimum=1)
-    check_number("max_pixels", max_pixels, integer=True, minimum=1)
-    check_number("timeout_s", timeout_s, above=0)
-    check_number("max_redirects", max_redirects, integer=True, minimum=0)
-
-
 def load_image(source: ImageInput | Any, **options: Any) -> QueryImage:
     """Load and validate an image from any supported input. See :func:`aload_image`."""
     if isinstance(source, QueryImage):
@@ -225,38 +219,32 @@ def load_image(source: ImageInput | Any, **options: Any) -> QueryImage:
     return run_sync(aload_image(source, **options))
 
 
-async def _load_string(
-    source: str,
-    *,
-    max_bytes: int,
-    max_pixels: int,
-    timeout_s: float,
-    max_redirects: int,
-    allow_private_urls: bool,
-    allow_local_files: bool,
-) -> QueryImage:
+async def _load_string(source: str, policy: InputPolicy) -> QueryImage:
     text = source.strip()
     if not text:
         raise InvalidImageError("The image input is an empty string; pass a URL, data URI or path.")
     lowered = text[:12].lower()
     if lowered.startswith("data:"):
-        data = _parse_data_uri(text, max_bytes)
-        return await _decode_async(data, origin=describe_source(text), max_pixels=max_pixels)
+        data = _parse_data_uri(text, policy.max_bytes)
+        return await _decode_async(data, origin=describe_source(text),
+                                   max_pixels=policy.max_pixels)
     if lowered.startswith(("http://", "https://")):
+        from rir.inputs.urlfetch import fetch_url  # httpx: only when a URL is fetched
+
         response = await fetch_url(
             text,
-            max_bytes=max_bytes,
-            timeout_s=timeout_s,
-            max_redirects=max_redirects,
-            allow_private_urls=allow_private_urls,
+            max_bytes=policy.max_bytes,
+            timeout_s=policy.timeout_s,
+            max_redirects=policy.max_redirects,
+            allow_private_urls=policy.allow_private_urls,
             accept=_accept_image_content_type,
             headers={"Accept": "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"},
         )
         image = await _decode_async(response.content, origin=describe_source(text),
-                                    max_pixels=max_pixels)
+                                    max_pixels=policy.max_pixels)
         return _replace(image, url=text)
     if lowered.startswith("file://"):
-        # A file:// URL is a local path by another name: the same allow_local_files rule
+        # A file:// URL is a local path by another name: the policy's local-file rule
         # applies (below). Only this machine's files: a host would mean another one.
         parts = urlsplit(text)
         if parts.netloc.lower() not in ("", "localhost"):
@@ -271,17 +259,8 @@ async def _load_string(
             f"Unsupported URL scheme '{scheme}' in {describe_source(source)}; "
             "pass an http(s) URL, a data: URI or a local path."
         )
-    if not allow_local_files:
-        raise InvalidImageError(_local_files_refused(text))
-    path = Path(os.path.expanduser(text))
-    return await _load_path(path, max_bytes=max_bytes, max_pixels=max_pixels)
-
-
-def _local_files_refused(source: Any) -> str:
-    return (
-        f"Local files are not allowed here ({describe_source(source)}); pass an http(s) URL or "
-        "a data: URI, or enable allow_local_files=True if the input is trusted."
-    )
+    return await _load_path(policy.local_path(text), max_bytes=policy.max_bytes,
+                            max_pixels=policy.max_pixels, shown=describe_source(text))
 
 
 def _accept_image_content_type(content_type: str) -> str | None:
@@ -332,8 +311,7 @@ def _parse_data_uri(text: str, max_bytes: int) -> bytes:
     return data
 
 
-async def _load_path(path: Path, *, max_bytes: int, max_pixels: int) -> QueryImage:
-    shown = describe_source(path)
+async def _load_path(path: Path, *, max_bytes: int, max_pixels: int, shown: str) -> QueryImage:
     try:
         info = await asyncio.to_thread(path.stat)
     except FileNotFoundError:

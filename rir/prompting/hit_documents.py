@@ -4,7 +4,10 @@ The LangChain Documents and the LlamaIndex nodes share these so that one hit has
 the same id, text and metadata in both: ``id`` is a UUID derived from the query
 image's hash and the hit's canonical page URL (stable across runs and machines,
 and accepted by vector stores that require UUIDs); the text is the title plus the
-caption, sanitised like all web text.
+caption, sanitised like all web text. Hits of a region search also carry ``region``
+(``"x1,y1,x2,y2"``, the pixel box of the part that found them) and ``regions`` (the
+numbers of every region that found them, as prompts name them: ``"1,3"``); strings,
+since several vector stores reject lists in metadata.
 """
 
 from __future__ import annotations
@@ -49,7 +52,8 @@ def hit_text(hit: SearchHit) -> str:
 
 
 def hit_metadata(hit: SearchHit, result: SearchResult, query_sha256: str) -> dict[str, Any]:
-    """The documented metadata keys (:data:`HIT_METADATA_KEYS`), ``None`` where unknown."""
+    """The documented metadata keys (:data:`HIT_METADATA_KEYS`), ``None`` where unknown,
+    plus ``region`` and ``regions`` for the hits of a region search."""
     return {
         "source": hit.url or hit.image_url,
         "title": hit.title,
@@ -61,4 +65,16 @@ def hit_metadata(hit: SearchHit, result: SearchResult, query_sha256: str) -> dic
         "engine": hit.engine or result.engine,
         "best_guess": result.best_guess,
         "query_image_sha256": query_sha256,
+        **_region_keys(hit),
     }
+
+
+def _region_keys(hit: SearchHit) -> dict[str, str]:
+    keys = {}
+    box = hit.metadata.get("region")
+    if isinstance(box, list) and len(box) == 4:
+        keys["region"] = ",".join(str(v) for v in box)
+    numbers = hit.metadata.get("regions")
+    if isinstance(numbers, list) and numbers:
+        keys["regions"] = ",".join(str(n + 1) for n in numbers)
+    return keys

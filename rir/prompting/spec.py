@@ -13,10 +13,12 @@ types, so both frameworks send the model the same words. Context modes:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Union, get_args
+from typing import TYPE_CHECKING, Literal, Union, get_args
 
 from rir.errors import ConfigurationError
-from rir.results.models import SearchHit
+
+if TYPE_CHECKING:
+    from rir.results.models import SearchHit
 
 __all__ = [
     "CONTEXT_MODES",

@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "CROPS_NOTE",
     "FENCE_CLOSE",
     "FENCE_OPEN",
     "NO_MATCHES_ADVICE",
+    "REGIONS_NOTE",
     "SYSTEM_BASE",
     "SYSTEM_BY_MODE",
     "UNTRUSTED_NOTE",
@@ -54,6 +56,14 @@ SYSTEM_BY_MODE: dict[str, str] = {
         f"to recognise what the image shows and to augment your own knowledge. {UNTRUSTED_NOTE}"
     ),
 }
+
+# Added to the system text when the search covered several regions of the image.
+REGIONS_NOTE = (
+    "The search looked at several regions of the image, each named with its box x1,y1,x2,y2 "
+    "in pixels from the image's top-left corner, and the results are grouped by the region "
+    "that found them: rely on the results of the region the question is about."
+)
+CROPS_NOTE = "After the image come crops of the searched regions, in the same order."
 
 NO_MATCHES_ADVICE = ("No web pages matching this image were found. The image may be private, "
                      "too new, or heavily edited; answer from the image itself or ask the user.")

@@ -2,7 +2,8 @@
 
 :func:`guess_from_titles` votes over the word n-grams of the titles (stop words,
 site names and bare years never start or end a label); used by
-:func:`rir.results.extract.postprocess` and by the local engine.
+:func:`rir.results.extract.postprocess` and by the local engine. :func:`vote_guesses`
+picks among whole guesses (the engines of a fusion, the parts of a region search).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["KNOWN_SITES", "BestGuess", "guess_from_titles"]
+__all__ = ["KNOWN_SITES", "BestGuess", "guess_from_titles", "vote_guesses"]
 
 # Publishers whose names commonly trail page titles (case-insensitive): the title
 # cleaner strips them, and the vote never takes them for what the image shows.
@@ -143,3 +144,13 @@ def _good_edges(gram: tuple[str, ...], site_words: set[str]) -> bool:
     elif last in _STOP_WORDS or last in site_words or len(last) < 2:
         return False
     return not all(w in _STOP_WORDS or w in site_words for w in gram)
+
+
+def vote_guesses(guesses: Iterable[str | None]) -> str | None:
+    """The guess most sources agree on (case-insensitively); ties go to the first given."""
+    present = [g.strip() for g in guesses if g and g.strip()]
+    if not present:
+        return None
+    counts = Counter(g.casefold() for g in present)
+    top = max(counts.values())
+    return next(g for g in present if counts[g.casefold()] == top)

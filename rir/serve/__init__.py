@@ -8,20 +8,21 @@ Names are imported on first use, so ``rir.serve.config`` (what ``rir serve --hel
 needs) loads without the server's dependencies.
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
-import importlib
-from typing import Any
+from rir import _moved
+
+if TYPE_CHECKING:
+    from rir.serve.app import create_app
+    from rir.serve.config import ServeConfig, api_key_from_env
+    from rir.serve.mcp_tools import build_mcp
+    from rir.serve.service import Asker, SearchService
 
 __all__ = ["Asker", "SearchService", "ServeConfig", "api_key_from_env", "build_mcp", "create_app"]
 
-_WHERE = {"create_app": "rir.serve.app", "ServeConfig": "rir.serve.config",
-          "api_key_from_env": "rir.serve.config", "build_mcp": "rir.serve.mcp_tools",
-          "Asker": "rir.serve.service", "SearchService": "rir.serve.service"}
-
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rir.serve' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__, __dir__ = _moved.lazy_exports(__name__, {
+    "rir.serve.app": ["create_app"],
+    "rir.serve.config": ["ServeConfig", "api_key_from_env"],
+    "rir.serve.mcp_tools": ["build_mcp"],
+    "rir.serve.service": ["Asker", "SearchService"],
+})

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rir.errors import ConfigurationError, check_number
+from rir.inputs.policy import InputPolicy
 from rir.urls import host_in_url
 
 __all__ = ["API_KEY_ENV", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "MIN_PUBLIC_KEY_CHARS",
@@ -137,6 +138,13 @@ class ServeConfig:
     @property
     def default_engine(self) -> str:
         return self.engine or ("local" if self.index is not None else "auto")
+
+    @property
+    def input_policy(self) -> InputPolicy:
+        """What clients may send as an image: inputs come from remote clients and agents,
+        so no local files except under ``allow_dirs``, and no private-network URLs."""
+        return InputPolicy.untrusted(self.allow_dirs, max_bytes=self.max_bytes,
+                                     max_pixels=self.max_pixels, timeout_s=self.fetch_timeout_s)
 
     @property
     def api_keys(self) -> tuple[str, ...]:

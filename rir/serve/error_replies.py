@@ -28,6 +28,7 @@ from rir.errors import (
     ImageFetchError,
     ImageTooLargeError,
     InvalidImageError,
+    InvalidRegionError,
     RIRError,
     UnsafeURLError,
 )
@@ -142,6 +143,8 @@ _TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
     (UnsupportedMediaTypeError, 415, "Send application/json or multipart/form-data."),
     (BadRequestBodyError, 400, "Send a JSON object with the documented fields (see "
      "/openapi.json)."),
+    (InvalidRegionError, 422, "Give region as 'x1,y1,x2,y2' on the 0-1000 grid of the image "
+     "(left, top, right, bottom; x1 < x2, y1 < y2), several boxes as a list, or 'auto'."),
     (ConfigurationError, 422, "Fix the request's parameters ({engines} lists the engines)."),
 )
 

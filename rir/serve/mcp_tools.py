@@ -20,6 +20,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 from pydantic import Field
 
+from rir.inputs.region import REGION_ARGUMENT_HELP
 from rir.prompting.thumbnail_fetch import afetch_thumbnails
 from rir.serve.error_replies import MAX_DETAIL_CHARS, Audience, error_reply
 from rir.serve.schemas import AskOutput, SearchOutput, search_output
@@ -110,6 +111,8 @@ def build_mcp(service: SearchService, *, transport: Transport = "http") -> FastM
     # strict: a JSON integer only (true is not 1, 5.0 is not 5).
     CountArg = Annotated[int, Field(strict=True, ge=1, le=MAX_K,
                                     description="At most this many matches.")]
+    RegionArg = Annotated[str | list[float] | list[list[float]] | None,
+                          Field(description=REGION_ARGUMENT_HELP)]
 
     async def reverse_image_search(
         image: ImageArg, max_results: CountArg = 5,
@@ -117,14 +120,18 @@ def build_mcp(service: SearchService, *, transport: Transport = "http") -> FastM
                                             " default: the server's.")] = None,
         include_thumbnails: Annotated[bool, Field(description="Also return the top hits' "
                                                   "thumbnails as images.")] = False,
+        region: RegionArg = None,
         ctx: Context | None = None,
     ) -> Annotated[CallToolResult, SearchOutput]:
         """Find web pages that show this image (reverse image search): titles, URLs, sites and
-        captions of the matches, and a best guess of what the image shows."""
+        captions of the matches, and a best guess of what the image shows. Pass region when
+        the question is about part of the image."""
         try:
             searched = await service.search(image, k=max_results, engine=engine,
-                                            local_files=local_files, progress=_progress(ctx))
-            output = search_output(searched.result, max_hits=max_results)
+                                            local_files=local_files, progress=_progress(ctx),
+                                            region=region)
+            output = search_output(searched.result, max_hits=max_results,
+                                   regions=searched.regions)
             content: list[Any] = [TextContent(type="text", text=output.text)]
             if include_thumbnails:
                 content += await _thumbnail_blocks(output, searched.result, max_results)
@@ -137,15 +144,16 @@ def build_mcp(service: SearchService, *, transport: Transport = "http") -> FastM
 
     if config.index is not None:
         async def search_local_index(image: ImageArg, max_results: CountArg = 5,
-                                     ctx: Context | None = None
+                                     region: RegionArg = None, ctx: Context | None = None
                                      ) -> Annotated[CallToolResult, SearchOutput]:
-            """Find this image in the server's own image index: the pages it was indexed
-            with (title, URL, caption)."""
+            """Find this image (or part of it: region) in the server's own image index: the
+            pages it was indexed with (title, URL, caption)."""
             try:
                 searched = await service.search(image, k=max_results, engine="local",
                                                 local_files=local_files,
-                                                progress=_progress(ctx))
-                output = search_output(searched.result, max_hits=max_results)
+                                                progress=_progress(ctx), region=region)
+                output = search_output(searched.result, max_hits=max_results,
+                                       regions=searched.regions)
             except Exception as exc:  # noqa: BLE001 - a tool error, not a traceback
                 raise _tool_error(exc, audience) from None
             return CallToolResult(content=[TextContent(type="text", text=output.text)],

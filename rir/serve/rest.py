@@ -1,10 +1,10 @@
 """The REST routes: ``POST /v1/search``, ``POST /v1/ask``, ``GET /v1/engines``, ``GET /healthz``.
 
-A search takes an upload (multipart ``file`` with optional ``k`` and ``engine`` fields)
-or JSON (``image_url`` or ``data_uri``, ``k``, ``engine``). Each route parses and hands
-over to :class:`~rir.serve.service.SearchService`; errors leave through the one handler
-of :mod:`rir.serve.app`. Parameters are validated strictly: ``k`` is a JSON integer
-(``true``, ``5.0`` and ``"5"`` are refused), or in a form the digits of one.
+A search takes an upload (multipart ``file`` with optional ``k``, ``engine`` and ``region``
+fields) or JSON (``image_url`` or ``data_uri``, ``k``, ``engine``, ``region``). Each route
+parses and hands over to :class:`~rir.serve.service.SearchService`; errors leave through the
+one handler of :mod:`rir.serve.app`. Parameters are validated strictly: ``k`` is a JSON
+integer (``true``, ``5.0`` and ``"5"`` are refused), or in a form the digits of one.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from rir.errors import ConfigurationError
+from rir.inputs.region import REGION_ARGUMENT_HELP
 from rir.serve.error_replies import UnsupportedMediaTypeError, validation_problems
 from rir.serve.request_guard import parse_json_body
 from rir.serve.schemas import AskOutput, EnginesOutput, ErrorBody, SearchOutput, search_output
@@ -57,6 +58,8 @@ class SearchRequest(BaseModel):
     engine: str | None = Field(default=None, max_length=100,
                                description="Engine name (GET /v1/engines); default: the "
                                "server's.")
+    region: str | list[float] | list[list[float]] | None = Field(
+        default=None, description=REGION_ARGUMENT_HELP)
 
     @model_validator(mode="after")
     def _one_image(self, info: ValidationInfo) -> SearchRequest:
@@ -83,6 +86,8 @@ def _body_schema(model: type[BaseModel], extra_fields: dict[str, Any]) -> dict[s
             "properties": {"file": {"type": "string", "format": "binary"},
                            "k": {"type": "integer", "minimum": 1, "maximum": MAX_K},
                            "engine": {"type": "string", "maxLength": 100},
+                           "region": {"type": "string", "maxLength": 2000,
+                                      "description": REGION_ARGUMENT_HELP},
                            **extra_fields.get("properties", {})}}
     return {"requestBody": {"required": True, "content": {
         "application/json": {"schema": model.model_json_schema(ref_template="#/components/"
@@ -160,8 +165,9 @@ def build_router(service: SearchService) -> APIRouter:
                  openapi_extra=_body_schema(SearchRequest, {}))
     async def search(request: Request) -> SearchOutput:
         image, params = await _parse(request, SearchRequest, limit)
-        searched = await service.search(image, k=params.k, engine=params.engine)
-        return search_output(searched.result, max_hits=params.k)
+        searched = await service.search(image, k=params.k, engine=params.engine,
+                                        region=params.region)
+        return search_output(searched.result, max_hits=params.k, regions=searched.regions)
 
     if service.asker is not None:
         @router.post("/v1/ask", response_model=AskOutput, responses=_ERRORS,
@@ -174,7 +180,7 @@ def build_router(service: SearchService) -> APIRouter:
             image, params = await _parse(request, AskRequest, limit)
             assert isinstance(params, AskRequest)
             answer, result = await service.ask(image, params.question, k=params.k,
-                                               engine=params.engine)
+                                               engine=params.engine, region=params.region)
             return AskOutput(answer=answer, search=search_output(result, max_hits=params.k))
 
     return router

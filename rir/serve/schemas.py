@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rir.prompting.listing import format_tool_result
+from rir.prompting.listing import format_regions_tool_result, format_tool_result
 from rir.results.models import SearchResult
+from rir.results.region_parts import RegionsResult
 from rir.urls import citable_url
 
-__all__ = ["AskOutput", "EngineInfo", "EnginesOutput", "ErrorBody", "HitOutput", "SearchOutput",
-           "search_output"]
+__all__ = ["AskOutput", "EngineInfo", "EnginesOutput", "ErrorBody", "HitOutput", "RegionOutput",
+           "SearchOutput", "search_output"]
 
 
 class HitOutput(BaseModel):
@@ -22,6 +23,20 @@ class HitOutput(BaseModel):
     thumbnail_url: str | None
     score: float | None
     match_type: str
+    regions: list[int] | None = Field(default=None, description="Region search: the numbers "
+                                      "of the regions that found it (see 'regions').")
+
+
+class RegionOutput(BaseModel):
+    """One searched region of a region search."""
+
+    number: int = Field(description="1-based, as the text names it ('Region 2').")
+    region: list[int] = Field(description="[x1, y1, x2, y2] in pixels of the image.")
+    origin: str = Field(description="whole, auto (found in the pixels) or given.")
+    label: str = Field(description="Where it sits: 'top-left', 'whole image', ...")
+    hits: int = Field(description="Matches this region found.")
+    best_guess: str | None
+    error: str | None = Field(description="Why this region could not be searched.")
 
 
 class SearchOutput(BaseModel):
@@ -34,6 +49,8 @@ class SearchOutput(BaseModel):
         description="False when the engine could not tell whether more matches exist; null "
         "when it does not say.")
     hits: list[HitOutput]
+    regions: list[RegionOutput] | None = Field(
+        default=None, description="Region search: the regions searched (null otherwise).")
     text: str = Field(description="The numbered lines an agent's model reads.")
 
 
@@ -67,8 +84,14 @@ class ErrorBody(BaseModel):
     hint: str = Field(description="What the client can do about it.")
 
 
-def search_output(result: SearchResult, *, max_hits: int = 10) -> SearchOutput:
+def search_output(result: SearchResult, *, max_hits: int = 10,
+                  regions: RegionsResult | None = None) -> SearchOutput:
+    """The output of a search; of a region search when ``regions`` is given (``result`` then
+    holds the merged hits): its text groups the hits by region."""
     complete = result.metadata.get("complete")
+    summary = result.metadata.get("regions") if regions is not None else None
+    text = (format_regions_tool_result(regions, max_hits=max_hits) if regions is not None
+            else format_tool_result(result, max_hits=max_hits))
     return SearchOutput(
         best_guess=result.best_guess,
         engine=result.engine,
@@ -77,6 +100,10 @@ def search_output(result: SearchResult, *, max_hits: int = 10) -> SearchOutput:
         hits=[HitOutput(position=hit.position, title=hit.title,
                         url=citable_url(hit.url) or None, site=hit.source, snippet=hit.snippet,
                         thumbnail_url=hit.thumbnail_url, score=hit.score,
-                        match_type=hit.match_type) for hit in result.hits],
-        text=format_tool_result(result, max_hits=max_hits),
+                        match_type=hit.match_type,
+                        regions=[n + 1 for n in hit.metadata["regions"]]
+                        if regions is not None and "regions" in hit.metadata else None)
+              for hit in result.hits],
+        regions=[RegionOutput.model_validate(part) for part in summary] if summary else None,
+        text=text,
     )

@@ -1,27 +1,28 @@
 """What both servers call: loading a client's image safely, then the library's one search path.
 
-:class:`SearchService` holds one :class:`~rir.ReverseImageSearch` per engine name (built on
-first use, local files refused, private URLs refused), a concurrency limiter per engine and
-the per-request deadlines. REST routes and MCP tools are thin translations of its methods;
-there is no engine logic here, only the policy of who may ask for what.
+:class:`SearchService` holds the server's :class:`~rir.inputs.policy.InputPolicy` (built once
+from the config: local files only under ``--allow-dir`` and only over stdio, private URLs
+refused), one :class:`~rir.ReverseImageSearch` per engine name (built on first use), a
+concurrency limiter per engine and the per-request deadlines. REST routes and MCP tools are
+thin translations of its methods; there is no engine logic here, only the policy of who may
+ask for what.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from rir.engines import available_engines, check_k
 from rir.engines.http.secrets import configured_env
 from rir.errors import ConfigurationError, EngineTimeoutError, InvalidImageError
-from rir.inputs.describe import describe_source
 from rir.inputs.images import QueryImage, aload_image
+from rir.inputs.region import tool_regions
 from rir.results.models import SearchResult
+from rir.results.region_parts import RegionsResult
 from rir.search import ReverseImageSearch
 from rir.serve.config import ServeConfig
 from rir.serve.limits import ConcurrencyLimiter
@@ -51,8 +52,12 @@ class Asker(Protocol):
 
 @dataclass(frozen=True)
 class Searched:
+    """The loaded image and its result; for a region search, ``regions`` holds the parts and
+    ``result`` their merged hits."""
+
     query: QueryImage
     result: SearchResult
+    regions: RegionsResult | None = None
 
 
 async def _no_progress(fraction: float, message: str) -> None:
@@ -65,6 +70,7 @@ class SearchService:
     def __init__(self, config: ServeConfig, *, asker: Asker | None = None) -> None:
         self.config = config
         self.asker = asker
+        self.policy = config.input_policy
         self._searchers: dict[str, ReverseImageSearch] = {}
         self._limiters: dict[str, ConcurrencyLimiter] = {}
         self._lock = asyncio.Lock()
@@ -72,37 +78,14 @@ class SearchService:
     # -- images ---------------------------------------------------------------------------------
 
     async def load(self, image: str | bytes, *, local_files: bool = False) -> QueryImage:
-        """The client's image, validated; a path only when ``local_files`` and under --allow-dir."""
-        options: dict[str, Any] = {"max_bytes": self.config.max_bytes,
-                                   "max_pixels": self.config.max_pixels,
-                                   "timeout_s": self.config.fetch_timeout_s,
-                                   "allow_private_urls": False, "allow_local_files": False}
+        """The client's image, validated by the server's policy; a path only when
+        ``local_files`` (the stdio transport: a client on this machine) and under
+        ``--allow-dir``."""
         if isinstance(image, str) and not image.strip():
             raise InvalidImageError("The image input is an empty string; send an http(s) URL "
                                     "or a data: URI.")
-        if isinstance(image, str) and local_files and self.config.allow_dirs \
-                and _is_path(image):
-            return await aload_image(self._allowed_path(image),
-                                     **{**options, "allow_local_files": True})
-        if isinstance(image, str) and _is_path(image):
-            raise InvalidImageError(
-                f"This server reads no local files ({describe_source(image)}); send an http(s) "
-                "URL or a data: URI" + (", or a path under an --allow-dir directory."
-                                        if self.config.allow_dirs and local_files else ".")
-            )
-        return await aload_image(image, **options)
-
-    def _allowed_path(self, text: str) -> Path:
-        raw = text[7:] if text.lower().startswith("file://") else text
-        path = Path(os.path.expanduser(raw)).resolve()
-        for root in self.config.allow_dirs:
-            if path.is_relative_to(root.expanduser().resolve()):
-                return path
-        raise InvalidImageError(
-            f"The {describe_source(text)} is outside the directories this server may read "
-            f"({', '.join(str(r) for r in self.config.allow_dirs)}); move the image there or "
-            "restart the server with another --allow-dir."
-        )
+        policy = self.policy if local_files else self.policy.updated({"allow_local_files": False})
+        return await aload_image(image, policy=policy)
 
     # -- searching ------------------------------------------------------------------------------
 
@@ -126,10 +109,7 @@ class SearchService:
                 # Building an engine can read an index file: keep the event loop free.
                 searcher = await asyncio.to_thread(
                     ReverseImageSearch, name, cache=self.config.cache,
-                    allow_private_urls=False, allow_local_files=False,
-                    max_image_bytes=self.config.max_bytes,
-                    max_image_pixels=self.config.max_pixels,
-                    image_timeout_s=self.config.fetch_timeout_s, **options)
+                    policy=self.policy.updated({"allow_local_files": False}), **options)
                 self._searchers[name] = searcher
                 slots = self.config.concurrency or _SLOTS.get(searcher.engine.name,
                                                               _DEFAULT_SLOTS)
@@ -140,25 +120,41 @@ class SearchService:
         return self._limiters.get(self._engine_key(engine))
 
     async def search(self, image: str | bytes, *, k: int = 5, engine: str | None = None,
-                     local_files: bool = False, progress: Progress = _no_progress) -> Searched:
-        """Load ``image``, wait for a slot of the engine, search within the deadline."""
+                     local_files: bool = False, progress: Progress = _no_progress,
+                     region: Any = None) -> Searched:
+        """Load ``image``, wait for a slot of the engine, search within the deadline.
+
+        ``region``: boxes on the 0-1000 grid of the image, or ``"auto"``
+        (:func:`rir.inputs.region.tool_regions`); one request holds one slot however many
+        regions it searches (the engine's own limits apply inside), and the searcher's
+        paid-call cap applies.
+        """
         _check_k(k)
+        regions = tool_regions(region)
         searcher = await self.searcher(engine)
         limiter = self._limiters[self._engine_key(engine)]
         await progress(0.1, "loading the image")
         query = await self.load(image, local_files=local_files)
         async with limiter.slot():
             await progress(0.3, f"searching with {searcher.engine.name}")
+            found = None
             try:
-                result = await asyncio.wait_for(searcher.asearch(query, k=k),
-                                                self.config.search_timeout_s)
+                if regions is None:
+                    result = await asyncio.wait_for(searcher.asearch(query, k=k),
+                                                    self.config.search_timeout_s)
+                else:  # boxes are searched on their own; "auto" with the whole image
+                    found = await asyncio.wait_for(
+                        searcher.asearch_regions(query, regions, k=k,
+                                                 include_whole=regions == "auto"),
+                        self.config.search_timeout_s)
+                    result = found.as_search_result()
             except asyncio.TimeoutError:
                 raise EngineTimeoutError(
                     f"The '{searcher.engine.name}' search did not finish within the server's "
                     f"{self.config.search_timeout_s:g} s deadline.", engine=searcher.engine.name
                 ) from None
         await progress(1.0, f"found {len(result.hits)} matches")
-        return Searched(query, result)
+        return Searched(query, result, found)
 
     async def add_to_index(self, image: str | bytes, *, title: str, url: str | None = None,
                            caption: str | None = None, local_files: bool = False) -> str:
@@ -173,7 +169,8 @@ class SearchService:
 
     async def ask(self, image: str | bytes, question: str, *, k: int = 5,
                   engine: str | None = None, local_files: bool = False,
-                  progress: Progress = _no_progress) -> tuple[str, SearchResult]:
+                  progress: Progress = _no_progress,
+                  region: Any = None) -> tuple[str, SearchResult]:
         if self.asker is None:
             raise ConfigurationError("No chat model is configured on this server; start it "
                                      "with --model provider:name to answer questions.")
@@ -182,7 +179,7 @@ class SearchService:
             raise ConfigurationError(
                 f"question must be 1 to {MAX_QUESTION_CHARS} characters, got {len(question)}.")
         searched = await self.search(image, k=k, engine=engine, local_files=local_files,
-                                     progress=progress)
+                                     progress=progress, region=region)
         try:
             answer = await asyncio.wait_for(
                 self.asker.aask(searched.query, question, searched.result),
@@ -230,12 +227,6 @@ def _configured(name: str, config: ServeConfig, keys: tuple[str, ...]) -> tuple[
         found = importlib.util.find_spec("PicImageSearch") is not None
         return found, "free engines through PicImageSearch" + ("" if found else " (not installed)")
     return True, "picks the best configured web engine"
-
-
-def _is_path(text: str) -> bool:
-    lowered = text.strip()[:12].lower()
-    return not lowered.startswith(("data:", "http://", "https://")) and (
-        lowered.startswith("file://") or "://" not in text[:16])
 
 
 def _check_k(k: Any) -> None:

@@ -1,7 +1,9 @@
 """The static import graph of a package tree, for the architecture checks in the test suite.
 
-Every ``import`` and ``from ... import`` counts, at module level or inside a function
-(a lazy import is still a dependency), except under ``if TYPE_CHECKING:`` (never run).
+Every ``import`` and ``from ... import`` counts: at module level, inside a function (a
+lazy import is still a dependency) and under ``if TYPE_CHECKING:`` (a type-only import
+is a dependency of the code's meaning: two modules that name each other's types belong
+together, or their shared type belongs in a third).
 """
 
 from __future__ import annotations
@@ -34,18 +36,8 @@ def module_files(root: Path, packages: Iterable[str]) -> dict[str, Path]:
     return modules
 
 
-def _is_type_checking(node: ast.If) -> bool:
-    test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
-
-
 def _walk(node: ast.AST, lazy: bool = False) -> Iterator[tuple[ast.AST, bool]]:
     for child in ast.iter_child_nodes(node):
-        if isinstance(child, ast.If) and _is_type_checking(child):
-            for other in child.orelse:
-                yield from _walk(other, lazy)
-            continue
         yield child, lazy
         inner = lazy or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
                                            ast.Lambda))

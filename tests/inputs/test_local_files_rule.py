@@ -1,9 +1,9 @@
 """Issue 13 item 6: local paths and ``file://`` URLs follow one rule at every entry point.
 
 A ``file://`` URL is a local path by another name: wherever local files are read
-(the Python core, the CLI, LlamaIndex's ``image_path``) both work; wherever they
-are refused (LangChain's retriever and chain by default, ``allow_local_files=False``)
-both are refused with the same error.
+(the Python core, the CLI, both retrievers by default) both work; wherever they are
+refused (an untrusted policy, ``allow_local_files=False``) both are refused with the
+same error.
 """
 
 from __future__ import annotations
@@ -76,17 +76,17 @@ def test_cli_reads_both_because_you_typed_them(capsys, tmp_path: Path, hopper: P
         assert code == 0 and [line["hits"][0]["title"] for line in lines] == ["Grace Hopper"] * 2
 
 
-def test_langchain_retriever_refuses_both_unless_allowed(index: LocalIndex, hopper: Path) -> None:
+def test_langchain_retriever_reads_both_unless_refused(index: LocalIndex, hopper: Path) -> None:
     pytest.importorskip("langchain_core")
     from langchain_rir import ReverseImageRetriever
 
-    refusing = ReverseImageRetriever(engine=index, cache=False)
+    reading = ReverseImageRetriever(engine=index, cache=False)
+    for form in (str(hopper), hopper.as_uri()):
+        assert reading.invoke(form)[0].metadata["title"] == "Grace Hopper"
+    refusing = ReverseImageRetriever(engine=index, cache=False, allow_local_files=False)
     for form in (str(hopper), hopper.as_uri()):
         with pytest.raises(InvalidImageError, match=REFUSED):
             refusing.invoke(form)
-    allowing = ReverseImageRetriever(engine=index, cache=False, allow_local_files=True)
-    for form in (str(hopper), hopper.as_uri()):
-        assert allowing.invoke(form)[0].metadata["title"] == "Grace Hopper"
 
 
 def test_llama_index_image_path_reads_both_unless_refused(index: LocalIndex,

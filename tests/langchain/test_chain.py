@@ -14,6 +14,7 @@ from langchain_openai import ChatOpenAI
 from pydantic import Field
 
 from langchain_rir import ReverseImageRetriever, create_rir_chain
+from rir import InputPolicy
 from rir.engines.base import Engine
 from rir.errors import ConfigurationError, InvalidImageError
 from rir.prompting.texts import FENCE_CLOSE, FENCE_OPEN, SYSTEM_BY_MODE
@@ -254,13 +255,18 @@ def test_bad_inputs_fail_with_clear_errors(recording_model, retriever, query_ima
         create_rir_chain("openai:gpt-4o", retriever)
 
 
-def test_paths(recording_model, retriever, query_image, tmp_path) -> None:
+def test_paths_follow_the_retrievers_policy(recording_model, retriever, query_image,
+                                            tmp_path) -> None:
     path = tmp_path / "query.jpg"
     path.write_bytes(query_image.data)
     chain = create_rir_chain(recording_model, retriever, k=1)
-    assert chain.invoke({"image": path, "question": QUESTION}) == recording_model.answer
-    with pytest.raises(InvalidImageError, match="Local files are not allowed"):
-        chain.invoke({"image": str(path), "question": QUESTION})
+    for image in (path, str(path)):  # code you write names local files: both are read
+        assert chain.invoke({"image": image, "question": QUESTION}) == recording_model.answer
+    served = create_rir_chain(recording_model, ReverseImageRetriever(
+        engine=retriever.engine, cache=False, policy=InputPolicy.untrusted()), k=1)
+    for image in (path, str(path)):  # a Path is a local file too: one rule
+        with pytest.raises(InvalidImageError, match="Local files are not allowed"):
+            served.invoke({"image": image, "question": QUESTION})
 
 
 def test_stream_yields_the_answer_in_pieces(recording_model, retriever, query_image) -> None:
@@ -328,3 +334,49 @@ def test_urls_reach_the_model_whole(recording_model, query_image) -> None:
     assert f"url: {STORY_URL}\n" in text
     assert f"url: {GALLERY_URL}\n" in text
     assert "utm_" not in text and "fbclid" not in text
+
+
+# -- regions ------------------------------------------------------------------------------------
+
+
+def _collage():
+    from rir.demo import demo_collage
+
+    return demo_collage(["Grace Hopper", "Falcon 9 launching DSCOVR"])
+
+
+def test_regions_group_the_hits_by_region_and_sources_return_the_parts(recording_model,
+                                                                       retriever) -> None:
+    image, boxes = _collage()
+    chain = create_rir_chain(recording_model, retriever, k=4, regions=boxes)
+    output = chain.with_sources().invoke({"image": image, "question": "Who is on the left?"})
+    system, human = _sent(recording_model)
+    assert "grouped by the region" in system.content
+    assert len(_images(human)) == 1  # crops are off by default
+    [context] = [t for t in _texts(human) if t.startswith(FENCE_OPEN)]
+    left_box, right_box = (",".join(map(str, box.box)) for box in boxes)
+    whole = context.index("Region 1, whole image")
+    left = context.index(f"Region 2, left half ({left_box})")
+    right = context.index(f"Region 3, right ({right_box})")
+    assert whole < context.index("Grace Hopper") < left < right \
+        < context.index("Falcon 9 launching DSCOVR")
+    assert "also found in region 2" in context
+    assert [(p.origin, p.label) for p in output["parts"]] == [
+        ("whole", "whole image"), ("given", "left half"), ("given", "right")]
+    assert {d.metadata["title"] for d in output["documents"]} >= {"Grace Hopper",
+                                                                  "Falcon 9 launching DSCOVR"}
+
+
+def test_regions_per_call_and_crops_beside_the_image(recording_model, retriever) -> None:
+    image, boxes = _collage()
+    chain = create_rir_chain(recording_model, retriever, k=4, regions=boxes, attach_crops=True)
+    sources = chain.with_sources()
+    plain = sources.invoke({"image": image, "question": "What is this?", "regions": None})
+    with_crops = sources.invoke({"image": image, "question": "What is this?"})
+    first, second = recording_model.calls
+    assert plain["parts"] is None and "Region 1" not in str(first[1].content)
+    images = _images(second[1])
+    assert len(images) == 3  # the query image, then the crop of each given region
+    assert "crops of the searched regions" in second[0].content
+    assert len(with_crops["parts"]) == 3
+    assert with_crops["context_size"].images == 3

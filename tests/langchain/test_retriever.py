@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from langchain_rir import ReverseImageRetriever
 from langchain_rir.documents import DOCUMENT_METADATA_KEYS
+from rir import InputPolicy
 from rir.errors import ConfigurationError, InvalidImageError, UnsafeURLError
 from rir.results.extract import ExtractOptions
 from tests.langchain.helpers import HOPPER_PAGES
@@ -79,14 +80,14 @@ def test_engine_options_stay_out_of_the_repr(index) -> None:
     assert "secret-value-123" not in repr(retriever)
 
 
-def test_local_paths_only_when_allowed(index, query_image, tmp_path: Path) -> None:
+def test_local_paths_unless_the_policy_refuses_them(index, query_image, tmp_path: Path) -> None:
     path = tmp_path / "hopper.jpg"
     path.write_bytes(query_image.data)
-    with pytest.raises(InvalidImageError, match="allow_local_files=True"):
-        ReverseImageRetriever(engine=index, cache=False).invoke(str(path))
-    docs = ReverseImageRetriever(engine=index, cache=False, allow_local_files=True).invoke(
-        str(path))
+    docs = ReverseImageRetriever(engine=index, cache=False).invoke(str(path))
     assert docs[0].metadata["query_image_sha256"] == query_image.sha256
+    with pytest.raises(InvalidImageError, match="allow_local_files=True"):
+        ReverseImageRetriever(engine=index, cache=False,
+                              policy=InputPolicy.untrusted()).invoke(str(path))
 
 
 def test_bytes_and_pil_inputs(retriever, query_image) -> None:

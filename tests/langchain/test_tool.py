@@ -34,8 +34,16 @@ def _user_message(query_image) -> HumanMessage:
 
 def test_schema_shown_to_the_model_has_no_injected_conversation(tool) -> None:
     schema = tool.tool_call_schema.model_json_schema()
-    assert set(schema["properties"]) == {"image_url", "max_results"}
+    assert set(schema["properties"]) == {"image_url", "max_results", "region"}
     assert tool.name == "reverse_image_search"
+
+
+def test_the_region_argument_explains_itself_to_the_model(tool) -> None:
+    region = tool.tool_call_schema.model_json_schema()["properties"]["region"]
+    for words in ("0-1000 grid", "x1,y1,x2,y2", "top-left corner", "'auto'"):
+        assert words in region["description"]
+    kinds = {option.get("type") for option in region["anyOf"]}
+    assert {"string", "array"} <= kinds
 
 
 def test_content_for_the_model_and_documents_as_artifact(tool, query_image) -> None:
@@ -170,3 +178,55 @@ async def test_agent_recovers_from_a_tool_error(tool, query_image) -> None:
     assert "Local files are not allowed" in replies["bad"].content
     assert replies["good"].status == "success"
     assert state["messages"][-1].content == "Grace Hopper."
+
+
+# -- regions ------------------------------------------------------------------------------------
+
+
+def _collage_message() -> tuple[HumanMessage, list[list[int]]]:
+    """The user's attached image: Hopper beside the Falcon 9, and both boxes on the grid."""
+    from rir.demo import demo_collage
+
+    image, regions = demo_collage(["Grace Hopper", "Falcon 9 launching DSCOVR"])
+    grid = [[round(v * 1000 / size) for v, size in zip(r.box, (image.width, image.height) * 2,
+                                                       strict=True)] for r in regions]
+    message = HumanMessage(content=[
+        {"type": "image", "base64": image.as_base64(), "mime_type": "image/jpeg"},
+        {"type": "text", "text": "Who is on the left, and what is the launch on the right?"}])
+    return message, grid
+
+
+def test_agent_searches_two_regions_of_the_attached_image(tool) -> None:
+    message, grid = _collage_message()
+    agent, model = _agent(tool, [
+        AIMessage(content="", tool_calls=[{"name": "reverse_image_search",
+                                           "args": {"region": grid, "max_results": 4},
+                                           "id": "regions"}]),
+        AIMessage(content="Grace Hopper on the left; a Falcon 9 launch on the right."),
+    ])
+    state = agent.invoke({"messages": [message]})
+    [reply] = [m for m in state["messages"] if isinstance(m, ToolMessage)]
+    assert reply.status == "success", reply.content
+    text = reply.content
+    assert text.startswith("Reverse image search (local) searched 2 regions")
+    left, right = text.index("Region 1, left"), text.index("Region 2, right")
+    assert left < text.index("Grace Hopper") < right < text.index("Falcon 9 launching DSCOVR")
+    by_title = {d.metadata["title"]: d.metadata for d in reply.artifact}
+    assert by_title["Falcon 9 launching DSCOVR"]["regions"] == "2"
+    assert by_title["Grace Hopper"]["regions"] == "1"
+    assert by_title["Grace Hopper"]["region"] == "49,24,358,384"  # the grid box, in pixels
+    # the model's final turn read both regions' hits
+    final_prompt = "\n".join(str(m.content) for m in model.seen[1])
+    assert "Region 1, left" in final_prompt and "Falcon 9 launching DSCOVR" in final_prompt
+
+
+@pytest.mark.parametrize(("region", "expected"), [
+    ("0,0,2000,500", "The grid goes from 0 to 1000"),
+    ("500,0,100,900", "is inverted"),
+    ("a,b,c,d", "expected four numbers"),
+])
+def test_a_bad_region_comes_back_as_an_error_the_model_can_fix(tool, query_image, region,
+                                                              expected) -> None:
+    message = tool.invoke(_call({"image_url": query_image.as_data_uri(), "region": region}))
+    assert message.status == "error"
+    assert expected in message.content and "0-1000 grid" in message.content

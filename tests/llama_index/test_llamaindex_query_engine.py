@@ -275,3 +275,23 @@ async def test_urls_reach_the_model_whole(demo_image):
     user_text = "\n".join(llm.texts(role=MessageRole.USER))
     assert f"url: {STORY_URL}\n" in user_text and f"url: {GALLERY_URL}\n" in user_text
     assert "utm_" not in user_text and "fbclid" not in user_text
+
+
+def test_regions_reach_the_model_grouped_and_the_response_holds_the_parts(demo_index) -> None:
+    from rir.demo import demo_collage
+
+    image, boxes = demo_collage(["Grace Hopper", "Falcon 9 launching DSCOVR"])
+    llm = RecordingMultimodalLLM()
+    engine = _engine(demo_index, llm, regions=boxes, max_hits=4)
+    response = engine.query(QueryBundle("What launches on the right?",
+                                        image_path=image.as_data_uri()))
+    user_text = "\n".join(llm.texts(role=MessageRole.USER))
+    assert user_text.index("Region 1, whole image") < user_text.index("Grace Hopper") \
+        < user_text.index("Region 2, left half") < user_text.index("Region 3, right") \
+        < user_text.index("Falcon 9 launching DSCOVR")
+    assert [p.origin for p in response.metadata["parts"]] == ["whole", "given", "given"]
+    assert {n.node.metadata["regions"] for n in response.source_nodes} >= {"1,2", "3"}
+    whole_only = engine.with_regions(None).query(QueryBundle("And now?",
+                                                             image_path=image.as_data_uri()))
+    assert whole_only.metadata["parts"] is None
+    assert "Region 1" not in "\n".join(llm.texts(role=MessageRole.USER))

@@ -29,7 +29,7 @@ def test_one_tool_with_a_sync_and_an_async_function(demo_index):
     assert "Reverse image search" in tool.metadata.description
     schema = tool.metadata.get_parameters_dict()
     assert "required" not in schema, "image may be left empty: the user's image is used"
-    assert set(schema["properties"]) == {"image", "max_results"}
+    assert set(schema["properties"]) == {"image", "max_results", "region"}
     assert tool.fn == spec.reverse_image_search
     assert tool.async_fn == spec.areverse_image_search
 

@@ -72,7 +72,7 @@ async def _run(tool, tool_kwargs: dict, **run_kwargs) -> tuple[list, list, str]:
 
 def test_the_schema_the_model_sees_has_no_place_for_bytes(tool):
     schema = tool.metadata.get_parameters_dict()
-    assert set(schema["properties"]) == {"image", "max_results"}
+    assert set(schema["properties"]) == {"image", "max_results", "region"}
     assert "required" not in schema
     image = schema["properties"]["image"]
     assert image["type"] == "string" and "format" not in image
@@ -218,3 +218,23 @@ def test_latest_user_image_picks_the_most_recent_user_image(demo_image, tmp_path
     assert latest_user_image([ChatMessage(role=MessageRole.USER, blocks=[
         ImageBlock(url="https://news.example.org/p.jpg?id=2")])]) == \
         "https://news.example.org/p.jpg?id=2"
+
+
+async def test_function_agent_searches_two_regions_of_the_attached_image(tool):
+    from rir.demo import demo_collage
+
+    image, boxes = demo_collage(["Grace Hopper", "Falcon 9 launching DSCOVR"])
+    grid = [[round(v * 1000 / s) for v, s in zip(box.box, (image.width, image.height) * 2,
+                                                   strict=True)] for box in boxes]
+    calls, [result], answer = await _run(tool, {"region": grid, "max_results": 3},
+                                         user_msg=_user_message(_base64_block(image)))
+    assert [c.tool_kwargs for c in calls] == [{"region": grid, "max_results": 3}]
+    assert not result.tool_output.is_error, result.tool_output.content
+    raw = result.tool_output.raw_output
+    assert [p.origin for p in raw.regions.parts] == ["given", "given"]
+    assert {h["title"]: h["regions"] for h in raw.hits} == {
+        "Grace Hopper": [1], "Falcon 9 launching DSCOVR": [2]}
+    # the model's last turn was given both regions' hits (the scripted answer quotes them)
+    assert answer.startswith(MOCK_LABEL)
+    first, second = answer.index("Region 1, left"), answer.index("Region 2, right")
+    assert first < answer.index("Grace Hopper") < second < answer.index("Falcon 9")

@@ -75,7 +75,7 @@ async def test_stdio_tools_search_the_demo_index(demo_index_path, hopper_uri, tm
 
         outside = await s.call_tool("reverse_image_search", {"image": str(hopper_file)})
         assert outside.isError
-        assert "outside the directories this server may read" in _text(outside)
+        assert "outside the folders local images may be read from" in _text(outside)
         assert "Traceback" not in _text(outside) and "\n" not in _text(outside)
 
         broken = await s.call_tool("reverse_image_search", {"image": "data:image/png;base64,AA"})

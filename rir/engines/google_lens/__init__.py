@@ -9,10 +9,9 @@ Names are imported on first use, so the parser (and ``rir --help``) do not pay
 for importing Playwright.
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from rir import _moved
 
 if TYPE_CHECKING:
     from rir.engines.google_lens.browser import BrowserPool, find_browser
@@ -35,28 +34,11 @@ __all__ = [
     "parse_lens_html",
 ]
 
-_WHERE = {
-    "BrowserPool": "browser",
-    "find_browser": "browser",
-    "GoogleLensEngine": "engine",
-    "alogin": "login",
-    "PageAnalysis": "parser",
-    "analyse_lens_html": "parser",
-    "parse_lens_html": "parser",
-    "default_storage_state_path": "session",
-    "PageKind": "states",
-    "PageState": "states",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = _moved.lazy_exports(__name__, {
+    "rir.engines.google_lens.browser": ["BrowserPool", "find_browser"],
+    "rir.engines.google_lens.engine": ["GoogleLensEngine"],
+    "rir.engines.google_lens.login": ["alogin"],
+    "rir.engines.google_lens.parser": ["PageAnalysis", "analyse_lens_html", "parse_lens_html"],
+    "rir.engines.google_lens.session": ["default_storage_state_path"],
+    "rir.engines.google_lens.states": ["PageKind", "PageState"],
+})

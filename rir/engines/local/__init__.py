@@ -4,16 +4,23 @@
 the engine registry builds for ``get_engine("local", ...)`` and every adapter that takes
 ``engine="local"``: the same class, but a missing index file is an error naming
 ``rir index add`` rather than a silent, empty new index.
+
+Public names: ``__all__`` (imported on first use: finding the default index path loads
+neither numpy nor OpenCV).
 """
 
-import functools
+from typing import TYPE_CHECKING
 
-from rir.engines.local.index import AddReport, IndexedPage, LocalIndex
-from rir.engines.local.location import MEMORY, default_index_path, resolve_index_path
+from rir import _moved
+
+if TYPE_CHECKING:
+    from rir.engines.local.index import AddReport, IndexedPage, LocalIndex, open_index
+    from rir.engines.local.location import MEMORY, default_index_path, resolve_index_path
 
 __all__ = ["MEMORY", "AddReport", "IndexedPage", "LocalIndex", "default_index_path",
            "open_index", "resolve_index_path"]
 
-# A partial (not a wrapper function) so the registry's option check sees LocalIndex's
-# real signature and rejects unknown options by name.
-open_index = functools.partial(LocalIndex, create=False)
+__getattr__, __dir__ = _moved.lazy_exports(__name__, {
+    "rir.engines.local.index": ["AddReport", "IndexedPage", "LocalIndex", "open_index"],
+    "rir.engines.local.location": ["MEMORY", "default_index_path", "resolve_index_path"],
+})

@@ -113,7 +113,7 @@ def _best(n: int, *sides: tuple[np.ndarray, np.ndarray]) -> list[int]:
     Exact without a dense maximum over both sides: an image in the top ``n`` by its
     better side is in that side's own top ``n``.
     """
-    pooled = np.unique(np.concatenate([top for _, top in sides]))
+    pooled = F.unique_words(np.concatenate([top for _, top in sides]))
     best = np.max([_at(votes, pooled) for votes, _ in sides], axis=0)
     return [int(r) for r in pooled[np.lexsort((pooled, -best))][:n]]
 
@@ -148,7 +148,7 @@ def find_candidates(
     cut = max(100, images // COMMON_WORD_SHARE)
     keypoint = [w[(counts[w] > 0) & (counts[w] <= cut)] for w in query.keypoint_words]
     global_ = [w[counts[w] > 0] for w in query.global_words]
-    lists = postings.lists(np.unique(np.concatenate([*keypoint, *global_])))
+    lists = postings.lists(F.unique_words(np.concatenate([*keypoint, *global_])))
     weights = np.log1p(images / np.maximum(counts[lists.words], 1))  # IDF, one per list
 
     def vote(words: list[np.ndarray], weighted: bool, n: int, floors: tuple[float, ...],

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import io
 import logging
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,6 +105,11 @@ def fingerprint_files(
     """
     done = 0
     if workers > 1 and len(files) >= _POOL_FROM:
+        # Imported here: searching (which imports this module) never starts a pool.
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
         context = multiprocessing.get_context("spawn")
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:

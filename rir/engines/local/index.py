@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import logging
 import sqlite3
 import time
@@ -48,12 +49,11 @@ from rir.engines.local.store import IndexStore
 from rir.engines.local.verification import verify_candidates
 from rir.errors import ConfigurationError, EngineError, check_number
 from rir.inputs.images import ImageInput, QueryImage, aload_image, load_image
-from rir.prompting.results_sheet import SheetItem, render_results_sheet
 from rir.results.best_guess import guess_from_titles
 from rir.results.models import SearchHit, SearchResult
 from rir.urls import site_of
 
-__all__ = ["AddReport", "IndexedPage", "LocalIndex"]
+__all__ = ["AddReport", "IndexedPage", "LocalIndex", "open_index"]
 
 logger = logging.getLogger(__name__)
 
@@ -319,6 +319,8 @@ class LocalIndex(Engine):
         result = SearchResult(hits=hits, best_guess=_best_guess(hits),
                               metadata={"index_size": index_size, "pages_not_shown": not_shown})
         if self.screenshot:
+            from rir.prompting.results_sheet import SheetItem, render_results_sheet
+
             result.screenshot = render_results_sheet(
                 [SheetItem(h.title, h.source or "", thumb)
                  for h, thumb in zip(hits, thumbnails, strict=True)],
@@ -411,3 +413,9 @@ def _best_guess(hits: Sequence[SearchHit]) -> str | None:
     if hits and (hits[0].score or 0) >= 0.5:
         return hits[0].title
     return None
+
+
+# What the registry builds for get_engine("local", ...): an existing index only. A partial
+# (not a wrapper function) so the registry's option check sees LocalIndex's real signature
+# and rejects unknown options by name.
+open_index = functools.partial(LocalIndex, create=False)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_data_dir
-
 from rir.errors import ConfigurationError
 
 __all__ = ["MEMORY", "default_index_path", "missing_index_error", "resolve_index_path"]
@@ -23,7 +21,11 @@ MEMORY = ":memory:"
 def default_index_path() -> Path:
     """``$RIR_INDEX``, else ``index.rir`` in the user data dir."""
     env = os.environ.get("RIR_INDEX", "").strip()
-    return Path(env).expanduser() if env else Path(user_data_dir("reverse-image-rag")) / "index.rir"
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir  # only when the default is used
+
+    return Path(user_data_dir("reverse-image-rag")) / "index.rir"
 
 
 def resolve_index_path(path: str | os.PathLike[str] | None) -> Path | None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rir.engines.local.features import TOTAL_VOCABULARY
+from rir.engines.local.features import TOTAL_VOCABULARY, isin_words
 
 __all__ = ["PostingLists", "PostingsIndex"]
 
@@ -225,6 +225,6 @@ class PostingLists:
 
     def select(self, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(rows holding ``words``, the image rowids of those rows' postings, concatenated)."""
-        rows = np.flatnonzero(np.isin(self.words, words))
+        rows = np.flatnonzero(isin_words(self.words, words))
         rowids = np.frombuffer(b"".join([self.blobs[i] for i in rows]), np.uint32)
         return rows, rowids

@@ -111,6 +111,36 @@ async def test_default_type_all_is_not_sent(url_image, fast_retry) -> None:
     assert "type" not in recorder.requests[0].url.params
 
 
+async def test_auto_crop_is_off_unless_asked(url_image, fast_retry) -> None:
+    recorder = Recorder.sequence(*(json_response(fixture_json("serpapi/lens_eiffel_all.json"))
+                                   for _ in range(2)))
+    await engine_for(recorder, fast_retry).asearch(url_image)
+    cropping = engine_for(recorder, fast_retry, auto_crop=True)
+    await cropping.asearch(url_image)
+    assert "auto_crop" not in recorder.requests[0].url.params
+    assert recorder.requests[1].url.params["auto_crop"] == "true"
+    assert cropping.cache_key_options()["auto_crop"] is True
+
+
+def _upload_then_search(request: httpx.Request) -> httpx.Response:
+    """SerpApi's Images API answers an upload, then the search answers the Eiffel tower."""
+    if request.url.path == "/image":
+        return json_response(fixture_json("serpapi/image_upload.json"))
+    return json_response(fixture_json("serpapi/lens_eiffel_all.json"))
+
+
+async def test_a_region_of_a_url_image_uploads_the_crop_not_the_url(url_image, fast_retry):
+    from rir import Region, ReverseImageSearch
+
+    recorder = Recorder(_upload_then_search)
+    searcher = ReverseImageSearch(engine_for(recorder, fast_retry), cache=False)
+    result = await searcher.asearch(url_image, k=3, region=Region.from_grid(0, 0, 500, 500))
+    upload, search = recorder.requests
+    assert upload.url.path == "/image" and "url" not in search.url.params
+    assert search.url.params["image_id"] == "img_2f6c0d9e8b7a41c3a5e1"
+    assert result.metadata["region"] == [0, 0, url_image.width // 2, url_image.height // 2]
+
+
 async def test_exact_matches_when_asked_come_first_and_merge_duplicates(
     url_image, fast_retry
 ) -> None:
@@ -187,12 +217,7 @@ async def test_inline_ai_overview_gives_best_guess_and_text(url_image, fast_retr
 
 
 async def test_local_image_is_uploaded_then_searched_by_image_id(local_image, fast_retry):
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/image":
-            return json_response(fixture_json("serpapi/image_upload.json"))
-        return json_response(fixture_json("serpapi/lens_eiffel_all.json"))
-
-    recorder = Recorder(handler)
+    recorder = Recorder(_upload_then_search)
     result = await engine_for(recorder, fast_retry).asearch(local_image, k=5)
     upload, search = recorder.requests
     assert upload.method == "POST" and upload.url.path == "/image"

@@ -167,3 +167,30 @@ def test_candidates_do_not_depend_on_earlier_queries(tmp_path: Path, photo_paths
     assert all(c and c[0].votes[0] > 0 for c in first)
     assert [c[0].rowid for c in first] == [1, 2, 3]
     index.close()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_word_sets_match_numpys_without_importing_numpy_ma(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for dtype in (np.uint32, np.int64):
+        words = rng.integers(0, 60, int(rng.integers(0, 80))).astype(dtype)
+        probes = rng.integers(0, 70, int(rng.integers(0, 50))).astype(np.int64)
+        unique = F.unique_words(words)
+        assert unique.dtype == dtype and unique.tolist() == np.unique(words).tolist()
+        assert F.isin_words(probes, words).tolist() == np.isin(probes, words).tolist()
+
+
+def test_a_cold_query_does_not_import_numpy_ma() -> None:
+    import subprocess
+    import sys
+
+    if not available_demo_photos():
+        pytest.skip("the demo photos (matplotlib, scikit-image) are not installed")
+    code = ("import sys\nfrom rir.demo import build_demo_index, demo_query\n"
+            "index = build_demo_index()\nassert 'numpy.ma' not in sys.modules\n"
+            "assert index.query(demo_query()[0], k=1).hits[0].title == 'Grace Hopper'\n"
+            "print('numpy.ma' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"

@@ -218,6 +218,10 @@ CLIENT_INPUT = {
     "multipart many fields": {"files": {"file": ("a.jpg", b"x", "image/jpeg")},
                               "data": {f"f{i}": "1" for i in range(50)}},
     "long engine": {"json": {"image_url": "https://e.org/a.jpg", "engine": "x" * 5000}},
+    # answered at once: the detail names the key, and the reply is built in linear time
+    "200,000-character key": {"json": {"x" * 200_000: 1}},
+    "200,000-character engine": {"json": {"image_url": "https://e.org/a.jpg",
+                                          "engine": "y" * 200_000}},
     "blank image": {"json": {"image_url": "   "}},
 }
 

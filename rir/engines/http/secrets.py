@@ -168,13 +168,20 @@ def resolve_secret(
     return SecretStr(raw)
 
 
-def _redact_params(text: str) -> str:
-    """The values of credential parameters masked; other values searched for nested URLs."""
+_NESTED_URLS = 3  # a URL in a parameter of a URL in a parameter of a URL; deeper: masked
+
+
+def _redact_params(text: str, depth: int = 0) -> str:
+    """The values of credential parameters masked; other values searched for nested URLs
+    (``?u=https%3A...%3Ftoken%3D...``), at most :data:`_NESTED_URLS` deep, so each
+    character is read a bounded number of times whatever a client sends."""
 
     def replace(match: re.Match[str]) -> str:
         if is_credential_param(match.group(2)):
             return match.group(1) + _MASK
-        return match.group(1) + _redact_params(match.group(3))  # ?u=https%3A...%3Ftoken%3D
+        if depth >= _NESTED_URLS:
+            return match.group(1) + _MASK  # nested deeper than any real link: not read
+        return match.group(1) + _redact_params(match.group(3), depth + 1)
 
     return _PARAM.sub(replace, text)
 

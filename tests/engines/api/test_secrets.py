@@ -170,6 +170,16 @@ def test_every_spelling_of_a_credential_parameter_is_redacted(name: str) -> None
     assert "v4lue-9" not in redact_text(nested)
 
 
+@pytest.mark.timeout(20)  # a hang fails here instead of holding the whole run
+def test_a_crafted_request_line_is_redacted_in_one_pass() -> None:
+    """A client controls the request line uvicorn logs: URLs nested thousands deep or a
+    60,000-character name must neither crash the log filter nor stall the server."""
+    nested = "GET /v1/engines?u=" + "%3Fu%3D" * 8000 + "secret-9 HTTP/1.1"
+    assert "secret-9" not in redact_text(nested)
+    assert redact_text("/a?" + "x" * 60_000).endswith("x")
+    assert redact_text("/a?" + "a=b&" * 10_000 + "token=t0ken-1").endswith("token=***")
+
+
 @pytest.mark.parametrize("name", ["q", "page", "engine", "url", "keyword", "monkey",
                                   "passage", "author", "signal", "page_token", "nextPageToken"])
 def test_ordinary_parameters_stay(name: str) -> None:

@@ -206,9 +206,13 @@ class PostingsIndex:
             "SELECT p.key, p.count, p.rowids FROM json_each(?) AS j JOIN postings AS p "
             "ON p.key >= (j.value << 32) AND p.key < ((j.value + 1) << 32)",
             (json.dumps([int(w) for w in words]),)).fetchall()
+        sizes = np.array([r[1] if type(r[1]) is int else -1 for r in rows], np.int64)
+        blobs = [r[2] for r in rows]
+        lengths = np.array([len(b) if type(b) is bytes else -1 for b in blobs], np.int64)
+        if (lengths != sizes * 4).any():  # a damaged file: never a numpy error mid-vote
+            raise sqlite3.DatabaseError("a posting list does not match its stored length")
         return PostingLists(np.array([int(r[0]) >> _KEY_SHIFT for r in rows], np.int64),
-                            np.array([int(r[1]) for r in rows], np.int64),
-                            [r[2] for r in rows])
+                            sizes, blobs)
 
 
 @dataclass(frozen=True)

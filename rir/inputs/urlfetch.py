@@ -68,6 +68,10 @@ _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 _NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+# IPv4 addresses written in IPv6: an IPv6 socket to ::ffff:a.b.c.d talks IPv4 to a.b.c.d,
+# and a DNS64 resolver answers 64:ff9b::a.b.c.d for every IPv4-only site (IPv6-only
+# networks), so these are judged by the IPv4 address alone.
+_IPV4_SPELLED_IN_IPV6 = (ipaddress.ip_network("::ffff:0:0/96"), _NAT64_WELL_KNOWN)
 
 
 def embedded_ipv4(ip: _Address) -> list[ipaddress.IPv4Address]:
@@ -111,10 +115,13 @@ def _own_reason(ip: _Address) -> str | None:
 
 def _blocked_reason(ip: _Address) -> str | None:
     """Why connecting to ``ip`` is refused (None: a public address)."""
-    for inner in embedded_ipv4(ip):
+    inner_addresses = embedded_ipv4(ip)
+    for inner in inner_addresses:
         reason = _own_reason(inner)
         if reason:
             return f"which embeds {inner}, {reason}"
+    if inner_addresses and any(ip in network for network in _IPV4_SPELLED_IN_IPV6):
+        return None
     return _own_reason(ip)
 
 

@@ -121,6 +121,18 @@ def test_a_public_address_inside_6to4_is_judged_by_both() -> None:
     assert embedded_ipv4(ipaddress.IPv6Address("2606:4700::1111")) == []
 
 
+@pytest.mark.parametrize("host", ["[::ffff:93.184.216.34]", "[64:ff9b::93.184.216.34]",
+                                  "[64:ff9b::5db8:d822]", "93.184.216.34"])
+def test_a_public_ipv4_address_spelled_in_ipv6_is_fetched(host: str) -> None:
+    """A DNS64 resolver (IPv6-only networks) answers 64:ff9b::a.b.c.d for every IPv4-only
+    site: the guard judges those, and IPv4-mapped addresses, by the IPv4 address."""
+    import asyncio
+
+    address = asyncio.run(check_url_is_public(f"http://{host}/a.jpg"))
+    assert ipaddress.ip_address(address) in (ipaddress.ip_address("93.184.216.34"),
+                                             ipaddress.ip_address(host.strip("[]")))
+
+
 @pytest.mark.parametrize("url", ["http://127.0.0.1:99999/a.jpg", "http://[::1/a.jpg",
                                  "http://example.org:0/a.jpg", "http://a\x00b/x.jpg",
                                  "http://a..b/x.jpg", f"http://{'a' * 70}.org/x.jpg"])

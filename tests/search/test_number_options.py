@@ -7,6 +7,7 @@ import pytest
 
 import rir
 from rir.engines import get_engine
+from rir.engines.http import RateLimit, RetryPolicy
 from rir.engines.local import LocalIndex
 from rir.errors import ConfigurationError, check_number
 from rir.results.cache import ResultCache
@@ -50,6 +51,12 @@ def test_no_boolean_is_taken_for_a_number(index: LocalIndex, tmp_path) -> None:
         "lens max_concurrency": lambda: get_engine("google_lens", max_concurrency=True),
         "http timeout_s": lambda: get_engine("serpapi", api_key="k" * 20, timeout_s=True),
         "ttl_s": lambda: ResultCache(tmp_path / "c.sqlite3", ttl_s=True),
+        "retry attempts": lambda: RetryPolicy(attempts=True),
+        "retry backoff_s": lambda: RetryPolicy(backoff_s=True),
+        "requests_per_second": lambda: RateLimit(requests_per_second=True),
+        "rate max_concurrency": lambda: RateLimit(max_concurrency=True),
+        "engine retry": lambda: get_engine("serpapi", api_key="k" * 20,
+                                           retry=RetryPolicy(max_backoff_s=True)),
     }
     accepted = []
     for name, call in calls.items():

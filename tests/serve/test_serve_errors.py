@@ -62,3 +62,35 @@ def test_an_unexpected_exception_says_only_its_type(caplog) -> None:
     assert reply.status == 500 and reply.error == "InternalServerError"
     assert "secret-internal-detail" not in reply.detail and "KeyError" in reply.detail
     assert "unexpected KeyError" in caplog.text  # the traceback goes to the server log
+
+
+@pytest.mark.parametrize(("source", "options"), [
+    ("/etc/passwd", {"allow_local_files": False}),                 # "..., or enable ...=True"
+    ("file:///etc/passwd", {"allow_local_files": False}),
+    ("http://10.0.0.1/a.jpg", {}),                                  # "Pass ...=True if ..."
+    ("data:image/png;base64," + "A" * 4000, {"max_bytes": 100}),    # "... or raise max_bytes"
+])
+def test_a_client_reads_whole_sentences_without_the_operators_options(source, options) -> None:
+    """Advice only the server's operator can follow is cut from what a client reads, and
+    only that: no sentence is left half-way (a "data: URI" is not the end of one)."""
+    import rir
+    from rir.errors import RIRError
+
+    with pytest.raises(RIRError) as raised:
+        rir.load_image(source, **options)
+    detail = error_reply(raised.value).detail
+    assert detail.endswith(".") and not detail.endswith("data:.")
+    assert "=True" not in detail and "raise max_" not in detail
+    if "Local files" in detail:
+        assert detail.endswith("pass an http(s) URL or a data: URI.")
+
+
+@pytest.mark.timeout(20)  # a hang fails here instead of holding the whole run
+def test_a_long_detail_is_answered_in_one_pass() -> None:
+    """A client-controlled detail of 200,000 characters (an unknown JSON key) is answered
+    at once: the advice filter never rescans the text from every character."""
+    key = "x" * 200_000
+    detail = error_reply(ConfigurationError(
+        f"Bad request parameters: {key}: extra inputs are not permitted; send less or raise "
+        "max_bytes. Pass allow_private_urls=True if you trust it.")).detail
+    assert detail == f"Bad request parameters: {key}: extra inputs are not permitted; send less."

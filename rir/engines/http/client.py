@@ -33,7 +33,13 @@ from rir.engines.http.error_mapping import (
 )
 from rir.engines.http.secrets import protected_logger, redact_text
 from rir.engines.pacing import StartSpacer
-from rir.errors import ConfigurationError, EngineError, EngineRateLimitedError, EngineTimeoutError
+from rir.errors import (
+    ConfigurationError,
+    EngineError,
+    EngineRateLimitedError,
+    EngineTimeoutError,
+    check_number,
+)
 from rir.inputs.urlfetch import USER_AGENT
 from rir.urls import redact_url
 
@@ -64,10 +70,9 @@ class RetryPolicy:
     sleep: Sleep = field(default=asyncio.sleep, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.attempts, int) or self.attempts < 1:
-            raise ConfigurationError(f"RetryPolicy.attempts must be >= 1, got {self.attempts!r}.")
-        if self.backoff_s < 0 or self.max_backoff_s < 0 or self.max_retry_after_s < 0:
-            raise ConfigurationError("RetryPolicy durations must be >= 0 seconds.")
+        check_number("RetryPolicy.attempts", self.attempts, integer=True, minimum=1)
+        for name in ("backoff_s", "max_backoff_s", "max_retry_after_s"):
+            check_number(f"RetryPolicy.{name}", getattr(self, name), minimum=0)
 
 
 @dataclass(frozen=True)
@@ -83,12 +88,10 @@ class RateLimit:
     max_concurrency: int | None = 4
 
     def __post_init__(self) -> None:
-        rps = self.requests_per_second
-        if rps is not None and not rps > 0:
-            raise ConfigurationError(f"requests_per_second must be > 0, got {rps!r}.")
-        conc = self.max_concurrency
-        if conc is not None and (not isinstance(conc, int) or conc < 1):
-            raise ConfigurationError(f"max_concurrency must be a positive integer, got {conc!r}.")
+        if self.requests_per_second is not None:
+            check_number("requests_per_second", self.requests_per_second, above=0)
+        if self.max_concurrency is not None:
+            check_number("max_concurrency", self.max_concurrency, integer=True, minimum=1)
 
 
 def check_base_url(base_url: str, *, engine: str) -> str:

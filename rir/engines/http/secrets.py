@@ -19,6 +19,7 @@ import re
 import threading
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import unquote
 
 from pydantic import SecretStr
 
@@ -29,6 +30,7 @@ __all__ = [
     "REDACTING_FILTER",
     "SecretInput",
     "configured_env",
+    "is_credential_param",
     "looks_like_placeholder",
     "protect_logger",
     "protected_logger",
@@ -48,18 +50,40 @@ _MAX_REMEMBERED = 256
 _lock = threading.Lock()
 _secrets: dict[str, None] = {}  # insertion-ordered set, oldest evicted first
 _pattern: re.Pattern[str] | None = None
-# Credentials that travel as query parameters, whatever their value: the usual names
-# (api_key, X-Api-Key, access_token, client_secret, sig, password, auth, ...), in any case,
-# also percent-encoded inside another URL (%3Ftoken%3D...). Not every "*_token": a
-# page_token is a cursor, not a credential.
-_CREDENTIAL_NAME = (r"(?:x[-_])?(?:(?:goog|amz)[-_])?(?:api[-_]?key|key|"
-                    r"(?:access|refresh|id|auth|session|security)?[-_]?token|auth|"
-                    r"authorization|password|passwd|pwd|(?:client[-_]|app[-_])?secret|sig|"
-                    r"signature|credentials?|jwt)")
-_SECRET_PARAMS = re.compile(
-    r"(?i)((?:^|[?&;\s\"'(,]|%3f|%26)" + _CREDENTIAL_NAME + r"(?:=|%3d))"
-    r"(?:(?!%26)[^&\s\"'#),])+"
+# Credentials that travel as query parameters, whatever their value. A name is judged by
+# its words (:func:`is_credential_param`), so every spelling of one counts: api_key,
+# apiKey, API-KEY, api%5Fkey, API_KEY[], clientSecret, oauth_token, X-Amz-Security-Token,
+# AWSAccessKeyId, password2, also percent-encoded inside another URL (%3Ftoken%3D...).
+# A name is percent-escapes or plain characters up to "=" (or "%3D" inside a nested URL).
+_PARAM = re.compile(
+    r"(?i)((?:^|[?&;\s\"'(,]|%3f|%26)"
+    r"((?:(?!%3d|%26|%3f)%[0-9a-f]{2}|[^=&?;\s\"'(,%#])+)(?:=|%3d))"
+    r"((?:(?!%26)[^&\s\"'#),])+)"
 )
+_CREDENTIAL_WORDS = frozenset({
+    "key", "apikey", "token", "secret", "password", "passwd", "pwd", "pass", "passphrase",
+    "sig", "signature", "auth", "authorization", "credential", "credentials", "jwt",
+    "session", "sessionid", "sid", "bearer", "otp", "hmac", "cookie", "privatekey",
+})
+# Words that make a "*_token" a cursor, not a credential (page_token=..., next_token=...).
+_CURSOR_WORDS = frozenset({"page", "next", "prev", "previous", "continuation", "cursor", "sync"})
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def is_credential_param(name: str) -> bool:
+    """Whether a query parameter called ``name`` carries a credential, in any spelling:
+    any case, camelCase, ``-``/``_``/``.`` separators, percent-encoded, with ``[]``."""
+    text = unquote(unquote(name)).strip().strip("[]")
+    # camelCase split (clientSecret) and not (toKen, ApiKEY): either spelling may name it
+    words = [re.sub(r"\d+$", "", word) for spelling in (text, _CAMEL.sub("_", text))
+             for word in re.split(r"[^a-z0-9]+", spelling.lower()) if word]
+    if not words or (words[-1] == "token" and _CURSOR_WORDS.intersection(words)):
+        return False
+    return any(word in _CREDENTIAL_WORDS or word.endswith(("token", "secret", "password",
+                                                            "apikey", "signature"))
+               for word in words)
+
+
 # Credentials in header-like text: "Authorization: Bearer x", "X-API-Key: x", a headers
 # dict or list repr ('x-api-key': 'x', (b'x-api-key', b'x')), a bare "Bearer x".
 _SECRET_HEADERS = re.compile(
@@ -144,6 +168,24 @@ def resolve_secret(
     return SecretStr(raw)
 
 
+_NESTED_URLS = 3  # a URL in a parameter of a URL in a parameter of a URL; deeper: masked
+
+
+def _redact_params(text: str, depth: int = 0) -> str:
+    """The values of credential parameters masked; other values searched for nested URLs
+    (``?u=https%3A...%3Ftoken%3D...``), at most :data:`_NESTED_URLS` deep, so each
+    character is read a bounded number of times whatever a client sends."""
+
+    def replace(match: re.Match[str]) -> str:
+        if is_credential_param(match.group(2)):
+            return match.group(1) + _MASK
+        if depth >= _NESTED_URLS:
+            return match.group(1) + _MASK  # nested deeper than any real link: not read
+        return match.group(1) + _redact_params(match.group(3), depth + 1)
+
+    return _PARAM.sub(replace, text)
+
+
 def redact_text(text: str, *, params: bool = True) -> str:
     """``text`` with every registered secret masked, and (``params=True``, for messages and
     logs) the values of credential-like query parameters (``api_key=``, ``token=``, ...)
@@ -153,7 +195,7 @@ def redact_text(text: str, *, params: bool = True) -> str:
         text = pattern.sub(_MASK, text)
     if not params:
         return text
-    text = _SECRET_PARAMS.sub(lambda m: m.group(1) + _MASK, text)
+    text = _redact_params(text)
     text = _SECRET_HEADERS.sub(lambda m: m.group(1) + m.group(2) + _MASK, text)
     return _BEARER.sub(lambda m: m.group(1) + m.group(2) + _MASK, text)
 

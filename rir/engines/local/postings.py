@@ -241,10 +241,8 @@ class _PostingsInMemory:
     """Every posting list of a small index: its keys (sorted), sizes and rowids."""
 
     def __init__(self, rows: list[tuple[int, int, bytes]]) -> None:
-        self.keys = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-        self.sizes = np.fromiter((r[1] for r in rows), np.int64, len(rows))
+        self.keys, self.sizes, self.rowids = _checked(rows)
         self.starts = np.cumsum(self.sizes) - self.sizes
-        self.rowids = np.frombuffer(b"".join([r[2] for r in rows]), np.uint32)
 
     def lists(self, words: np.ndarray) -> PostingLists:
         wanted = words.astype(np.int64)
@@ -253,6 +251,18 @@ class _PostingsInMemory:
         rows = _ranges(low, high - low)
         return PostingLists(self.keys[rows] >> _KEY_SHIFT, self.sizes[rows], self.starts[rows],
                             self.rowids)
+
+
+def _checked(rows: list[tuple[int, int, bytes]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keys, sizes and the rowids (concatenated) of postings rows, each list checked against
+    its stored length: a damaged file is a DatabaseError, never a numpy error mid-vote."""
+    keys = np.array([r[0] if type(r[0]) is int else -1 for r in rows], np.int64)
+    sizes = np.array([r[1] if type(r[1]) is int else -1 for r in rows], np.int64)
+    blobs = [r[2] for r in rows]
+    lengths = np.array([len(b) if type(b) is bytes else -1 for b in blobs], np.int64)
+    if (lengths != sizes * 4).any() or (keys < 0).any():
+        raise sqlite3.DatabaseError("a posting list does not match its stored length")
+    return keys, sizes, np.frombuffer(b"".join(blobs), np.uint32)
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -275,10 +285,8 @@ class PostingLists:
     @classmethod
     def of_rows(cls, rows: list[tuple[int, int, bytes]]) -> PostingLists:
         """From rows (key, count, rowids blob) of the postings table."""
-        sizes = np.array([int(r[1]) for r in rows], np.int64)
-        return cls(np.array([int(r[0]) >> _KEY_SHIFT for r in rows], np.int64), sizes,
-                   np.cumsum(sizes) - sizes,
-                   np.frombuffer(b"".join(r[2] for r in rows), np.uint32))
+        keys, sizes, rowids = _checked(rows)
+        return cls(keys >> _KEY_SHIFT, sizes, np.cumsum(sizes) - sizes, rowids)
 
     def select(self, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(rows holding ``words``, the image rowids of those rows' postings, concatenated)."""

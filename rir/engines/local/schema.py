@@ -27,7 +27,7 @@ from rir.engines.local.postings import PostingsIndex
 from rir.engines.local.records import page_id_for, page_key
 from rir.errors import ConfigurationError
 
-__all__ = ["FORMAT", "check_index_file", "open_database"]
+__all__ = ["FORMAT", "check_index_file", "damaged_error", "is_schema_damage", "open_database"]
 
 FORMAT = 2
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -126,6 +126,44 @@ def check_index_file(path: Path) -> None:
             + (f" of {pages * page_size:,}" if header_is_current else "") + f"). {_REBUILD}")
 
 
+# The columns every statement of the store uses, per table: a damaged schema (a flipped
+# byte in the CREATE TABLE text SQLite keeps in the file) is found when the file is opened.
+_COLUMNS = {
+    "meta": "key, value",
+    "images": "rowid, id, sha256, width, height, added_at, thumbnail, global_desc, points, "
+              "descriptors, embedding",
+    "pages": "rowid, id, image, title, caption, url, image_url, metadata, added_at",
+    "segments": "id, postings",
+    "postings": "key, count, rowids",
+    "removed": "rowid",
+    "word_counts": "id, counts",
+}
+_SCHEMA_DAMAGE = ("no such column", "no such table", "malformed database schema")
+
+
+def is_schema_damage(exc: sqlite3.OperationalError) -> bool:
+    """Whether SQLite's error means the file's schema is damaged (not a lock or a full disk)."""
+    return any(marker in str(exc) for marker in _SCHEMA_DAMAGE)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__  # quick_check reports span lines
+
+
+def damaged_error(path: Path | None, exc: BaseException) -> ConfigurationError:
+    """One line for an index file SQLite finds damaged."""
+    return ConfigurationError(f"The local index {path or ':memory:'} is damaged "
+                              f"({_one_line(exc)}). {_REBUILD}")
+
+
+def _check_schema(conn: sqlite3.Connection, path: Path | None) -> None:
+    for table, columns in _COLUMNS.items():
+        try:
+            conn.execute(f"SELECT {columns} FROM {table} LIMIT 0")
+        except sqlite3.OperationalError as exc:
+            raise damaged_error(path, exc) from None
+
+
 def open_database(path: Path | None, *, create: bool = True) -> sqlite3.Connection:
     """Open (creating or migrating) an index database; ``None`` is a new in-memory one.
 
@@ -171,13 +209,16 @@ def open_database(path: Path | None, *, create: bool = True) -> sqlite3.Connecti
             _create(conn)
         else:
             _check_or_migrate(conn, path)
+        _check_schema(conn, path)
         return conn
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+        # UnicodeDecodeError: SQLite's own message quotes the damaged bytes of the schema.
         if conn is not None:
             conn.close()
         raise ConfigurationError(
-            f"Cannot open the local index {target}: {exc} (the file is damaged or not an index)."
-            " Pass another path, or move this file away and rebuild with 'rir index add'."
+            f"Cannot open the local index {target}: {_one_line(exc)} (the file is damaged or "
+            "not an index). Pass another path, or move this file away and rebuild with "
+            "'rir index add'."
         ) from None
     except BaseException:
         if conn is not None:

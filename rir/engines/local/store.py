@@ -22,8 +22,12 @@ from rir.engines.local.candidates import Candidate, QueryWords, VoteBuffers, fin
 from rir.engines.local.features import index_words
 from rir.engines.local.postings import PostingsIndex
 from rir.engines.local.records import ImageData, ImageInfo, IndexedPage, PageData, page_id_for
-from rir.engines.local.schema import immediate_transaction, open_database
-from rir.errors import ConfigurationError
+from rir.engines.local.schema import (
+    damaged_error,
+    immediate_transaction,
+    is_schema_damage,
+    open_database,
+)
 
 __all__ = ["IndexStore"]
 
@@ -43,13 +47,12 @@ def _damage_is_reported(method: Callable[..., Any]) -> Callable[..., Any]:
     def guarded(self: IndexStore, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
-        except sqlite3.OperationalError:
-            raise  # locked, disk full, read-only: not damage, and add_folder reports them
-        except sqlite3.DatabaseError as exc:
-            raise ConfigurationError(
-                f"The local index {self.path or ':memory:'} is damaged ({exc}). Restore a "
-                "backup, or move it away and rebuild it with 'rir index add'."
-            ) from None
+        except sqlite3.OperationalError as exc:
+            if not is_schema_damage(exc):
+                raise  # locked, disk full, read-only: not damage, and add_folder reports them
+            raise damaged_error(self.path, exc) from None
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            raise damaged_error(self.path, exc) from None
 
     return guarded
 
@@ -160,19 +163,26 @@ class IndexStore:
                 f"SELECT rowid, points, descriptors FROM images WHERE rowid IN ({marks})",
                 [int(r) for r in rowids],
             ).fetchall()
-        return {
-            int(r[0]): (np.frombuffer(r[1], dtype=np.float32).reshape(-1, 2),
-                        np.frombuffer(r[2], dtype=np.uint8).reshape(-1, 32))
-            for r in rows
-        }
+        try:
+            loaded = {int(r[0]): (np.frombuffer(r[1], dtype=np.float32).reshape(-1, 2),
+                                  np.frombuffer(r[2], dtype=np.uint8).reshape(-1, 32))
+                      for r in rows}
+        except (TypeError, ValueError):
+            loaded = {}
+        if len(loaded) != len(rows) or any(len(p) != len(d) for p, d in loaded.values()):
+            raise sqlite3.DatabaseError("an image's keypoints do not have their stored shape")
+        return loaded
 
-    def stats(self) -> dict[str, Any]:
-        """What the file holds, after SQLite's structural check of every page (``quick_check``,
-        about 1 ms per MB here): a damaged file fails with one line instead of counts."""
+    def check_integrity(self) -> None:
+        """SQLite's structural check of every page (``quick_check``, about 5 s per GB here):
+        a damaged file fails with one line. Reads only, so it never changes the file."""
         with self._lock:
             problems = [row[0] for row in self._conn.execute("PRAGMA quick_check(3)")]
-            if problems != ["ok"]:
-                raise sqlite3.DatabaseError("; ".join(problems))
+        if problems != ["ok"]:
+            raise sqlite3.DatabaseError("; ".join(problems))
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
             images, size = self._conn.execute(
                 "SELECT COUNT(*), COALESCE(SUM(LENGTH(points) + LENGTH(descriptors) + "
                 "LENGTH(global_desc) + COALESCE(LENGTH(thumbnail), 0)), 0) "
@@ -186,8 +196,7 @@ class IndexStore:
         return {"path": str(self.path) if self.path else ":memory:", "images": int(images),
                 "pages": int(pages), "with_captions": int(with_captions),
                 "bytes": int(on_disk or page_size * page_count), "feature_bytes": int(size),
-                "features": meta.get("features"), "format": meta.get("format"),
-                "integrity": "ok"}
+                "features": meta.get("features"), "format": meta.get("format")}
 
     def _files(self) -> list[Path]:
         if self.path is None:
@@ -301,7 +310,7 @@ class IndexStore:
 
 
 for _name in ("versions", "count_pages", "count_images", "find_by_sha256", "pages", "pages_of",
-              "image_info", "embeddings", "candidates", "load_keypoints", "stats", "write",
-              "compact",
+              "image_info", "embeddings", "candidates", "load_keypoints", "stats",
+              "check_integrity", "write", "compact",
               "remove_page", "remove_image"):
     setattr(IndexStore, _name, _damage_is_reported(getattr(IndexStore, _name)))

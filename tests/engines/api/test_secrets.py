@@ -17,6 +17,7 @@ from rir.engines.cloud_vision import CloudVisionEngine
 from rir.engines.fallback import FallbackEngine
 from rir.engines.fusion import FusionEngine
 from rir.engines.http import RateLimit, redact_text, scrub
+from rir.engines.http.secrets import is_credential_param
 from rir.engines.picimagesearch import PicImageSearchEngine
 from rir.engines.serpapi import SerpApiLensEngine
 from rir.errors import RIRError
@@ -154,6 +155,36 @@ def test_redaction_helpers() -> None:
     assert redact_text("page_token=abc stays") == "page_token=abc stays"
     assert scrub({"a": [f"x{SERPAPI_KEY}", 3], SERPAPI_KEY: None}) == {"a": ["x***", 3],
                                                                        "***": None}
+
+
+@pytest.mark.parametrize("name", [
+    "api_key", "apiKey", "API-KEY", "api%5Fkey", "%61pi_key", "API_KEY[]", "x-goog-api-key",
+    "clientSecret", "client_secret", "oauth_token", "accesstoken", "X-Amz-Security-Token",
+    "AWSAccessKeyId", "X-Amz-Signature", "sig", "password2", "passwd", "private_key",
+    "session", "sessionid", "jwt", "auth", "toKen", "ApiKEY", "PassWord"])
+def test_every_spelling_of_a_credential_parameter_is_redacted(name: str) -> None:
+    assert is_credential_param(name)
+    assert redact_text(f"GET /a?q=1&{name}=v4lue-9&b=2 HTTP/1.1") == (
+        f"GET /a?q=1&{name}=***&b=2 HTTP/1.1")
+    nested = f"https://e.org/?u=https%3A%2F%2Fx.org%2F%3F{name}%3Dv4lue-9%26a%3D1"
+    assert "v4lue-9" not in redact_text(nested)
+
+
+@pytest.mark.timeout(20)  # a hang fails here instead of holding the whole run
+def test_a_crafted_request_line_is_redacted_in_one_pass() -> None:
+    """A client controls the request line uvicorn logs: URLs nested thousands deep or a
+    60,000-character name must neither crash the log filter nor stall the server."""
+    nested = "GET /v1/engines?u=" + "%3Fu%3D" * 8000 + "secret-9 HTTP/1.1"
+    assert "secret-9" not in redact_text(nested)
+    assert redact_text("/a?" + "x" * 60_000).endswith("x")
+    assert redact_text("/a?" + "a=b&" * 10_000 + "token=t0ken-1").endswith("token=***")
+
+
+@pytest.mark.parametrize("name", ["q", "page", "engine", "url", "keyword", "monkey",
+                                  "passage", "author", "signal", "page_token", "nextPageToken"])
+def test_ordinary_parameters_stay(name: str) -> None:
+    assert not is_credential_param(name)
+    assert redact_text(f"/a?{name}=v4lue-9") == f"/a?{name}=v4lue-9"
 
 
 def test_a_third_party_logger_line_is_redacted(caplog) -> None:

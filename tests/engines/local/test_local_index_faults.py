@@ -77,11 +77,17 @@ def _damaged(good: Path, tmp_path: Path, kind: str) -> Path:
         target.write_bytes(data[:16] + bytes([data[16] ^ 0x01]) + data[17:])
     elif kind == "btree-flipped":  # page 1's b-tree header, right after the file header
         target.write_bytes(data[:100] + bytes([data[100] ^ 0xFF]) + data[101:])
+    elif kind.startswith("schema-"):  # the CREATE TABLE text SQLite keeps on page 1
+        # a flipped bit renames a column ('title' -> 'uitle'); a high bit makes the text
+        # invalid UTF-8 (SQLite's error then quotes bytes Python cannot decode)
+        at = data.index(b"title TEXT NOT NULL")
+        flip = 0x01 if kind == "schema-renamed" else 0x80
+        target.write_bytes(data[:at] + bytes([data[at] ^ flip]) + data[at + 1:])
     return target
 
 
 DAMAGE = ("zero-byte", "truncated", "truncated-odd", "header-flipped", "page-size-flipped",
-          "btree-flipped")
+          "btree-flipped", "schema-renamed", "schema-not-utf8")
 
 
 @pytest.mark.parametrize("kind", DAMAGE)
@@ -138,6 +144,53 @@ def test_stats_reports_a_damaged_page_instead_of_counts(small_index: tuple[Path,
     code, err = _cli(capsys, "index", "stats", "--index", str(path))
     assert code == 2 and err.count("\n") == 1, err
     assert "damaged" in err and path.read_bytes() == bytes(data)
+
+
+@pytest.mark.parametrize("damage", [
+    "UPDATE postings SET count = count + 1",                       # lists and lengths disagree
+    "UPDATE postings SET count = 'many'",                          # not even a number
+    "UPDATE images SET points = X'0000', descriptors = X'00'",     # keypoints of no shape
+    "UPDATE images SET descriptors = substr(descriptors, 1, 64)",  # fewer than the points
+])
+def test_damaged_records_fail_a_search_with_one_line_naming_the_file(
+        small_index: tuple[Path, Path], tmp_path: Path, damage: str, capsys) -> None:
+    """Damage inside the records (SQLite cannot see it: it has no page checksums) is
+    found when a search reads them, and reported like damage of the file's structure."""
+    good, query = small_index
+    path = tmp_path / "records.rir"
+    path.write_bytes(good.read_bytes())
+    with sqlite3.connect(path) as conn:
+        conn.execute(damage)
+    conn.close()
+    with open_index(path) as index, pytest.raises(ConfigurationError,
+                                                  match=r"local index .* is damaged"):
+        index.search(query, k=3)
+    code, err = _cli(capsys, "index", "search", str(query), "--index", str(path))
+    assert code == 2 and err.count("\n") == 1 and "damaged" in err, err
+
+
+def test_only_stats_reads_every_page(small_index: tuple[Path, Path], tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """The whole-file check (seconds per GB) runs for 'rir index stats' alone: adding one
+    image to a large index, listing or removing pages must not read all of it."""
+    from rir.engines.local.store import IndexStore
+
+    good, query = small_index
+    path = tmp_path / "big.rir"
+    path.write_bytes(good.read_bytes())
+    with open_index(path) as index:
+        assert "integrity" not in index.stats()
+        assert index.stats(check=True)["integrity"] == "ok"
+    checked: list[Path] = []
+    monkeypatch.setattr(IndexStore, "check_integrity", lambda self: checked.append(self.path))
+    assert _cli(capsys, "index", "add", str(query), "--title", "again", "--url",
+                "https://e.org/2", "--index", str(path))[0] == 0
+    assert _cli(capsys, "index", "list", "--index", str(path))[0] == 0
+    assert checked == []
+    assert _cli(capsys, "index", "stats", "--no-check", "--index", str(path))[0] == 0
+    assert checked == []
+    assert _cli(capsys, "index", "stats", "--index", str(path))[0] == 0
+    assert checked == [path]
 
 
 def test_a_zero_byte_file_still_becomes_an_index_when_asked_to_build_one(tmp_path: Path) -> None:

@@ -79,7 +79,8 @@ _WEAK_SIDE = 0.3  # ...none of them below this (dark on dark, a side can be fain
 _MAX_FRAMED = 60  # best framed rectangles checked further
 _GROUND_STEP = 3  # colour change (0-255) between neighbours still within the ground
 _MIN_GROUND = 0.1  # share of the picture a plain ground must cover
-_OPENING = 5  # pixels: thinner strokes on the ground (text, rules) are not things on it
+_OPENING = 0.018  # of the longer side: thinner strokes on the ground (text, rules, the
+# gap between a photo and its caption) are not things on it
 _RECTANGULAR = 0.85  # share of its minimum-area rectangle a thing on the ground fills
 _SOLID = 0.5  # share of its box a thing of another shape fills (not a ring of strokes)
 _CHANCE = 0.2  # share of a line that texture puts on edges by chance
@@ -474,7 +475,8 @@ def _on_plain_ground(picture: _Picture) -> list[tuple[Box, float]]:
         return []  # no ground round the picture: a sky or a dark corner of a photo
     # Opening drops lines of text and the thin bridges (a caption under a photo, text
     # right above it) that would join a thing to its neighbours into no rectangle at all.
-    things = cv2.morphologyEx(1 - ground, cv2.MORPH_OPEN, np.ones((_OPENING, _OPENING), np.uint8))
+    opening = max(3, round(_OPENING * max(width, height)))
+    things = cv2.morphologyEx(1 - ground, cv2.MORPH_OPEN, np.ones((opening, opening), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(things, connectivity=8)
     out = []
     for label, (left, top, w, h, area) in enumerate(stats[1:count].tolist(), start=1):

@@ -87,6 +87,23 @@ def test_finds_a_photo_whose_white_corner_runs_into_the_page(name: str) -> None:
     assert _found(made.boxes[0], proposals), (made.boxes, proposals)
 
 
+@pytest.mark.parametrize(("name", "seed"), [("coffee.png", 0), ("chelsea.png", 1),
+                                          ("rocket.jpg", 4)])
+def test_finds_a_photo_with_white_margins_under_text_on_a_white_page(name: str,
+                                                                     seed: int) -> None:
+    """A picture whose own margins are white (a book cover on white) shows on a white page
+    as its inner part, a few pixels under a line of text: the part is found, not joined to
+    the text into no rectangle at all."""
+    picture = _photo(name)
+    padded = Image.new("RGB", (picture.width * 2, picture.height), (255, 255, 255))
+    padded.paste(picture, (picture.width // 2, 0))
+    made = C.screenshot(padded, random.Random(seed))
+    assert made.image.getpixel((5, made.image.height - 5)) == (255, 255, 255)
+    x1, y1, x2, y2 = made.boxes[0]
+    shown = (x1 + (x2 - x1) // 4, y1, x2 - (x2 - x1) // 4, y2)
+    assert _found(shown, propose_regions(load_image(encode(made.image, quality=90))))
+
+
 def test_a_photo_cut_along_a_line_inside_it_is_not_proposed_beside_it() -> None:
     """With room for six parts, the two photos of a page are proposed, not also their
     slices (a cell's photo cut along a line in it shares three sides with it)."""

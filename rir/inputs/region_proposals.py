@@ -23,8 +23,9 @@ about :data:`WORK_SIDE` pixels a side:
 
 Regions need content of their own (a flat panel is not searched), near-identical boxes
 count once, the whole picture is never proposed, and the best supported come first.
-When nothing rectangular is found, a bounded fallback proposes the centre and the four
-overlapping quarters, which hold most of any part a quarter of the picture or larger.
+When nothing rectangular is found, a bounded fallback proposes the four overlapping
+quarters, two thirds of each side, then the centre: any part up to a ninth of the
+picture lies whole inside one quarter. Which boxes are kept: :mod:`.region_choice`.
 """
 
 from __future__ import annotations
@@ -39,10 +40,10 @@ from PIL import Image, ImageOps
 from rir._runtime import beside
 from rir.errors import ConfigurationError, InvalidImageError
 from rir.inputs.images import QueryImage
+from rir.inputs.region_choice import DUPLICATE_IOU, Box, choose, fallback, iou
 
 __all__ = ["DEFAULT_MAX_AUTO_REGIONS", "MIN_SPLIT_SIDE", "WORK_SIDE", "propose_regions"]
 
-Box = tuple[int, int, int, int]
 
 #: At most this many automatic regions by default (besides the whole image): a 2x2
 #: collage's four photos, and few enough that a web engine's paid calls stay bounded.
@@ -89,11 +90,6 @@ _MAX_ASPECT = 4.0
 _MIN_SIDE = 0.08  # of the picture's width (height)
 _MIN_AREA = 0.02  # of the picture's area
 _MIN_CONTENT_STD = 6.0  # grey-level spread (0-255) inside a region with content of its own
-_MAX_IOU_WITH_WHOLE = 0.85  # a box this close to the whole picture is the whole picture
-_DUPLICATE_IOU = 0.6
-_SLICE = 0.85  # share of a box inside a better photo that makes it a slice of that photo
-_SHARED_SIDE = 0.02  # of the picture's longer side: two sides this close are one
-_SLICE_AREA = 0.75  # a slice sharing three sides is at most this share of the whole
 
 
 def propose_regions(image: QueryImage, *, max_regions: int = DEFAULT_MAX_AUTO_REGIONS
@@ -104,7 +100,7 @@ def propose_regions(image: QueryImage, *, max_regions: int = DEFAULT_MAX_AUTO_RE
     cells) come back as rectangular regions ``(x1, y1, x2, y2)`` in pixels of ``image`` as
     loaded (x2/y2 exclusive), largest first, never the whole image, never two
     near-identical boxes, at most ``max_regions``; when nothing rectangular is found, the
-    centre and the four overlapping quarters (bounded by ``max_regions`` too).
+    four overlapping quarters and the centre (bounded by ``max_regions`` too).
     Deterministic. Raises :class:`~rir.errors.InvalidImageError` for an image smaller
     than :data:`MIN_SPLIT_SIDE` pixels on a side.
     """
@@ -115,9 +111,9 @@ def propose_regions(image: QueryImage, *, max_regions: int = DEFAULT_MAX_AUTO_RE
             f"The image is {image.width}x{image.height} pixels, too small to split into "
             f"regions (at least {MIN_SPLIT_SIDE} pixels a side); search it whole.")
     picture = _Picture(_work_copy(image))
-    boxes = _choose(_candidates(picture), picture.width, picture.height, max_regions)
+    boxes = choose(_candidates(picture), picture.width, picture.height, max_regions)
     if not boxes:
-        boxes = _fallback(picture.width, picture.height)[:max_regions]
+        boxes = fallback(picture.width, picture.height)[:max_regions]
     scale_x, scale_y = image.width / picture.width, image.height / picture.height
     return [_to_image(box, scale_x, scale_y, image.width, image.height) for box in boxes]
 
@@ -314,7 +310,7 @@ def _candidates(picture: _Picture) -> list[tuple[Box, float, bool]]:
     cells = [(box, score + _LAYOUT_FIRST) for box, score in _cells(picture)]
     holders = cells + _on_plain_ground(picture)
     found = [(box, score, True) for box, score in holders] + [
-        (box, score, any(_iou(box, other) >= _DUPLICATE_IOU for other, _ in holders))
+        (box, score, any(iou(box, other) >= DUPLICATE_IOU for other, _ in holders))
         for box, score in _framed(picture)]
     out = []
     for box, score, holds_parts in found:
@@ -498,69 +494,3 @@ def _on_plain_ground(picture: _Picture) -> list[tuple[Box, float]]:
             fill = area / (w * h)
             out.append((box, float(_evidence(np.ones(1), length, picture)) * fill * fill))
     return out
-
-
-# -- choosing -----------------------------------------------------------------------------------
-
-
-def _iou(a: Box, b: Box) -> float:
-    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union else 0.0
-
-
-def _choose(found: list[tuple[Box, float, bool]], width: int, height: int,
-            limit: int) -> list[Box]:
-    """The ``limit`` best boxes, largest first. Of near-identical boxes the best counts.
-    A box lying inside a better one is a slice of it when that one holds no parts (a
-    framed photo), or when it shares three sides with it or with a box it stood for (a
-    collage cell holds parts, but a cell's photo cut along a line inside it is a slice:
-    three sides shared, and clearly smaller)."""
-    whole = (0, 0, width, height)
-    slack = max(3, round(_SHARED_SIDE * max(width, height)))
-    kept: list[tuple[Box, bool, list[Box]]] = []  # box, holds parts, the boxes it stood for
-    for box, _, holds_parts in sorted(found, key=lambda item: (-item[1], item[0])):
-        if _iou(box, whole) >= _MAX_IOU_WITH_WHOLE:
-            continue
-        same = next((family for other, _, family in kept
-                     if _iou(box, other) >= _DUPLICATE_IOU), None)
-        if same is not None:
-            same.append(box)
-            continue
-        if any(_inside(box, other) >= _SLICE and (
-                not holder or any(_shared_sides(box, one, slack) >= 3
-                                  and _area(box) <= _SLICE_AREA * _area(one) for one in family))
-               for other, holder, family in kept):
-            continue
-        kept.append((box, holds_parts, [box]))
-        if len(kept) == limit:
-            break
-    return sorted((box for box, _, _ in kept), key=lambda b: (-(b[2] - b[0]) * (b[3] - b[1]), b))
-
-
-def _area(box: Box) -> int:
-    return (box[2] - box[0]) * (box[3] - box[1])
-
-
-def _shared_sides(box: Box, other: Box, slack: int) -> int:
-    """How many of ``box``'s sides lie on ``other``'s (within ``slack`` pixels)."""
-    return sum(abs(a - b) <= slack for a, b in zip(box, other, strict=True))
-
-
-def _inside(box: Box, other: Box) -> float:
-    """The share of ``box`` that lies inside ``other``."""
-    ix = max(0, min(box[2], other[2]) - max(box[0], other[0]))
-    iy = max(0, min(box[3], other[3]) - max(box[1], other[1]))
-    return ix * iy / max(1, (box[2] - box[0]) * (box[3] - box[1]))
-
-
-def _fallback(width: int, height: int) -> list[Box]:
-    """The four overlapping quarters, each two thirds of the width and height, then the
-    centre: any part up to a third of the width and of the height (a ninth of the
-    picture) lies whole inside one of the quarters."""
-    w, h = round(width * 2 / 3), round(height * 2 / 3)
-    cx, cy = (width - w) // 2, (height - h) // 2
-    return [(0, 0, w, h), (width - w, 0, width, h), (0, height - h, w, height),
-            (width - w, height - h, width, height), (cx, cy, cx + w, cy + h)]

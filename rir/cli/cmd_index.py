@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rir.cli import cmd_index_copy, cmd_index_pages
+from rir.cli import cmd_index_copy, cmd_index_pages, cmd_index_upgrade
 from rir.cli._common import (
     add_image_limit_arguments,
     add_index_argument,
@@ -92,6 +92,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
     cmd_index_pages.register(actions, _open_existing)
     cmd_index_copy.register(actions)
+    cmd_index_upgrade.register(actions)
 
     stats = actions.add_parser("stats", help="what the index holds (JSON)",
                                description="Print what the index holds, as JSON, after "

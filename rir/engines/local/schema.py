@@ -1,8 +1,10 @@
 """The local index file: its SQLite schema, format checks and migration of older files.
 
 Format 2 stores images and pages separately (one photo on many pages). A
-format-1 file (one row per image, one page each) is migrated in place on open,
-after a consistent copy of it is saved next to it as ``NAME.v1.bak``.
+format-1 file (one row per image, one page each) is migrated in place when it is opened
+for writing (or by ``rir index upgrade``), after a consistent copy of it is saved next to
+it as ``NAME.v1.bak``; opened only to read (``create=False``), it is refused with that
+advice and left as it was.
 
 Opening never turns a file into something else by accident: an existing file is
 checked before SQLite touches it (:func:`check_index_file`: empty, not SQLite,
@@ -13,6 +15,7 @@ of a damaged file fails with one line and leaves the file byte for byte as it wa
 
 from __future__ import annotations
 
+import shlex
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -27,7 +30,8 @@ from rir.engines.local.postings import PostingsIndex
 from rir.engines.local.records import page_id_for, page_key
 from rir.errors import ConfigurationError
 
-__all__ = ["FORMAT", "check_index_file", "damaged_error", "is_schema_damage", "open_database"]
+__all__ = ["FORMAT", "check_index_file", "damaged_error", "is_schema_damage", "open_database",
+           "upgrade_index"]
 
 FORMAT = 2
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -164,14 +168,18 @@ def _check_schema(conn: sqlite3.Connection, path: Path | None) -> None:
             raise damaged_error(path, exc) from None
 
 
-def open_database(path: Path | None, *, create: bool = True) -> sqlite3.Connection:
+def open_database(path: Path | None, *, create: bool = True,
+                  migrate: bool | None = None) -> sqlite3.Connection:
     """Open (creating or migrating) an index database; ``None`` is a new in-memory one.
 
     ``create=False``: the file must already be an index (a missing, empty or damaged
-    file is refused before anything is written). Raises ConfigurationError naming the
-    file and the fix when it is not a local index, is damaged, or was written by
-    another version.
+    file is refused before anything is written). ``migrate`` (default: ``create``): a
+    format-1 file is migrated in place (a copy kept as ``NAME.v1.bak``); otherwise it is
+    refused, untouched, with the command that upgrades it. Raises ConfigurationError
+    naming the file and the fix when it is not a local index, is damaged, or was written
+    by another version.
     """
+    migrate = create if migrate is None else migrate
     target = ":memory:" if path is None else str(path)
     if path is not None:
         if path.is_dir():
@@ -201,14 +209,21 @@ def open_database(path: Path | None, *, create: bool = True) -> sqlite3.Connecti
         if not tables and not create and path is not None:
             raise ConfigurationError(f"The local index {path} is an empty SQLite database, not "
                                      f"an index. {_REBUILD}")
+        version = _readable_format(conn, path) if tables else FORMAT
+        if version == 1 and not migrate:
+            raise ConfigurationError(
+                f"The local index {path or ':memory:'} is in format 1 (reverse-image-rag 0.1); "
+                "it is left as it is here (only writing to it migrates it). Upgrade it once "
+                f"with: rir index upgrade --index {shlex.quote(str(path))} (a copy is kept "
+                f"as {(path or Path('index')).name}.v1.bak).")
         if path is not None:
             conn.execute("PRAGMA journal_mode = WAL")
             # A bulk write or merge can grow the WAL to gigabytes; give the space back after.
             conn.execute("PRAGMA journal_size_limit = 67108864")
         if not tables:
             _create(conn)
-        else:
-            _check_or_migrate(conn, path)
+        elif version == 1:
+            _migrate_1_to_2(conn, path)
         _check_schema(conn, path)
         return conn
     except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
@@ -251,7 +266,8 @@ def _create(conn: sqlite3.Connection) -> None:
         )
 
 
-def _check_or_migrate(conn: sqlite3.Connection, path: Path | None) -> None:
+def _readable_format(conn: sqlite3.Connection, path: Path | None) -> int:
+    """The file's format, once it is known that this version can read it (or migrate it)."""
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     where = path or ":memory:"
     raw_format = meta.get("format", "")
@@ -273,14 +289,22 @@ def _check_or_migrate(conn: sqlite3.Connection, path: Path | None) -> None:
             f"({meta.get('features')}; this version uses {FEATURE_VERSION}). Rebuild it with "
             "'rir index add' into a new file."
         )
-    if version == 1:
-        _migrate_1_to_2(conn, path)
-    elif meta.get("vocabulary") != WORDS_VERSION:
+    if version != 1 and meta.get("vocabulary") != WORDS_VERSION:
         raise ConfigurationError(
             f"The local index {where} holds another kind of visual words "
             f"({meta.get('vocabulary')}; this version uses {WORDS_VERSION}). Rebuild it with "
             "'rir index add' into a new file."
         )
+    return version
+
+
+def upgrade_index(path: Path) -> Path | None:
+    """Migrate the index file at ``path`` to this version's format in place; the copy of
+    the old file kept beside it, or ``None`` when it was already current. A missing,
+    empty or damaged file is refused, untouched (ConfigurationError)."""
+    backup = _backup_path(path)  # the name a migration would keep the old file under
+    open_database(path, create=False, migrate=True).close()
+    return backup if backup.exists() else None
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:

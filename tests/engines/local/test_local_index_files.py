@@ -13,6 +13,7 @@ from PIL import Image
 
 from benchmarks.transforms import TRANSFORMS
 from rir import ConfigurationError
+from rir.cli import main
 from rir.demo import available_demo_photos
 from rir.engines.local import LocalIndex
 from rir.engines.local import features as F
@@ -249,3 +250,44 @@ def test_deferred_merges_then_compact_keep_every_image_findable(tmp_path: Path,
         assert (hits[0].title if hits else None) == (None if n == 4 else f"p{n}")
     removed = store._conn.execute("SELECT COUNT(*) FROM removed").fetchone()[0]
     assert removed == 1  # kept: harmless, and a reader may still hold the old rows
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_reading_a_format_1_file_leaves_it_as_it_is_and_names_the_upgrade(
+        tmp_path: Path, photos: list, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "old.rir"
+    write_format_1(path, photos[:1])
+    before = path.read_bytes()
+    with pytest.raises(ConfigurationError, match=r"format 1.*rir index upgrade --index"):
+        LocalIndex(path, create=False)
+    for argv in (["index", "stats", "--index", str(path)],
+                 ["index", "search", str(photos[0][1]), "--index", str(path)],
+                 ["index", "list", "--index", str(path)]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and "rir index upgrade" in err and out == "", (argv, err)
+        assert len(err.strip().splitlines()) == 1
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.rir"]
+
+
+def test_rir_index_upgrade_migrates_once_and_keeps_the_old_file(
+        tmp_path: Path, photos: list, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "old.rir"
+    write_format_1(path, photos[:2])
+    old = path.read_bytes()
+    code, out, _ = run(capsys, "index", "upgrade", "--index", str(path))
+    assert code == 0 and f"kept as {tmp_path / 'old.rir.v1.bak'}" in out
+    assert (tmp_path / "old.rir.v1.bak").read_bytes()[:16] == old[:16]
+    assert LocalIndex(path, create=False).stats()["images"] == 2
+    code, out, _ = run(capsys, "index", "upgrade", "--index", str(path))
+    assert code == 0 and "already in format 2: nothing to do" in out
+    assert sorted(p.name for p in tmp_path.iterdir() if ".bak" in p.name) == ["old.rir.v1.bak"]
+    empty = tmp_path / "empty.rir"
+    empty.write_bytes(b"")
+    code, _, err = run(capsys, "index", "upgrade", "--index", str(empty))
+    assert code == 2 and "empty" in err and empty.read_bytes() == b""

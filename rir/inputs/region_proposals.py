@@ -24,8 +24,9 @@ about :data:`WORK_SIDE` pixels a side:
 Regions need content of their own (a flat panel is not searched), near-identical boxes
 count once, the whole picture is never proposed, and the best supported come first.
 When nothing rectangular is found, a bounded fallback proposes the four overlapping
-quarters, two thirds of each side, then the centre: any part up to a ninth of the
-picture lies whole inside one quarter. Which boxes are kept: :mod:`.region_choice`.
+quarters, two thirds of each side, then the centre, those with content (none on a blank
+picture): any part up to a ninth of the picture lies whole inside one quarter. Which
+boxes are kept: :mod:`.region_choice`.
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ def propose_regions(image: QueryImage, *, max_regions: int = DEFAULT_MAX_AUTO_RE
     cells) come back as rectangular regions ``(x1, y1, x2, y2)`` in pixels of ``image`` as
     loaded (x2/y2 exclusive), largest first, never the whole image, never two
     near-identical boxes, at most ``max_regions``; when nothing rectangular is found, the
-    four overlapping quarters and the centre (bounded by ``max_regions`` too).
+    four overlapping quarters and the centre (bounded by ``max_regions`` too), those of
+    them that are not one flat colour: none for a blank picture.
     Deterministic. Raises :class:`~rir.errors.InvalidImageError` for an image smaller
     than :data:`MIN_SPLIT_SIDE` pixels on a side.
     """
@@ -112,8 +114,9 @@ def propose_regions(image: QueryImage, *, max_regions: int = DEFAULT_MAX_AUTO_RE
             f"regions (at least {MIN_SPLIT_SIDE} pixels a side); search it whole.")
     picture = _Picture(_work_copy(image))
     boxes = choose(_candidates(picture), picture.width, picture.height, max_regions)
-    if not boxes:
-        boxes = fallback(picture.width, picture.height)[:max_regions]
+    if not boxes:  # the quarters that show something (a blank picture has no parts)
+        boxes = [box for box in fallback(picture.width, picture.height)
+                 if picture.has_content(box)][:max_regions]
     scale_x, scale_y = image.width / picture.width, image.height / picture.height
     return [_to_image(box, scale_x, scale_y, image.width, image.height) for box in boxes]
 

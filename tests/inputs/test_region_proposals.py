@@ -141,6 +141,17 @@ def test_nothing_rectangular_gives_the_bounded_fallback() -> None:
     assert _iou(centre, (100, 67, 500, 333)) > 0.95  # the fifth: the centre
 
 
+def test_a_blank_picture_has_no_parts_and_is_searched_whole() -> None:
+    from rir import ReverseImageSearch
+    from rir.demo import build_demo_index
+
+    for colour in ((0, 0, 0), (255, 255, 255), (90, 140, 200)):
+        blank = load_image(encode(Image.new("RGB", (800, 600), colour), "PNG"))
+        assert propose_regions(blank, max_regions=6) == []
+        found = ReverseImageSearch(build_demo_index(), cache=False).search_regions(blank, "auto")
+        assert [part.origin for part in found.parts] == ["whole"]
+
+
 def _inside(part: tuple[int, int, int, int], box: tuple[int, int, int, int]) -> bool:
     return box[0] <= part[0] and box[1] <= part[1] and part[2] <= box[2] and part[3] <= box[3]
 

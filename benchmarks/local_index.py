@@ -27,7 +27,6 @@ import random
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -38,6 +37,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.transforms import TRANSFORMS
+from benchmarks.versions import rir_at
 from rir.engines.local import LocalIndex
 from rir.engines.local import features as F
 from rir.inputs.images import load_image
@@ -129,21 +129,11 @@ def cli_ms(python_path: str, index: Path, query: Path) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def legacy_tree(cache: Path, commit: str) -> Path:
-    target = cache / f"legacy-{commit}"
-    if not (target / "rir").is_dir():
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "rir"],
-                                 check=True, capture_output=True).stdout
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(target, filter="data")
-    return target
-
-
 def large(args: argparse.Namespace, sample: list[Path]) -> None:
     query = args.cache / "probe_query.jpg"
     query.write_bytes(encoded(TRANSFORMS["crop_offcenter_70"](Image.open(sample[0])
                                                               .convert("RGB"))))
-    legacy = legacy_tree(args.cache, args.legacy_commit)
+    legacy = rir_at(args.legacy_commit, args.cache)
     # The previous engine first: its file is quick to build, this version's may still be.
     engines = [(f"previous ({args.legacy_commit})", f"{legacy}{os.pathsep}{ROOT}",
                 args.cache / f"v1-{args.legacy_large}.rir", args.legacy_large),

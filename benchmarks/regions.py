@@ -28,14 +28,12 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import io
 import json
 import os
 import random
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -130,17 +128,6 @@ def build_index(path: Path, photos: dict[str, Any]) -> None:
     for name in photos["indexed"]:
         index.add(NEWS / name, title=photos["titles"][name], metadata={"file": name})
     index.close()
-
-
-def baseline_tree(cache: Path, commit: str) -> Path:
-    """The ``rir`` package at ``commit``, exported from git once."""
-    target = cache / f"regions-baseline-{commit}"
-    if not (target / "rir").is_dir():
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "rir"],
-                                 check=True, capture_output=True).stdout
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(target, filter="data")
-    return target
 
 
 # -- measuring (any version: uses only the public API it finds) ---------------------------------
@@ -324,7 +311,9 @@ def main() -> int:
         print(f"indexed {len(photos['indexed'])} photos, made {len(queries)} queries "
               f"({time.perf_counter() - started:.0f} s)")
         ours = measure(folder / "news.rir", queries)
-        tree = baseline_tree(args.cache, args.baseline)
+        from benchmarks.versions import rir_at
+
+        tree = rir_at(args.baseline, args.cache)
         env = {**os.environ, "PYTHONPATH": str(tree)}
         done = subprocess.run([sys.executable, __file__, "--measure", str(folder / "news.rir"),
                                str(folder / "queries.json")], env=env, check=True,

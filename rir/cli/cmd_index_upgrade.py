@@ -33,7 +33,7 @@ def run_upgrade(args: argparse.Namespace) -> int:
     if target.kind != "file" or target.path is None:
         raise ConfigurationError(f"{target} is a Qdrant collection: only index files have "
                                  "older formats to upgrade.")
-    path = target.path.expanduser()
+    path = target.path
     backup = upgrade_index(path)
     if backup is None:
         print(f"{path} is already in format {FORMAT}: nothing to do.")

@@ -336,14 +336,12 @@ def describe_region(grey: np.ndarray, box: tuple[int, int, int, int]) -> QueryFe
     mirrored = beside(_describe_region_side, np.ascontiguousarray(crop[:, ::-1]), points_scale)
     straight_pts, straight_des, straight_global = _describe_region_side(crop, points_scale)
     mirror_pts, mirror_des, mirror_global = mirrored.result()
-    scale_x = scale_y = scale
-    extent = (round(height * scale_y), round(width * scale_x))
     return QueryFeatures(
         global_descs=np.stack([straight_global, mirror_global]),
         points=(straight_pts, mirror_pts),
         descriptors=(straight_des, mirror_des),
-        shape=extent,
-        frame=Frame(box, scale_x, scale_y),
+        shape=(round(height * scale), round(width * scale)),
+        frame=Frame(box, scale, scale),
     )
 
 

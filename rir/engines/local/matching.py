@@ -68,9 +68,7 @@ class Matcher:
         except InvalidImageError:  # too small to hold parts
             return result
         grey = np.asarray(F.grey_image(pil))
-        found = [self.match(F.describe_region(grey, box), k, threshold, sha256=None,
-                            picture=lambda box=box: pil.crop(box), part=True)
-                 for box in parts]
+        found = [self._match_part(pil, grey, box, k, threshold) for box in parts]
         return _merged(result, found, parts, image.width * image.height, k)
 
     def search_boxes(self, image: QueryImage, boxes: Sequence[Box], k: int,
@@ -90,10 +88,16 @@ class Matcher:
                                     part=len(boxes) > 1)
             else:
                 grey = np.asarray(F.grey_image(pil)) if grey is None else grey
-                result = self.match(F.describe_region(grey, box), k, threshold, sha256=None,
-                                    picture=lambda box=box: pil.crop(box), part=True)
+                result = self._match_part(pil, grey, box, k, threshold)
             out.append((result, time.perf_counter() - started))
         return out
+
+    def _match_part(self, pil: Image.Image, grey: np.ndarray, box: Box, k: int,
+                    threshold: float) -> SearchResult:
+        """One part of an image (``grey``: the whole of ``pil`` in grey), described where
+        it lies and matched beside the other parts."""
+        return self.match(F.describe_region(grey, box), k, threshold, sha256=None,
+                          picture=lambda: pil.crop(box), part=True)
 
     def match(self, query: F.QueryFeatures, k: int, threshold: float, *, sha256: str | None,
               picture: Callable[[], Image.Image], part: bool = False) -> SearchResult:

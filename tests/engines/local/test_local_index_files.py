@@ -13,11 +13,11 @@ from PIL import Image
 
 from benchmarks.transforms import TRANSFORMS
 from rir import ConfigurationError
-from rir.cli import main
 from rir.demo import available_demo_photos
 from rir.engines.local import LocalIndex
 from rir.engines.local import features as F
 from rir.inputs.images import load_image
+from tests.cli.helpers import run
 
 # The format-1 schema exactly as released (one row per image = one page), frozen here so
 # the migration is tested against what users' files really contain.
@@ -250,12 +250,6 @@ def test_deferred_merges_then_compact_keep_every_image_findable(tmp_path: Path,
         assert (hits[0].title if hits else None) == (None if n == 4 else f"p{n}")
     removed = store._conn.execute("SELECT COUNT(*) FROM removed").fetchone()[0]
     assert removed == 1  # kept: harmless, and a reader may still hold the old rows
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_reading_a_format_1_file_leaves_it_as_it_is_and_names_the_upgrade(

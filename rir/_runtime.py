@@ -21,12 +21,18 @@ per-process thread pool: OpenCV and numpy release the GIL, so describing a mirro
 query (ORB), or finding lines in the second direction, runs on a second core while the
 calling thread does the first. On a one-core machine the work runs inline. The pool is
 made again in a forked child, whose copy of the parent's pool has no threads.
+
+:func:`in_thread` is ``asyncio.to_thread`` for the library's async code, and
+:func:`run_inline` runs such code from a sync twin with no event loop at all when it never
+waits on the network (loading a local file): its :func:`in_thread` steps then run in the
+calling thread. asyncio is imported where it is first needed, not with this module, so
+the CLI's synchronous commands (``rir index search``) never load it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import atexit
+import contextvars
 import os
 import threading
 import weakref
@@ -35,12 +41,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
+    import asyncio
+
     from rich.progress import Task
     from rich.text import Text
 
 T = TypeVar("T")
 
-__all__ = ["LoopLocal", "ProgressBar", "beside", "missing_extra", "run_sync"]
+__all__ = ["LoopLocal", "ProgressBar", "beside", "in_thread", "missing_extra", "run_inline",
+           "run_sync"]
 
 
 class _BackgroundLoop:
@@ -52,6 +61,8 @@ class _BackgroundLoop:
         self._thread: threading.Thread | None = None
 
     def get(self) -> asyncio.AbstractEventLoop:
+        import asyncio
+
         with self._lock:
             if self._loop is None or self._loop.is_closed():
                 loop = asyncio.new_event_loop()
@@ -87,6 +98,7 @@ class _BackgroundLoop:
         if loop is None or loop.is_closed():
             return
         if cleanups:
+            import asyncio
 
             async def cleanup_all() -> None:
                 await asyncio.gather(*(c() for c in cleanups), return_exceptions=True)
@@ -116,12 +128,46 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
             "A synchronous reverse-image-rag method was called from inside its own "
             "background loop; await the async twin (asearch, aload_image, ...) instead."
         )
+    import asyncio
+
     future: Future[T] = asyncio.run_coroutine_threadsafe(coro, _background.get())
     try:
         return future.result()
     except KeyboardInterrupt:
         future.cancel()
         raise
+
+
+_inline: contextvars.ContextVar[bool] = contextvars.ContextVar("rir_inline", default=False)
+
+
+async def in_thread(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """``await asyncio.to_thread(function, *args, **kwargs)``: blocking work (decoding,
+    feature extraction, SQLite) off the event loop; under :func:`run_inline`, a plain call.
+    Code that a sync twin runs with :func:`run_inline` uses this, not ``asyncio.to_thread``."""
+    if _inline.get():
+        return function(*args, **kwargs)
+    import asyncio
+
+    return await asyncio.to_thread(function, *args, **kwargs)
+
+
+def run_inline(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` in the calling thread without an event loop: for async code whose only
+    waits are :func:`in_thread` steps (which then run inline), such as loading a local file.
+
+    Code that waits on anything else (a network fetch) is a programming error here: it is
+    closed and RuntimeError raised; run it with :func:`run_sync`.
+    """
+    token = _inline.set(True)
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value
+    finally:
+        _inline.reset(token)
+    coro.close()
+    raise RuntimeError("run_inline: the coroutine waited on the event loop; use run_sync.")
 
 
 def close_on_exit(resource: Any) -> None:
@@ -162,6 +208,8 @@ class LoopLocal(Generic[T]):
         )
 
     async def get(self) -> T:
+        import asyncio
+
         loop = asyncio.get_running_loop()
         item = self._items.get(loop)
         if item is not None:
@@ -176,6 +224,8 @@ class LoopLocal(Generic[T]):
 
     def current(self) -> T | None:
         """The resource of the running loop, if one was created (no creation)."""
+        import asyncio
+
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -184,6 +234,8 @@ class LoopLocal(Generic[T]):
 
     def discard(self) -> T | None:
         """Forget the current loop's resource (e.g. after it crashed) and return it."""
+        import asyncio
+
         loop = asyncio.get_running_loop()
         return self._items.pop(loop, None)
 

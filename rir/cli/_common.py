@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -185,15 +185,22 @@ def parse_engine_options(pairs: Sequence[str] | None) -> dict[str, Any]:
     return options
 
 
-def result_json(result: SearchResult, *, query: str | None = None, indent: int | None = 2) -> str:
-    """The result as JSON without the raw engine payloads and screenshot bytes.
+def result_json(result: SearchResult | Mapping[str, Any], *, query: str | None = None,
+                indent: int | None = 2) -> str:
+    """The result (or its plain data, :mod:`rir.results.plain`) as JSON without the raw
+    engine payloads and screenshot bytes.
 
     ``query`` (the image as the user gave it) leads the object, so JSON Lines of several
     searches say which line is which; ``indent=None`` gives one line.
     """
-    data = result.model_dump(mode="json", exclude={"screenshot": True,
-                                                   "hits": {"__all__": {"raw"}}})
-    data["has_screenshot"] = result.screenshot is not None
+    if isinstance(result, Mapping):
+        from rir.results.plain import record_json_data
+
+        data = record_json_data(result)
+    else:
+        data = result.model_dump(mode="json", exclude={"screenshot": True,
+                                                       "hits": {"__all__": {"raw"}}})
+        data["has_screenshot"] = result.screenshot is not None
     if query is not None:
         data = {"query": query, **data}
     return json.dumps(data, indent=indent, ensure_ascii=False)

@@ -6,8 +6,8 @@ and the others are still searched; the exit status says whether any failed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from rir.cli._common import (
     error_json,
@@ -31,20 +31,19 @@ __all__ = ["search_each"]
 
 def search_each(
     images: Sequence[str],
-    search: Callable[[str], SearchResult | RegionsResult],
+    search: Callable[[str], SearchResult | RegionsResult | Mapping[str, Any]],
     *,
     as_json: bool,
     flags: frozenset[str],
     debug: bool = False,
 ) -> int:
-    """Run ``search`` on each image in order, printing each result as it arrives.
+    """Run ``search`` on each image in order, printing each result as it arrives (a
+    result, a region search's, or a result as plain data: :mod:`rir.results.plain`).
 
     Exit status: 0 when every image was searched; 1 when some failed; when all of
     them failed, 2 if every failure was bad input (a missing file, not an image) and
     1 otherwise, the same codes a single image's error gets.
     """
-    from rir.results.region_parts import RegionsResult  # pydantic: when a command runs
-
     several = len(images) > 1
     failures: list[BaseException] = []
     for number, image in enumerate(images, 1):
@@ -59,19 +58,13 @@ def search_each(
                 print(error_json(image, exc), flush=True)
             continue
         if as_json:
-            line = (regions_json(result, query=image, indent=None)
-                    if isinstance(result, RegionsResult)
-                    else result_json(result, query=image, indent=None))
-            print(line, flush=True)
+            print(_json_line(result, image), flush=True)
             continue
         if several:
             if number > 1:
                 stdout.print()
             stdout.print(f"[bold]{number}/{len(images)}[/bold] {escape(image)}")
-        if isinstance(result, RegionsResult):
-            print_regions_result(result)
-        else:
-            print_result(result)
+        _print(result)
     if not failures:
         return EXIT_OK
     if several:
@@ -80,3 +73,24 @@ def search_each(
     if len(failures) == len(images) and all(exit_code_for(e) == EXIT_BAD_INPUT for e in failures):
         return EXIT_BAD_INPUT
     return EXIT_FAILURE
+
+
+def _json_line(result: SearchResult | RegionsResult | Mapping[str, Any], query: str) -> str:
+    if isinstance(result, Mapping):  # plain data: pydantic stays unloaded
+        return result_json(result, query=query, indent=None)
+    from rir.results.region_parts import RegionsResult
+
+    if isinstance(result, RegionsResult):
+        return regions_json(result, query=query, indent=None)
+    return result_json(result, query=query, indent=None)
+
+
+def _print(result: SearchResult | RegionsResult | Mapping[str, Any]) -> None:
+    from rir.results.models import SearchResult
+    from rir.results.region_parts import RegionsResult
+
+    if isinstance(result, RegionsResult):
+        print_regions_result(result)
+    else:
+        print_result(SearchResult.model_validate(result) if isinstance(result, Mapping)
+                     else result)

@@ -15,18 +15,19 @@ describe the image once, match each box) overrides it and sets
 
 from __future__ import annotations
 
-import asyncio
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rir._runtime import run_sync
 from rir.errors import ConfigurationError
 from rir.inputs.crops import acrop_boxes
 from rir.inputs.images import ImageInput, QueryImage, aload_image
 from rir.inputs.region import Box
-from rir.results.models import SearchResult
+
+if TYPE_CHECKING:
+    from rir.results.models import SearchResult
 
 __all__ = ["Engine", "check_k"]
 
@@ -86,6 +87,8 @@ class Engine(ABC):
         of :func:`rir.inputs.crops.upscale_factor`) and search the crops concurrently; the
         engine's own limits (concurrency, pacing, rate limits) apply inside ``asearch``.
         """
+        import asyncio
+
         check_k(k)
         crops = await acrop_boxes(image, boxes, upscale=self.upscales_crops)
         return list(await asyncio.gather(*(self.asearch(crop, k=k) for crop in crops)))

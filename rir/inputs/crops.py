@@ -7,12 +7,12 @@ which small crops are enlarged before a web engine sees them, and why.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Sequence
 
 from PIL import Image
 
+from rir._runtime import in_thread
 from rir.inputs.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, QueryImage, aload_image
 from rir.inputs.region import Box
 
@@ -65,7 +65,7 @@ async def acrop_boxes(image: QueryImage, boxes: Sequence[Box], *,
             pieces.append(piece)
         return pieces
 
-    pieces = await asyncio.to_thread(cut)
+    pieces = await in_thread(cut)
     crops = []
     for box, piece in zip(boxes, pieces, strict=True):
         crop = await aload_image(piece, max_bytes=max(DEFAULT_MAX_BYTES, 2 * len(image.data)),

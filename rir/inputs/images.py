@@ -10,7 +10,6 @@ against decompression bombs, and EXIF orientation applied. What is accepted at a
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hashlib
@@ -26,7 +25,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from rir._runtime import run_sync
+from rir._runtime import in_thread, run_inline, run_sync
 from rir.errors import ImageTooLargeError, InvalidImageError
 from rir.inputs.describe import describe_source
 from rir.inputs.policy import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, InputPolicy, input_policy
@@ -187,7 +186,7 @@ async def aload_image(
         _check_size(data, describe_source(source), max_bytes)
         return await _decode_async(data, origin=describe_source(source), max_pixels=max_pixels)
     if isinstance(source, Image.Image):
-        return await asyncio.to_thread(_from_pil, source, max_bytes, max_pixels)
+        return await in_thread(_from_pil, source, max_bytes, max_pixels)
     if hasattr(source, "__array_interface__"):
         try:
             pil = Image.fromarray(source)
@@ -196,9 +195,9 @@ async def aload_image(
                 f"Cannot turn the array (shape {getattr(source, 'shape', '?')}) into an image: "
                 f"{exc}. Pass an HxW or HxWx3/4 uint8 array."
             ) from None
-        return await asyncio.to_thread(_from_pil, pil, max_bytes, max_pixels)
+        return await in_thread(_from_pil, pil, max_bytes, max_pixels)
     if hasattr(source, "read"):
-        data = await asyncio.to_thread(source.read, max_bytes + 1)
+        data = await in_thread(source.read, max_bytes + 1)
         if not isinstance(data, bytes):
             raise InvalidImageError(
                 f"The {describe_source(source)} returned {type(data).__name__}, not bytes; "
@@ -213,10 +212,17 @@ async def aload_image(
 
 
 def load_image(source: ImageInput | Any, **options: Any) -> QueryImage:
-    """Load and validate an image from any supported input. See :func:`aload_image`."""
+    """Load and validate an image from any supported input. See :func:`aload_image`.
+
+    The same code as :func:`aload_image`: a URL is fetched on the background event loop,
+    anything else is read in this thread, without a loop.
+    """
     if isinstance(source, QueryImage):
         return source
-    return run_sync(aload_image(source, **options))
+    if isinstance(source, str) and source.lstrip()[:8].lower().startswith(("http://",
+                                                                           "https://")):
+        return run_sync(aload_image(source, **options))
+    return run_inline(aload_image(source, **options))
 
 
 async def _load_string(source: str, policy: InputPolicy) -> QueryImage:
@@ -313,7 +319,7 @@ def _parse_data_uri(text: str, max_bytes: int) -> bytes:
 
 async def _load_path(path: Path, *, max_bytes: int, max_pixels: int, shown: str) -> QueryImage:
     try:
-        info = await asyncio.to_thread(path.stat)
+        info = await in_thread(path.stat)
     except FileNotFoundError:
         raise InvalidImageError(f"No such file: {shown}; check the path.") from None
     except OSError as exc:
@@ -326,7 +332,7 @@ async def _load_path(path: Path, *, max_bytes: int, max_pixels: int, shown: str)
             "pass a smaller image or raise max_bytes."
         )
     try:
-        data = await asyncio.to_thread(path.read_bytes)
+        data = await in_thread(path.read_bytes)
     except OSError as exc:
         raise InvalidImageError(f"Cannot read {shown}: {exc.strerror or exc}.") from None
     image = await _decode_async(data, origin=shown, max_pixels=max_pixels)
@@ -343,7 +349,7 @@ def _check_size(data: bytes, shown: str, max_bytes: int) -> None:
 
 async def _decode_async(data: bytes, *, origin: str, max_pixels: int) -> QueryImage:
     if len(data) > _DECODE_IN_THREAD_ABOVE:
-        return await asyncio.to_thread(_decode, data, origin, max_pixels)
+        return await in_thread(_decode, data, origin, max_pixels)
     return _decode(data, origin, max_pixels)
 
 

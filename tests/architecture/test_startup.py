@@ -2,7 +2,8 @@
 
 ``import rir`` imports no submodule until a name is used (PEP 562), and ``rir --version``,
 ``rir --help`` and ``rir <command> --help`` import the CLI's parsers only (the handler of
-a command imports what it needs when it runs). benchmarks/startup.py measures the time.
+a command imports what it needs when it runs). ``rir index search --json`` loads what a
+search needs, and neither pydantic nor asyncio. benchmarks/startup.py measures the time.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -28,8 +30,8 @@ print(json.dumps({{"heavy": heavy, "moved": moved, "rir": sorted(
 """
 
 
-def loaded_after(run: str) -> dict:
-    code = REPORT.format(run=run, heavy=HEAVY)
+def loaded_after(run: str, heavy: tuple[str, ...] = HEAVY) -> dict:
+    code = REPORT.format(run=run, heavy=heavy)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -67,3 +69,20 @@ def test_the_cli_answers_help_and_version_with_its_parsers_only(argv: list[str])
                     "rir.eval", "rir.eval.metrics", "rir.inputs", "rir.inputs.describe",
                     "rir.inputs.policy", "rir.prompting", "rir.prompting.spec", "rir.serve",
                     "rir.serve.client_config", "rir.serve.config", "rir.urls"}, sorted(ours)
+
+
+def test_rir_index_search_json_loads_neither_pydantic_nor_asyncio(tmp_path: Path) -> None:
+    from rir.demo import available_demo_photos, build_demo_index
+
+    if not available_demo_photos():
+        pytest.skip("the demo photos (matplotlib, scikit-image) are not installed")
+    index = tmp_path / "demo.rir"
+    build_demo_index(index).close()
+    [(_, photo), *_] = available_demo_photos()
+    run = ("import contextlib, io, json\nfrom rir.cli import main\nout = io.StringIO()\n"
+           "with contextlib.redirect_stdout(out):\n"
+           f"    code = main(['index', 'search', {str(photo)!r}, '--index', {str(index)!r}, "
+           "'--json'])\n"
+           "assert code == 0 and json.loads(out.getvalue())['hits'], (code, out.getvalue())")
+    loaded = loaded_after(run, heavy=("pydantic", "asyncio", "rich", "httpx", "numpy"))
+    assert loaded["heavy"] == ["numpy"]  # the search's own; the rest only when a model is asked

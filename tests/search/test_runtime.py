@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from rir._runtime import LoopLocal, run_sync
+from rir._runtime import LoopLocal, in_thread, run_inline, run_sync
 
 
 async def _answer() -> int:
@@ -79,3 +79,30 @@ def test_a_sync_search_leaves_no_unclosed_loop_warning_at_exit() -> None:
                            code], capture_output=True, text=True, timeout=120, cwd=repo)
     assert done.returncode == 0 and done.stdout.strip() == "one", done.stderr
     assert "unclosed event loop" not in done.stderr and "ResourceWarning" not in done.stderr
+
+
+def test_run_inline_runs_thread_steps_here_without_a_loop() -> None:
+    async def steps() -> list[str]:
+        first = await in_thread(lambda: threading.current_thread().name)
+        second = await in_thread(str.upper, "done")
+        return [first, second]
+
+    assert run_inline(steps()) == [threading.current_thread().name, "DONE"]
+
+
+async def test_in_thread_leaves_the_loop_free_outside_run_inline() -> None:
+    loop_thread = threading.current_thread().name
+    assert await in_thread(lambda: threading.current_thread().name) != loop_thread
+
+
+def test_run_inline_refuses_code_that_waits_on_the_loop() -> None:
+    with pytest.raises(RuntimeError, match="use run_sync"):
+        run_inline(_answer())
+
+
+def test_run_inline_passes_errors_through() -> None:
+    async def failing() -> None:
+        await in_thread(int, "not a number")
+
+    with pytest.raises(ValueError, match="not a number"):
+        run_inline(failing())

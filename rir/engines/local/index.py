@@ -14,21 +14,19 @@ matches. See :mod:`rir.engines.local.features` for how.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 
-from rir._runtime import run_sync
-from rir.engines.base import Engine, check_k, finalize_result
-from rir.engines.http.secrets import SecretInput
+from rir._runtime import in_thread, run_sync
+from rir.engines.base import Engine, check_k
 from rir.engines.local import features as F
 from rir.engines.local.backends import IndexBackend, open_backend
 from rir.engines.local.captions import caption_for, load_captions, title_from_filename
@@ -47,7 +45,11 @@ from rir.engines.local.records import ImageData, IndexedPage, PageData
 from rir.engines.local.store import IndexStore
 from rir.errors import ConfigurationError, EngineError, check_number
 from rir.inputs.images import ImageInput, QueryImage, aload_image, load_image
-from rir.results.models import SearchResult
+from rir.results.plain import finalize_record
+
+if TYPE_CHECKING:
+    from rir.engines.http.secrets import SecretInput
+    from rir.results.models import SearchResult
 
 __all__ = ["AddReport", "IndexedPage", "LocalIndex", "open_index"]
 
@@ -55,6 +57,13 @@ logger = logging.getLogger(__name__)
 
 Embedder = Callable[[Image.Image], Sequence[float]]
 _WRITE_BATCH = 64  # images per transaction in add_folder
+
+
+def _model(record: dict[str, Any]) -> SearchResult:
+    """The model of a search's record (pydantic loads here, when a model is asked for)."""
+    from rir.results.models import SearchResult
+
+    return SearchResult.model_validate(record)
 
 
 def _check_min_score(value: Any) -> float:
@@ -169,7 +178,7 @@ class LocalIndex(Engine):
     ) -> str:
         """Async twin of :meth:`add` (loading and feature extraction off the event loop)."""
         query = image if isinstance(image, QueryImage) else await aload_image(image)
-        return await asyncio.to_thread(self.add, query, title=title, caption=caption, url=url,
+        return await in_thread(self.add, query, title=title, caption=caption, url=url,
                                        image_url=image_url, metadata=metadata)
 
     def add_folder(
@@ -260,7 +269,7 @@ class LocalIndex(Engine):
         threshold = self.min_score if min_score is None else _check_min_score(min_score)
         check_k(k)
         query = image if isinstance(image, QueryImage) else await aload_image(image)
-        return await asyncio.to_thread(self._finalized_search, query, k, threshold)
+        return _model(await in_thread(self._finalized_search, query, k, threshold))
 
     def search(self, image: ImageInput | Any, *, k: int = 10,
                min_score: float | None = None) -> SearchResult:
@@ -270,14 +279,25 @@ class LocalIndex(Engine):
     def query(self, image: ImageInput | Any, *, k: int = 10,
               min_score: float | None = None) -> SearchResult:
         """Search without the event loop (a plain function call); same as :meth:`search`."""
+        return _model(self.query_data(image, k=k, min_score=min_score))
+
+    def query_data(self, image: ImageInput | Any, *, k: int = 10,
+                   min_score: float | None = None) -> dict[str, Any]:
+        """:meth:`query`'s result as plain data, without loading pydantic: a dict of
+        :class:`~rir.results.models.SearchResult`'s fields (its hits, dicts of
+        ``SearchHit``'s), which ``SearchResult.model_validate`` turns into the model.
+
+        For a short process that only prints or forwards the result (``rir index search
+        --json`` uses it): pydantic's import costs more than a search of a big index.
+        """
         threshold = self.min_score if min_score is None else _check_min_score(min_score)
         check_k(k)
         query = image if isinstance(image, QueryImage) else load_image(image)
         return self._finalized_search(query, k, threshold)
 
     async def _asearch(self, image: QueryImage, *, k: int) -> SearchResult:
-        return await asyncio.to_thread(self._matcher().search, image, k, self.min_score,
-                                       find_parts=self.find_parts)
+        return _model(await in_thread(self._matcher().search, image, k, self.min_score,
+                                              find_parts=self.find_parts))
 
     async def asearch_boxes(self, image: ImageInput | Any, boxes: Sequence[Box], *,
                             k: int = 10, min_score: float | None = None
@@ -296,23 +316,23 @@ class LocalIndex(Engine):
         check_k(k)
         query = image if isinstance(image, QueryImage) else await aload_image(image)
         wanted = [checked_box(box, query) for box in boxes]
-        return await asyncio.to_thread(self._search_boxes, query, wanted, k, threshold)
+        return await in_thread(self._search_boxes, query, wanted, k, threshold)
 
     def search_boxes(self, image: ImageInput | Any, boxes: Sequence[Box], *, k: int = 10,
                      min_score: float | None = None) -> list[SearchResult]:
         """Synchronous twin of :meth:`asearch_boxes`."""
         return run_sync(self.asearch_boxes(image, boxes, k=k, min_score=min_score))
 
-    def _finalized_search(self, image: QueryImage, k: int, threshold: float) -> SearchResult:
+    def _finalized_search(self, image: QueryImage, k: int, threshold: float) -> dict[str, Any]:
         started = time.perf_counter()
         result = self._matcher().search(image, k, threshold, find_parts=self.find_parts)
-        return finalize_result(result, engine=self.name, query_sha256=image.sha256, k=k,
+        return finalize_record(result, engine=self.name, query_sha256=image.sha256, k=k,
                                elapsed_s=time.perf_counter() - started)
 
     def _search_boxes(self, image: QueryImage, boxes: list[Box], k: int,
                       threshold: float) -> list[SearchResult]:
-        return [finalize_result(result, engine=self.name, query_sha256=image.sha256, k=k,
-                                elapsed_s=elapsed)
+        return [_model(finalize_record(result, engine=self.name, query_sha256=image.sha256,
+                                       k=k, elapsed_s=elapsed))
                 for result, elapsed in self._matcher().search_boxes(image, boxes, k, threshold)]
 
     def _matcher(self) -> Matcher:

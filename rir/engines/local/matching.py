@@ -7,6 +7,8 @@ search finds nothing, for the parts of the picture that look like photos of thei
 (:func:`~rir.inputs.region_proposals.propose_regions`). Each hit carries where it
 matched (:func:`~rir.engines.local.placement.placement`); each result, how many
 candidates shared some geometry with the query but failed (``weak_candidates_dropped``).
+Results and hits are plain records (:mod:`rir.results.plain`): the index makes them models at
+its edge, and ``rir index search --json`` prints them without loading pydantic.
 """
 
 from __future__ import annotations
@@ -31,12 +33,13 @@ from rir.inputs.images import QueryImage
 from rir.inputs.region_plan import NATIVE_MAX_AUTO_REGIONS
 from rir.inputs.region_proposals import propose_regions
 from rir.results.best_guess import guess_from_titles
-from rir.results.models import SearchHit, SearchResult
+from rir.results.plain import hit_record, result_record
 from rir.urls import site_of
 
 __all__ = ["WEAK_INLIERS", "Box", "Matcher", "checked_box"]
 
 Box = tuple[int, int, int, int]
+Record = dict[str, Any]  # a result or a hit as plain data (rir.results.plain)
 Embedder = Callable[[Image.Image], Sequence[float]]
 
 #: A candidate with this many RANSAC inliers that still fails verification is counted in
@@ -56,12 +59,12 @@ class Matcher:
         self.embedder, self.min_similarity, self.screenshot = embedder, min_similarity, screenshot
 
     def search(self, image: QueryImage, k: int, threshold: float, *,
-               find_parts: bool) -> SearchResult:
+               find_parts: bool) -> Record:
         """The whole image; if that finds nothing and ``find_parts``, its proposed parts."""
         pil = F.load_for_features(image.data)
         result = self.match(F.extract_query_features(pil), k, threshold, sha256=image.sha256,
                             picture=lambda: pil)
-        if result.hits or not find_parts or result.metadata["index_size"] == 0:
+        if result["hits"] or not find_parts or result["metadata"]["index_size"] == 0:
             return result
         try:
             parts = propose_regions(image, max_regions=NATIVE_MAX_AUTO_REGIONS)
@@ -72,7 +75,7 @@ class Matcher:
         return _merged(result, found, parts, image.width * image.height, k)
 
     def search_boxes(self, image: QueryImage, boxes: Sequence[Box], k: int,
-                     threshold: float) -> list[tuple[SearchResult, float]]:
+                     threshold: float) -> list[tuple[Record, float]]:
         """(result, seconds) per box; the image decoded once, each part described where it
         lies. A box covering the whole image is described as :meth:`search` does it
         (without looking for parts: the caller names them); beside other parts, only its
@@ -93,21 +96,21 @@ class Matcher:
         return out
 
     def _match_part(self, pil: Image.Image, grey: np.ndarray, box: Box, k: int,
-                    threshold: float) -> SearchResult:
+                    threshold: float) -> Record:
         """One part of an image (``grey``: the whole of ``pil`` in grey), described where
         it lies and matched beside the other parts."""
         return self.match(F.describe_region(grey, box), k, threshold, sha256=None,
                           picture=lambda: pil.crop(box), part=True)
 
     def match(self, query: F.QueryFeatures, k: int, threshold: float, *, sha256: str | None,
-              picture: Callable[[], Image.Image], part: bool = False) -> SearchResult:
+              picture: Callable[[], Image.Image], part: bool = False) -> Record:
         """The hits of a described query (``sha256``: its bytes', for same-file matches;
         ``part``: one of several parts of the image searched together, see
         :func:`_worth_checking`)."""
         size = self.store.count_images()
         if size == 0:
-            return SearchResult(metadata={"index_size": 0, "pages_not_shown": 0,
-                                          "weak_candidates_dropped": 0})
+            return result_record(metadata={"index_size": 0, "pages_not_shown": 0,
+                                           "weak_candidates_dropped": 0})
         candidates = self.store.candidates(query_words(query), limit=max(8, k + 4),
                                            sha256=sha256)
         if part:
@@ -125,15 +128,15 @@ class Matcher:
                        in self.embeddings.nearest(self.store, vector, exclude=set(passed), k=k,
                                                   min_similarity=self.min_similarity)]
         result = self._page_hits(ranked, k, index_size=size, frame=query.frame)
-        result.metadata["weak_candidates_dropped"] = weak
+        result["metadata"]["weak_candidates_dropped"] = weak
         return result
 
     def _page_hits(self, ranked: list[tuple[int, Check]], k: int, *, index_size: int,
-                   frame: F.Frame | None) -> SearchResult:
+                   frame: F.Frame | None) -> Record:
         """One hit per page of each matched image, best image first, at most ``k``."""
         rowids = [rowid for rowid, _ in ranked]
         images, pages = self.store.image_info(rowids), self.store.pages_of(rowids)
-        hits: list[SearchHit] = []
+        hits: list[Record] = []
         thumbnails: list[bytes | None] = []
         not_shown = 0
         for rowid, check in ranked:
@@ -150,13 +153,13 @@ class Matcher:
                 hits.append(_hit(info, page, check, where))
                 thumbnails.append(info.thumbnail)
         # Pages of matched images beyond k are counted, so a caller knows there is more.
-        result = SearchResult(hits=hits, best_guess=_best_guess(hits),
-                              metadata={"index_size": index_size, "pages_not_shown": not_shown})
+        result = result_record(hits=hits, best_guess=_best_guess(hits),
+                               metadata={"index_size": index_size, "pages_not_shown": not_shown})
         if self.screenshot:
             from rir.prompting.results_sheet import SheetItem, render_results_sheet
 
-            result.screenshot = render_results_sheet(
-                [SheetItem(h.title, h.source or "", thumb)
+            result["screenshot"] = render_results_sheet(
+                [SheetItem(h["title"], h["source"] or "", thumb)
                  for h, thumb in zip(hits, thumbnails, strict=True)],
                 heading="Visual matches (local index)")
         return result
@@ -195,51 +198,50 @@ def _worth_checking(candidates: list[Candidate]) -> list[Candidate]:
             or max(c.similarity) >= _LOOKS_ALIKE]
 
 
-def _merged(whole: SearchResult, parts: list[SearchResult], boxes: Sequence[Box],
-            area: int, k: int) -> SearchResult:
+def _merged(whole: Record, parts: list[Record], boxes: Sequence[Box], area: int,
+            k: int) -> Record:
     """The parts' hits as one result for the whole image: each page once (its best score),
     best first, ``query_overlap`` a share of the whole image (not of the part)."""
-    best: dict[str, SearchHit] = {}
+    best: dict[str, Record] = {}
     for part, box in zip(parts, boxes, strict=True):
         share = (box[2] - box[0]) * (box[3] - box[1]) / area
-        for hit in part.hits:
-            key = str(hit.metadata["page_id"])
-            if key not in best or (hit.score or 0) > (best[key].score or 0):
-                metadata = dict(hit.metadata)
+        for hit in part["hits"]:
+            key = str(hit["metadata"]["page_id"])
+            if key not in best or (hit["score"] or 0) > (best[key]["score"] or 0):
+                metadata = dict(hit["metadata"])
                 if "query_overlap" in metadata:
                     metadata["query_overlap"] = round(metadata["query_overlap"] * share, 4)
-                best[key] = hit.model_copy(update={"metadata": metadata})
-    hits = sorted(best.values(), key=lambda h: -(h.score or 0))
-    metadata = {**whole.metadata, "parts_searched": len(parts),
+                best[key] = {**hit, "metadata": metadata}
+    hits = sorted(best.values(), key=lambda h: -(h["score"] or 0))
+    metadata = {**whole["metadata"], "parts_searched": len(parts),
                 "pages_not_shown": max(0, len(hits) - k),
-                "weak_candidates_dropped": sum(r.metadata["weak_candidates_dropped"]
+                "weak_candidates_dropped": sum(r["metadata"]["weak_candidates_dropped"]
                                                for r in (whole, *parts))}
-    return SearchResult(hits=hits[:k], best_guess=_best_guess(hits[:k]), metadata=metadata,
-                        screenshot=whole.screenshot)
+    return result_record(hits=hits[:k], best_guess=_best_guess(hits[:k]), metadata=metadata,
+                         screenshot=whole["screenshot"])
 
 
 def _hit(info: ImageInfo, page: IndexedPage, check: Check,
-         where: Mapping[str, Any]) -> SearchHit:
+         where: Mapping[str, Any]) -> Record:
     thumbnail = None
     if info.thumbnail:
         thumbnail = "data:image/jpeg;base64," + base64.b64encode(info.thumbnail).decode()
     source = page.metadata.get("source") or site_of(page.url) or "local index"
-    return SearchHit(
+    return hit_record(
         title=page.title, url=page.url, source=str(source), image_url=page.image_url,
-        thumbnail_url=thumbnail, snippet=page.caption, score=check.score,
-        match_type=check.match,  # type: ignore[arg-type]
-        width=info.width, height=info.height,
+        thumbnail_url=thumbnail, snippet=page.caption, score=float(check.score),
+        match_type=check.match, width=int(info.width), height=int(info.height),
         metadata={**page.metadata, "id": page.page_id, "page_id": page.page_id,
-                  "image_id": page.image_id, "inliers": check.inliers, **where},
+                  "image_id": page.image_id, "inliers": int(check.inliers), **where},
     )
 
 
-def _best_guess(hits: Sequence[SearchHit]) -> str | None:
+def _best_guess(hits: Sequence[Record]) -> str | None:
     """Consensus of the matching titles, else the title of a confident top hit."""
-    titles = [h.title for h in hits if h.title]
+    titles = [h["title"] for h in hits if h["title"]]
     guess = guess_from_titles(titles) if len(titles) >= 2 else None
     if guess is not None:
         return guess.label
-    if hits and (hits[0].score or 0) >= 0.5:
-        return hits[0].title
+    if hits and (hits[0]["score"] or 0) >= 0.5:
+        return hits[0]["title"]
     return None

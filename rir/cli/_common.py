@@ -255,11 +255,17 @@ def url_cell(url: str | None, width: int) -> Text:
     return Text(middle_truncate(url, width), style=Style(link=url), no_wrap=True)
 
 
-def print_result(result: SearchResult, *, title: str | None = None) -> None:
-    """A table of hits plus the best guess, for people (URLs shortened; --json has them whole)."""
+def print_result(result: SearchResult | Mapping[str, Any], *, title: str | None = None) -> None:
+    """A table of hits plus the best guess, for people (URLs shortened; --json has them whole).
+
+    ``result``: a model, or its plain data (:mod:`rir.results.plain`), printed the same.
+    """
     from rich.table import Table
 
-    width = url_width([hit.url for hit in result.hits], spare=56)
+    data = result if isinstance(result, Mapping) else result.model_dump(
+        exclude={"screenshot": True, "hits": {"__all__": {"raw"}}})
+    hits = data["hits"]
+    width = url_width([hit["url"] for hit in hits], spare=56)
     table = Table(title=title, show_lines=False, expand=False)
     table.add_column("#", justify="right", style="bold", no_wrap=True)
     table.add_column("score", justify="right", no_wrap=True)
@@ -267,21 +273,22 @@ def print_result(result: SearchResult, *, title: str | None = None) -> None:
     table.add_column("title", overflow="fold", min_width=10, max_width=50)
     table.add_column("site", overflow="ellipsis", no_wrap=True, max_width=16)
     table.add_column("url", no_wrap=True, min_width=width, max_width=width)
-    for hit in result.hits:
-        score = f"{hit.score:.2f}" if hit.score is not None else ""
-        table.add_row(str(hit.position), score, hit.match_type, escape(hit.title or "(untitled)"),
-                      escape(hit.source or ""), url_cell(hit.url, width))
-    if result.hits:
+    for hit in hits:
+        score = f"{hit['score']:.2f}" if hit["score"] is not None else ""
+        table.add_row(str(hit["position"]), score, hit["match_type"],
+                      escape(hit["title"] or "(untitled)"), escape(hit["source"] or ""),
+                      url_cell(hit["url"], width))
+    if hits:
         stdout.print(table)
     else:
         stdout.print("[yellow]No matches.[/yellow]")
-    if result.best_guess:
-        stdout.print(f"[bold]Best guess:[/bold] {escape(result.best_guess)}")
-    for failure in result.failures:
-        warn(f"skipped {failure.engine}: {failure.error_type}: {failure.message}")
-    cached = " (from cache)" if result.from_cache else ""
-    stdout.print(f"[dim]{plural(len(result.hits), 'hit')} from {result.engine} in "
-                 f"{result.elapsed_s:.2f}s{cached}[/dim]")
+    if data["best_guess"]:
+        stdout.print(f"[bold]Best guess:[/bold] {escape(data['best_guess'])}")
+    for failure in data["failures"]:
+        warn(f"skipped {failure['engine']}: {failure['error_type']}: {failure['message']}")
+    cached = " (from cache)" if data["from_cache"] else ""
+    stdout.print(f"[dim]{plural(len(hits), 'hit')} from {data['engine']} in "
+                 f"{data['elapsed_s']:.2f}s{cached}[/dim]")
 
 
 def print_regions_result(found: RegionsResult) -> None:

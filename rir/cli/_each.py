@@ -86,11 +86,12 @@ def _json_line(result: SearchResult | RegionsResult | Mapping[str, Any], query: 
 
 
 def _print(result: SearchResult | RegionsResult | Mapping[str, Any]) -> None:
-    from rir.results.models import SearchResult
+    if isinstance(result, Mapping):  # plain data: pydantic stays unloaded
+        print_result(result)
+        return
     from rir.results.region_parts import RegionsResult
 
     if isinstance(result, RegionsResult):
         print_regions_result(result)
     else:
-        print_result(SearchResult.model_validate(result) if isinstance(result, Mapping)
-                     else result)
+        print_result(result)

@@ -33,7 +33,6 @@ from rir.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from rir.engines.local import LocalIndex
-    from rir.results.models import SearchResult
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -241,11 +240,9 @@ def run_search(args: argparse.Namespace) -> int:
     policy = policy_from_args(args)
     with _open_existing(args.index) as index:
 
-        def search_one(image: str) -> SearchResult | dict[str, Any]:
-            query = load_image(image, policy=policy)
-            if args.json:  # plain data: JSON Lines without loading pydantic (start-up time)
-                return index.query_data(query, k=args.k, min_score=args.min_score)
-            return index.query(query, k=args.k, min_score=args.min_score)
+        def search_one(image: str) -> dict[str, Any]:  # plain data: pydantic stays unloaded
+            return index.query_data(load_image(image, policy=policy), k=args.k,
+                                    min_score=args.min_score)
 
         return search_each(args.images, search_one, as_json=args.json, flags=args.flags,
                            debug=args.debug)

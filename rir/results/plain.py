@@ -3,9 +3,9 @@
 A *record* is a dict holding every field of :class:`~rir.results.models.SearchResult`,
 its ``hits`` dicts holding every field of :class:`~rir.results.models.SearchHit`: what
 ``model_dump()`` gives, and ``SearchResult.model_validate(record)`` is the model. The local
-index builds its results this way, so ``rir index search --json`` (a fresh process per
-call in scripts) prints them without importing pydantic, which costs more than the
-search. ``tests/results/test_plain_records.py`` pins these fields to the models'.
+index builds its results this way, so ``rir index search`` (a fresh process per call in
+scripts) prints them without importing pydantic, which costs more than the search.
+``tests/results/test_plain_records.py`` pins these fields to the models'.
 """
 
 from __future__ import annotations

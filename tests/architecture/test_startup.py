@@ -2,8 +2,8 @@
 
 ``import rir`` imports no submodule until a name is used (PEP 562), and ``rir --version``,
 ``rir --help`` and ``rir <command> --help`` import the CLI's parsers only (the handler of
-a command imports what it needs when it runs). ``rir index search --json`` loads what a
-search needs, and neither pydantic nor asyncio. benchmarks/startup.py measures the time.
+a command imports what it needs when it runs). ``rir index search`` loads what a search
+needs, and neither pydantic nor asyncio. benchmarks/startup.py measures the time.
 """
 
 from __future__ import annotations
@@ -71,18 +71,20 @@ def test_the_cli_answers_help_and_version_with_its_parsers_only(argv: list[str])
                     "rir.serve.client_config", "rir.serve.config", "rir.urls"}, sorted(ours)
 
 
-def test_rir_index_search_json_loads_neither_pydantic_nor_asyncio(tmp_path: Path) -> None:
+@pytest.mark.parametrize("table", [False, True], ids=["--json", "table"])
+def test_rir_index_search_loads_neither_pydantic_nor_asyncio(tmp_path: Path,
+                                                             table: bool) -> None:
     from rir.demo import available_demo_photos, build_demo_index
 
     if not available_demo_photos():
         pytest.skip("the demo photos (matplotlib, scikit-image) are not installed")
     index = tmp_path / "demo.rir"
     build_demo_index(index).close()
-    [(_, photo), *_] = available_demo_photos()
-    run = ("import contextlib, io, json\nfrom rir.cli import main\nout = io.StringIO()\n"
-           "with contextlib.redirect_stdout(out):\n"
-           f"    code = main(['index', 'search', {str(photo)!r}, '--index', {str(index)!r}, "
-           "'--json'])\n"
-           "assert code == 0 and json.loads(out.getvalue())['hits'], (code, out.getvalue())")
-    loaded = loaded_after(run, heavy=("pydantic", "asyncio", "rich", "httpx", "numpy"))
-    assert loaded["heavy"] == ["numpy"]  # the search's own; the rest only when a model is asked
+    [(photo, path), *_] = available_demo_photos()
+    argv = ["index", "search", str(path), "--index", str(index)] + ([] if table else ["--json"])
+    run = ("import contextlib, io\nfrom rir.cli import main\nout = io.StringIO()\n"
+           f"with contextlib.redirect_stdout(out):\n    code = main({argv!r})\n"
+           f"assert code == 0 and {photo.title!r} in out.getvalue(), (code, out.getvalue())")
+    loaded = loaded_after(run, heavy=("pydantic", "asyncio", "httpx", "numpy", "rich"))
+    # numpy for the search, rich for the table; pydantic only when a model is asked for
+    assert loaded["heavy"] == (["numpy", "rich"] if table else ["numpy"])

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rir.cli._common import result_json
+from rir.cli._common import print_result, result_json
 from rir.engines.base import finalize_result
 from rir.results.models import SearchHit, SearchResult
 from rir.results.plain import finalize_record, hit_record, record_json_data, result_record
@@ -54,10 +54,16 @@ def test_finishing_a_record_is_finishing_its_model() -> None:
     assert record["hits"][0]["position"] == 1 and len(record["hits"]) == 4  # not changed
 
 
-def test_a_record_prints_as_its_model_does() -> None:
+def test_a_record_prints_as_its_model_does(capsys: pytest.CaptureFixture[str]) -> None:
     record = finalize_record(_example(), engine="local", query_sha256="", k=10, elapsed_s=0.5)
+    record["failures"] = [{"engine": "serpapi", "error_type": "RateLimited", "message": "429"}]
     model = SearchResult.model_validate(record)
     assert result_json(record, query="q.jpg") == result_json(model, query="q.jpg")
+    tables = []
+    for result in (record, model):
+        print_result(result, title="hits")
+        tables.append(capsys.readouterr())
+    assert tables[0] == tables[1] and "page 3" in tables[0].out and "RateLimited" in tables[0].err
     data = record_json_data(record)
     assert data["has_screenshot"] is True and "screenshot" not in data
     assert all("raw" not in hit for hit in data["hits"])

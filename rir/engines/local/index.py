@@ -287,8 +287,8 @@ class LocalIndex(Engine):
         :class:`~rir.results.models.SearchResult`'s fields (its hits, dicts of
         ``SearchHit``'s), which ``SearchResult.model_validate`` turns into the model.
 
-        For a short process that only prints or forwards the result (``rir index search
-        --json`` uses it): pydantic's import costs more than a search of a big index.
+        For a short process that only prints or forwards the result (``rir index search``
+        uses it): pydantic's import costs more than a search of a big index.
         """
         threshold = self.min_score if min_score is None else _check_min_score(min_score)
         check_k(k)

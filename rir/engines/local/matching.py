@@ -8,7 +8,7 @@ search finds nothing, for the parts of the picture that look like photos of thei
 matched (:func:`~rir.engines.local.placement.placement`); each result, how many
 candidates shared some geometry with the query but failed (``weak_candidates_dropped``).
 Results and hits are plain records (:mod:`rir.results.plain`): the index makes them models at
-its edge, and ``rir index search --json`` prints them without loading pydantic.
+its edge, and ``rir index search`` prints them without loading pydantic.
 """
 
 from __future__ import annotations

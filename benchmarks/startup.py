@@ -90,8 +90,9 @@ def main() -> int:
     if args.index is not None:
         ensure_index(args.index, args.entries)
         query = args.query or sorted(NEWS.glob("*.jpg"))[0]
-        commands[f"rir index search (index of {args.entries:,})"] = [
-            str(RIR), "index", "search", str(query), "--index", str(args.index), "--json"]
+        search = [str(RIR), "index", "search", str(query), "--index", str(args.index)]
+        commands[f"rir index search --json (index of {args.entries:,})"] = [*search, "--json"]
+        commands["rir index search, as a table"] = search
     versions = {"this": REPO}
     if args.baseline is not None:
         versions["baseline"] = args.baseline.resolve()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -63,12 +64,19 @@ DCT_SIZE = 32
 DCT_KEEP = 8
 GLOBAL_DIM = DCT_KEEP * DCT_KEEP - 1
 
-# Fixed bit positions per table. RandomState is numpy's frozen legacy generator, so these
-# never change between numpy versions (indexes stay valid); FEATURE_VERSION guards the rest.
-_LSH_POSITIONS = np.stack(
-    [np.random.RandomState(20261127 + t).choice(256, LSH_BITS, replace=False)
-     for t in range(LSH_TABLES)]
-)
+# Fixed bit positions per table: np.random.RandomState(20261127 + t).choice(256, LSH_BITS,
+# replace=False) for table t. RandomState is numpy's frozen legacy generator, so these never
+# change (indexes stay valid; FEATURE_VERSION guards the rest). Written out, as the global
+# planes below are stored, so that a search never loads numpy.random (13 ms of a fresh
+# process); tests/engines/local/test_local_feature_constants.py draws both again.
+_LSH_POSITIONS = np.array([
+    (201, 231, 104, 232, 204, 79, 199, 52, 10, 58, 237, 125, 40, 99, 9, 50),
+    (184, 143, 118, 96, 163, 103, 86, 139, 54, 231, 65, 64, 48, 85, 11, 208),
+    (67, 49, 81, 128, 106, 184, 175, 174, 1, 222, 233, 34, 63, 91, 209, 232),
+    (172, 188, 19, 9, 235, 177, 232, 45, 59, 60, 16, 251, 238, 247, 65, 106),
+    (250, 145, 136, 148, 214, 177, 2, 21, 4, 200, 81, 218, 115, 150, 154, 114),
+    (167, 128, 117, 196, 55, 159, 189, 30, 138, 19, 191, 219, 76, 141, 233, 172),
+], np.int64)
 _LSH_WEIGHTS = (1 << np.arange(LSH_BITS, dtype=np.uint32)).astype(np.uint32)
 _TABLE_OFFSETS = (np.arange(LSH_TABLES, dtype=np.uint32) << LSH_BITS)[None, :]
 VOCABULARY_SIZE = LSH_TABLES << LSH_BITS
@@ -79,8 +87,9 @@ VOCABULARY_SIZE = LSH_TABLES << LSH_BITS
 # probability 0.39, at least one of 16 with probability 0.9996.
 GLOBAL_TABLES = 16
 GLOBAL_BITS = 10
-_GLOBAL_PLANES = np.random.RandomState(20261202).normal(
-    size=(GLOBAL_TABLES * GLOBAL_BITS, GLOBAL_DIM)).astype(np.float32)
+# The hyperplanes: np.random.RandomState(20261202).normal(size=(GLOBAL_TABLES * GLOBAL_BITS,
+# GLOBAL_DIM)) as float32, stored beside this module.
+_GLOBAL_PLANES = np.load(Path(__file__).with_name("global_planes.npy"), allow_pickle=False)
 _GLOBAL_OFFSETS = VOCABULARY_SIZE + (np.arange(GLOBAL_TABLES, dtype=np.int64) << GLOBAL_BITS)
 TOTAL_VOCABULARY = VOCABULARY_SIZE + (GLOBAL_TABLES << GLOBAL_BITS)
 WORDS_VERSION = "lsh6x16+srp16x10-v1"  # what the postings hold: changing it needs a rebuild

@@ -179,7 +179,7 @@ class LocalIndex(Engine):
         """Async twin of :meth:`add` (loading and feature extraction off the event loop)."""
         query = image if isinstance(image, QueryImage) else await aload_image(image)
         return await in_thread(self.add, query, title=title, caption=caption, url=url,
-                                       image_url=image_url, metadata=metadata)
+                               image_url=image_url, metadata=metadata)
 
     def add_folder(
         self,
@@ -297,7 +297,7 @@ class LocalIndex(Engine):
 
     async def _asearch(self, image: QueryImage, *, k: int) -> SearchResult:
         return _model(await in_thread(self._matcher().search, image, k, self.min_score,
-                                              find_parts=self.find_parts))
+                                      find_parts=self.find_parts))
 
     async def asearch_boxes(self, image: ImageInput | Any, boxes: Sequence[Box], *,
                             k: int = 10, min_score: float | None = None

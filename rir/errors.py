@@ -165,6 +165,12 @@ class AllEnginesFailedError(EngineError):
         self.failures = list(failures)
 
 
+def one_line(exc: BaseException) -> str:
+    """``exc``'s message on one line (its type's name when it has none): for error lines,
+    JSON records and replies, where a message spanning lines would break the format."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def check_number(name: str, value: Any, *, integer: bool = False, minimum: float | None = None,
                  above: float | None = None, maximum: float | None = None) -> Any:
     """``value`` unchanged when it is a number in range, else a ConfigurationError naming

@@ -27,9 +27,8 @@ from rir.cli._error_lines import (
     EXIT_OK,
     error_line,
     exit_code_for,
-    one_line,
 )
-from rir.errors import RIRError
+from rir.errors import RIRError, one_line
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILURE", "EXIT_OK", "build_parser", "main"]
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rir.errors import ConfigurationError
+from rir.errors import ConfigurationError, one_line
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -221,8 +221,8 @@ def regions_json(found: RegionsResult, *, query: str | None = None,
 
 def error_json(query: str, exc: BaseException) -> str:
     """One JSON Lines record for an image whose search failed."""
-    message = " ".join(str(exc).split()) or type(exc).__name__
-    return json.dumps({"query": query, "error": {"type": type(exc).__name__, "message": message}},
+    return json.dumps({"query": query, "error": {"type": type(exc).__name__,
+                                                 "message": one_line(exc)}},
                       ensure_ascii=False)
 
 

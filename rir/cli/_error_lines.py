@@ -16,10 +16,11 @@ from rir.errors import (
     InvalidImageError,
     RIRError,
     UnsafeURLError,
+    one_line,
 )
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_CODES_HELP", "EXIT_FAILURE", "EXIT_OK", "error_line",
-           "exit_code_for", "for_cli", "one_line"]
+           "exit_code_for", "for_cli"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 _BAD_INPUT = (InvalidImageError, ImageFetchError, UnsafeURLError, ConfigurationError)
@@ -43,10 +44,6 @@ _RAISE = re.compile(r"(?:,\s*|\s+)or raise (max_bytes|max_pixels|max_paid_calls)
                     r"|\braise (max_bytes|max_pixels|max_paid_calls)\b")
 _PASS_TRUE = re.compile(r"\b(?:[Pp]ass|enable|set) (allow_private_urls|allow_local_files)=True\b")
 _ENGINE_OPTION = re.compile(r"\b([Pp]ass|set) ([a-z][a-z0-9_]*)=")
-
-
-def one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def exit_code_for(exc: BaseException) -> int:

@@ -35,6 +35,7 @@ from rir.errors import (
     EngineTimeoutError,
     ImageFetchError,
     RIRError,
+    one_line,
 )
 from rir.inputs.images import QueryImage, aload_image
 
@@ -162,8 +163,7 @@ def _classify(exc: BaseException) -> tuple[str, str]:
 
 def _failure(name: str, exc: BaseException, started: float) -> Check:
     status, fix = _classify(exc)
-    detail = " ".join(str(exc).split()) or type(exc).__name__
-    return Check(ENGINE_CHECK, name, status, detail, fix,
+    return Check(ENGINE_CHECK, name, status, one_line(exc), fix,
                  {"error_type": type(exc).__name__, "elapsed_s": round(time.monotonic() -
                                                                        started, 2)})
 

@@ -20,9 +20,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
 
-from rir.errors import RIRError
+from rir.errors import RIRError, one_line
 from rir.serve.config import ServeConfig
-from rir.serve.error_replies import ErrorReply, error_reply, one_line, validation_problems
+from rir.serve.error_replies import ErrorReply, error_reply, validation_problems
 from rir.serve.log_redaction import protect_server_logs
 from rir.serve.mcp_tools import build_mcp
 from rir.serve.rest import build_router

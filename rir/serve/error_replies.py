@@ -31,11 +31,12 @@ from rir.errors import (
     InvalidRegionError,
     RIRError,
     UnsafeURLError,
+    one_line,
 )
 
 __all__ = ["HTTP_CLIENT", "MAX_DETAIL_CHARS", "Audience", "BadRequestBodyError", "ErrorReply",
            "RequestRateLimitedError", "ServerBusyError", "UnsupportedMediaTypeError",
-           "error_reply", "for_client", "one_line", "validation_problems"]
+           "error_reply", "for_client", "validation_problems"]
 
 logger = logging.getLogger(__name__)
 
@@ -106,10 +107,6 @@ class ErrorReply:
         """One line for an MCP tool error: the message, then the hint."""
         body = self.body()
         return f"{body['error']}: {body['detail']} Hint: {body['hint']}"
-
-
-def one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def validation_problems(errors: Sequence[Mapping[str, Any]], *, listed: int = 5) -> str:

@@ -28,7 +28,7 @@ from rir.engines.local.features import FEATURE_VERSION, WORDS_VERSION, global_wo
 from rir.engines.local.location import missing_index_error
 from rir.engines.local.postings import PostingsIndex
 from rir.engines.local.records import page_id_for, page_key
-from rir.errors import ConfigurationError
+from rir.errors import ConfigurationError, one_line
 
 __all__ = ["FORMAT", "check_index_file", "damaged_error", "is_schema_damage", "open_database",
            "upgrade_index"]
@@ -150,14 +150,10 @@ def is_schema_damage(exc: sqlite3.OperationalError) -> bool:
     return any(marker in str(exc) for marker in _SCHEMA_DAMAGE)
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__  # quick_check reports span lines
-
-
 def damaged_error(path: Path | None, exc: BaseException) -> ConfigurationError:
     """One line for an index file SQLite finds damaged."""
     return ConfigurationError(f"The local index {path or ':memory:'} is damaged "
-                              f"({_one_line(exc)}). {_REBUILD}")
+                              f"({one_line(exc)}). {_REBUILD}")
 
 
 def _check_schema(conn: sqlite3.Connection, path: Path | None) -> None:
@@ -231,7 +227,7 @@ def open_database(path: Path | None, *, create: bool = True,
         if conn is not None:
             conn.close()
         raise ConfigurationError(
-            f"Cannot open the local index {target}: {_one_line(exc)} (the file is damaged or "
+            f"Cannot open the local index {target}: {one_line(exc)} (the file is damaged or "
             "not an index). Pass another path, or move this file away and rebuild with "
             "'rir index add'."
         ) from None

@@ -185,22 +185,29 @@ def parse_engine_options(pairs: Sequence[str] | None) -> dict[str, Any]:
     return options
 
 
+def _shown(result: SearchResult | Mapping[str, Any]) -> dict[str, Any]:
+    """What the CLI shows of a result, or of its plain data (:mod:`rir.results.plain`):
+    every field but the screenshot's bytes and the hits' raw engine payloads, and
+    ``has_screenshot``."""
+    if isinstance(result, Mapping):
+        from rir.results.plain import record_json_data
+
+        return record_json_data(result)
+    data = result.model_dump(mode="json", exclude={"screenshot": True,
+                                                   "hits": {"__all__": {"raw"}}})
+    data["has_screenshot"] = result.screenshot is not None
+    return data
+
+
 def result_json(result: SearchResult | Mapping[str, Any], *, query: str | None = None,
                 indent: int | None = 2) -> str:
-    """The result (or its plain data, :mod:`rir.results.plain`) as JSON without the raw
-    engine payloads and screenshot bytes.
+    """The result (or its plain data) as JSON without the raw engine payloads and
+    screenshot bytes (:func:`_shown`).
 
     ``query`` (the image as the user gave it) leads the object, so JSON Lines of several
     searches say which line is which; ``indent=None`` gives one line.
     """
-    if isinstance(result, Mapping):
-        from rir.results.plain import record_json_data
-
-        data = record_json_data(result)
-    else:
-        data = result.model_dump(mode="json", exclude={"screenshot": True,
-                                                       "hits": {"__all__": {"raw"}}})
-        data["has_screenshot"] = result.screenshot is not None
+    data = _shown(result)
     if query is not None:
         data = {"query": query, **data}
     return json.dumps(data, indent=indent, ensure_ascii=False)
@@ -262,8 +269,7 @@ def print_result(result: SearchResult | Mapping[str, Any], *, title: str | None 
     """
     from rich.table import Table
 
-    data = result if isinstance(result, Mapping) else result.model_dump(
-        exclude={"screenshot": True, "hits": {"__all__": {"raw"}}})
+    data = _shown(result)
     hits = data["hits"]
     width = url_width([hit["url"] for hit in hits], spare=56)
     table = Table(title=title, show_lines=False, expand=False)

@@ -21,10 +21,8 @@ _SLICE_AREA = 0.75  # a slice sharing three sides is at most this share of the w
 
 
 def iou(a: Box, b: Box) -> float:
-    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    inter = _intersection(a, b)
+    union = _area(a) + _area(b) - inter
     return inter / union if union else 0.0
 
 
@@ -54,11 +52,17 @@ def choose(found: list[tuple[Box, float, bool]], width: int, height: int,
         kept.append((box, holds_parts, [box]))
         if len(kept) == limit:
             break
-    return sorted((box for box, _, _ in kept), key=lambda b: (-(b[2] - b[0]) * (b[3] - b[1]), b))
+    return sorted((box for box, _, _ in kept), key=lambda b: (-_area(b), b))
 
 
 def _area(box: Box) -> int:
     return (box[2] - box[0]) * (box[3] - box[1])
+
+
+def _intersection(a: Box, b: Box) -> int:
+    """The area ``a`` and ``b`` share."""
+    return (max(0, min(a[2], b[2]) - max(a[0], b[0]))
+            * max(0, min(a[3], b[3]) - max(a[1], b[1])))
 
 
 def _shared_sides(box: Box, other: Box, slack: int) -> int:
@@ -68,9 +72,7 @@ def _shared_sides(box: Box, other: Box, slack: int) -> int:
 
 def _inside(box: Box, other: Box) -> float:
     """The share of ``box`` that lies inside ``other``."""
-    ix = max(0, min(box[2], other[2]) - max(box[0], other[0]))
-    iy = max(0, min(box[3], other[3]) - max(box[1], other[1]))
-    return ix * iy / max(1, (box[2] - box[0]) * (box[3] - box[1]))
+    return _intersection(box, other) / max(1, _area(box))
 
 
 def fallback(width: int, height: int) -> list[Box]:

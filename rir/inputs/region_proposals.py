@@ -39,7 +39,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from rir._runtime import beside
-from rir.errors import ConfigurationError, InvalidImageError
+from rir.errors import InvalidImageError, check_number
 from rir.inputs.images import QueryImage
 from rir.inputs.region_choice import DUPLICATE_IOU, Box, choose, fallback, iou
 
@@ -106,8 +106,7 @@ def propose_regions(image: QueryImage, *, max_regions: int = DEFAULT_MAX_AUTO_RE
     Deterministic. Raises :class:`~rir.errors.InvalidImageError` for an image smaller
     than :data:`MIN_SPLIT_SIDE` pixels on a side.
     """
-    if isinstance(max_regions, bool) or not isinstance(max_regions, int) or max_regions < 1:
-        raise ConfigurationError(f"max_regions must be a positive integer, got {max_regions!r}.")
+    check_number("max_regions", max_regions, integer=True, minimum=1)
     if min(image.width, image.height) < MIN_SPLIT_SIDE:
         raise InvalidImageError(
             f"The image is {image.width}x{image.height} pixels, too small to split into "

@@ -353,11 +353,10 @@ class LocalIndex(Engine):
         counts, and the answer says ``"integrity": "ok"``. Off by default: a summary
         after each ``add`` must not cost a read of the whole file.
         """
-        checked = check and isinstance(self._store, IndexStore)
-        if checked:
-            self._store.check_integrity()  # type: ignore[union-attr]
-        stats = self._store.stats()
-        return {**stats, "integrity": "ok"} if checked else stats
+        if check and isinstance(self._store, IndexStore):
+            self._store.check_integrity()
+            return {**self._store.stats(), "integrity": "ok"}
+        return self._store.stats()
 
     def cache_key_options(self) -> Mapping[str, Any]:
         where = str(self.path) if self.path else (

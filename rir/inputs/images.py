@@ -219,8 +219,7 @@ def load_image(source: ImageInput | Any, **options: Any) -> QueryImage:
     """
     if isinstance(source, QueryImage):
         return source
-    if isinstance(source, str) and source.lstrip()[:8].lower().startswith(("http://",
-                                                                           "https://")):
+    if isinstance(source, str) and _is_web_url(source):
         return run_sync(aload_image(source, **options))
     return run_inline(aload_image(source, **options))
 
@@ -234,7 +233,7 @@ async def _load_string(source: str, policy: InputPolicy) -> QueryImage:
         data = _parse_data_uri(text, policy.max_bytes)
         return await _decode_async(data, origin=describe_source(text),
                                    max_pixels=policy.max_pixels)
-    if lowered.startswith(("http://", "https://")):
+    if _is_web_url(text):
         from rir.inputs.urlfetch import fetch_url  # httpx: only when a URL is fetched
 
         response = await fetch_url(
@@ -267,6 +266,12 @@ async def _load_string(source: str, policy: InputPolicy) -> QueryImage:
         )
     return await _load_path(policy.local_path(text), max_bytes=policy.max_bytes,
                             max_pixels=policy.max_pixels, shown=describe_source(text))
+
+
+def _is_web_url(text: str) -> bool:
+    """Whether ``text`` is an http(s) URL: the one kind of input fetched over the network
+    (so :func:`load_image` runs it on the event loop, and everything else inline)."""
+    return text.lstrip()[:8].lower().startswith(("http://", "https://"))
 
 
 def _accept_image_content_type(content_type: str) -> str | None:
